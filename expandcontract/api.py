@@ -1,0 +1,151 @@
+"""The public, typed API: what the CLI does, callable from Python.
+
+Importing this module pulls in neither Flask nor boto3.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+
+from expandcontract.compat import CompatibilityReport, check_compatibility
+from expandcontract.config import Settings, load_settings
+from expandcontract.durations import parse_duration, parse_timestamp, utcnow
+from expandcontract.errors import ConfigurationError, MissingHookError
+from expandcontract.guard import Verdict
+from expandcontract.ledger import Clock, Ledger, StableMark
+from expandcontract.phases import Phase, branch_heads, validate_history
+from expandcontract.runtime.connect import check_reachable, create_engine, database_url
+from expandcontract.scaffold import HOOK_LINE, env_has_hook
+from expandcontract.status import Status, collect_status
+from expandcontract.usage import load_metadata, schema_usage
+
+
+def settings_for(config: Config) -> Settings:
+    cached = config.attributes.get("expandcontract.settings")
+    if cached is None:
+        base = Path(config.config_file_name).parent if config.config_file_name else None
+        cached = config.attributes["expandcontract.settings"] = load_settings(base)
+    return cached
+
+
+@contextmanager
+def connect(config: Config | None = None, url: str | None = None) -> Iterator[Connection]:
+    """A connection to the target database (reachability checked, clear error otherwise)."""
+    engine = create_engine(url or database_url(config))
+    try:
+        check_reachable(engine)
+        with engine.connect() as connection:
+            yield connection
+    finally:
+        engine.dispose()
+
+
+def script_directory(config: Config) -> ScriptDirectory:
+    """The script directory, checked against the phase rules and for the env.py hook."""
+    try:
+        script = ScriptDirectory.from_config(config)
+    except Exception as err:  # alembic raises CommandError / util errors for a bad location
+        raise ConfigurationError(f"cannot load the migration scripts: {err}") from err
+    if not env_has_hook(script):
+        raise MissingHookError(
+            f"{Path(script.dir) / 'env.py'} does not call expandcontract, so nothing guards the "
+            f"contract phase. Add `import expandcontract` and replace context.configure(...) / "
+            f"context.run_migrations() with:\n    {HOOK_LINE}"
+        )
+    validate_history(script)
+    return script
+
+
+def upgrade_phase(
+    config: Config,
+    phase: Phase,
+    *,
+    sql: bool = False,
+    force_reason: str | None = None,
+    clock: Clock | None = None,
+) -> None:
+    """Apply every pending revision of ``phase`` (through the guard for contract)."""
+    script = script_directory(config)
+    if not branch_heads(script)[phase]:
+        raise ConfigurationError(
+            f"there are no {phase} revisions: create one with "
+            f"`expandcontract revision --phase {phase} -m MESSAGE`"
+        )
+    settings_for(config)
+    if force_reason:
+        config.attributes["expandcontract.force_reason"] = force_reason
+    if clock is not None:
+        config.attributes["expandcontract.clock"] = clock
+    command.upgrade(config, f"{phase}@head", sql=sql)
+
+
+def database_status(config: Config, clock: Clock = utcnow) -> Status:
+    """Heads, pending revisions, the stable mark and the contract verdict (read-only)."""
+    script_directory(config)
+    with connect(config) as connection:
+        return collect_status(config, connection, settings_for(config), clock)
+
+
+def mark_release_stable(
+    config: Config,
+    release: str,
+    *,
+    soak: str | timedelta | None = None,
+    at: str | None = None,
+    metadata: str | None = None,
+    clock: Clock = utcnow,
+) -> StableMark:
+    """Record that ``release`` has served all traffic, healthy, since ``at`` (default now)."""
+    if not release.strip():
+        raise ConfigurationError("the release name must not be empty")
+    settings = settings_for(config)
+    soak_period = parse_duration(soak) if isinstance(soak, str) else (soak or settings.soak)
+    stable_at = parse_timestamp(at) if at else None
+    usage = schema_usage(load_metadata(metadata)) if metadata else None
+    with connect(config) as connection:
+        ledger = Ledger(connection, clock=clock)
+        ledger.ensure()
+        mark = ledger.record_stable(release, soak=soak_period, stable_at=stable_at, usage=usage)
+        connection.commit()
+    return mark
+
+
+def contract_allowed(
+    config: Config, *, clock: Clock = utcnow, connection: Connection | None = None
+) -> Verdict:
+    """Is contract allowed now, and why not? Judges the pending contract revisions."""
+    if connection is not None:
+        return collect_status(config, connection, settings_for(config), clock).verdict
+    return database_status(config, clock).verdict
+
+
+def schema_compatibility(
+    metadata: str,
+    *,
+    config: Config | None = None,
+    database_url: str | None = None,
+) -> CompatibilityReport:
+    """Can the live schema serve the release whose metadata is ``MODULE:ATTR``?"""
+    with connect(config, database_url) as connection:
+        return check_compatibility(connection, load_metadata(metadata))
+
+
+__all__ = [
+    "CompatibilityReport",
+    "Verdict",
+    "check_compatibility",
+    "connect",
+    "contract_allowed",
+    "database_status",
+    "mark_release_stable",
+    "schema_compatibility",
+    "upgrade_phase",
+]

@@ -1,0 +1,84 @@
+"""Options and error handling shared by the commands."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from alembic.config import Config
+
+from expandcontract.errors import ConfigurationError, ExpandContractError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class ExitWith(click.ClickException):
+    """A library error carried out of click with its own exit code."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def translate_errors(func: F) -> F:
+    """Turn library errors into clean messages and their exit codes (no tracebacks)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ExpandContractError as err:
+            if isinstance(err, ConfigurationError) and err.exit_code == 2:
+                raise ExitWith(str(err), 2) from err
+            raise ExitWith(str(err), err.exit_code) from err
+
+    return wrapper  # type: ignore[return-value]
+
+
+def config_option(func: F) -> F:
+    return click.option(
+        "-c",
+        "--config",
+        "config_path",
+        default="alembic.ini",
+        show_default=True,
+        type=click.Path(dir_okay=False),
+        help="Alembic configuration file.",
+    )(func)
+
+
+def database_option(func: F) -> F:
+    return click.option(
+        "--database-url",
+        envvar="DATABASE_URL",
+        default=None,
+        help="Database URL (default: $DATABASE_URL, then sqlalchemy.url in the config file).",
+    )(func)
+
+
+def load_config(config_path: str, database_url: str | None = None) -> Config:
+    """The Alembic config, with our overrides attached for env.py to pick up."""
+    path = Path(config_path)
+    if not path.is_file():
+        raise ConfigurationError(
+            f"no Alembic config at {config_path}: pass -c PATH, or create one with "
+            "`expandcontract init DIR`"
+        )
+    config = Config(str(path))
+    if database_url:
+        config.attributes["expandcontract.database_url"] = database_url
+    return config
+
+
+def resolve_database_url(config: Config) -> str:
+    from expandcontract.runtime.connect import database_url
+
+    return database_url(config)
+
+
+def env_flag(name: str) -> bool:
+    return os.environ.get(name, "").lower() in ("1", "true", "yes")

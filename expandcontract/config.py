@@ -1,0 +1,83 @@
+"""Settings, read from ``[tool.expandcontract]`` in the project's ``pyproject.toml``.
+
+The linter reads its own keys (``select``, ``ignore``, ``severity``) from the same table; this
+module owns the runtime ones.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from expandcontract.durations import parse_duration
+from expandcontract.errors import ConfigurationError
+
+LEDGER_TABLE = "expandcontract_ledger"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime policy. Every field has a safe default."""
+
+    soak: timedelta = timedelta(hours=24)
+    require_snapshot: bool = False
+    lock_timeout: timedelta = timedelta(seconds=1)
+    lock_retries: int = 8
+    statement_timeout: timedelta = timedelta(seconds=60)
+    migration_lock_timeout: timedelta = timedelta(seconds=60)
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_mapping(cls, data: dict[str, Any]) -> Settings:
+        durations = {
+            "soak",
+            "lock_timeout",
+            "statement_timeout",
+            "migration_lock_timeout",
+        }
+        kwargs: dict[str, Any] = {}
+        for key in durations:
+            if key in data:
+                kwargs[key] = parse_duration(str(data[key]))
+        if "require_snapshot" in data:
+            if not isinstance(data["require_snapshot"], bool):
+                raise ConfigurationError(
+                    "[tool.expandcontract] require_snapshot must be true or false"
+                )
+            kwargs["require_snapshot"] = data["require_snapshot"]
+        if "lock_retries" in data:
+            retries = data["lock_retries"]
+            if not isinstance(retries, int) or retries < 0:
+                raise ConfigurationError(
+                    "[tool.expandcontract] lock_retries must be an integer >= 0"
+                )
+            kwargs["lock_retries"] = retries
+        return cls(raw=dict(data), **kwargs)
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest ``pyproject.toml`` at or above ``start``."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_settings(start: str | Path | None = None) -> Settings:
+    """Settings from the nearest ``pyproject.toml`` (defaults when there is none)."""
+    path = find_pyproject(Path(start) if start else Path.cwd())
+    if path is None:
+        return Settings()
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigurationError(f"{path}: {err}") from err
+    table = document.get("tool", {}).get("expandcontract", {})
+    if not isinstance(table, dict):
+        raise ConfigurationError(f"{path}: [tool.expandcontract] must be a table")
+    return Settings.from_mapping(table)

@@ -1,0 +1,71 @@
+"""Parsing of the durations and timestamps users type on the command line."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from expandcontract.errors import ConfigurationError
+
+_SIMPLE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$", re.IGNORECASE)
+_ISO = re.compile(
+    r"^P(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?"
+    r"(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$",
+    re.IGNORECASE,
+)
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse ``90s``, ``30m``, ``24h``, ``3d``, ``1w``, ``250ms`` or ISO-8601 ``P1DT2H``."""
+    value = str(text).strip()
+    match = _SIMPLE.match(value)
+    if match:
+        return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()])
+    iso = _ISO.match(value)
+    if iso and value.upper() not in ("P", "PT") and not value.upper().endswith("T"):
+        parts = {k: float(v) for k, v in iso.groupdict().items() if v}
+        return timedelta(
+            weeks=parts.get("w", 0),
+            days=parts.get("d", 0),
+            hours=parts.get("h", 0),
+            minutes=parts.get("m", 0),
+            seconds=parts.get("s", 0),
+        )
+    raise ConfigurationError(
+        f"cannot parse duration {text!r}: use a number with a unit (90s, 30m, 24h, 3d) "
+        "or ISO-8601 (P1D, PT12H)"
+    )
+
+
+def parse_timestamp(text: str) -> datetime:
+    """Parse an ISO-8601 timestamp; a timestamp without offset is taken as UTC."""
+    value = str(text).strip()
+    if value.lower() == "now":
+        return utcnow()
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as err:
+        raise ConfigurationError(
+            f"cannot parse timestamp {text!r}: use ISO-8601, e.g. 2026-11-26T09:30:00Z"
+        ) from err
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def format_duration(delta: timedelta) -> str:
+    """Render a duration for people: ``1d 2h 3m``, ``45s``."""
+    seconds = max(0, int(delta.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{n}{u}" for n, u in ((days, "d"), (hours, "h"), (minutes, "m")) if n]
+    if secs or not parts:
+        parts.append(f"{secs}s")
+    return " ".join(parts)
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)

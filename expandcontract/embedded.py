@@ -1,0 +1,53 @@
+"""A throwaway PostgreSQL server for laptops and CI machines that have none.
+
+Backed by the ``pgserver`` package (PostgreSQL binaries on PyPI, works as root too). Install
+with the ``embedded`` extra.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from expandcontract.errors import ConfigurationError
+
+
+@contextmanager
+def embedded_postgres(data_dir: str | Path | None = None) -> Iterator[str]:
+    """Start a PostgreSQL server in a temporary directory; yield its SQLAlchemy URL.
+
+    The server stops and its files are deleted when the block ends.
+    """
+    try:
+        with warnings.catch_warnings():
+            # pgserver asks platformdirs for XDG_RUNTIME_DIR, which containers often lack.
+            warnings.simplefilter("ignore")
+            import pgserver
+    except ImportError as err:
+        raise ConfigurationError(
+            "no database URL given and the embedded server is not installed: "
+            "pip install 'expandcontract[embedded]' or pass a database URL"
+        ) from err
+    owned = data_dir is None
+    folder = Path(data_dir or tempfile.mkdtemp(prefix="expandcontract-pg-"))
+    server = pgserver.get_server(folder, cleanup_mode="delete" if owned else "stop")
+    try:
+        yield to_sqlalchemy_url(server.get_uri())
+    finally:
+        server.cleanup()
+        if owned:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def to_sqlalchemy_url(uri: str) -> str:
+    """``postgresql://...`` as a SQLAlchemy URL using the psycopg 3 driver."""
+    url = make_url(uri)
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    return url.render_as_string(hide_password=False)

@@ -1,0 +1,312 @@
+"""The one call ``env.py`` makes: :func:`run_migrations`.
+
+It configures Alembic with everything expandcontract needs and runs the migrations:
+
+- one transaction per revision, and one runner at a time (advisory lock);
+- a short ``lock_timeout`` so DDL never queues the app behind a long transaction;
+- the contract guard in front of every route that applies a contract revision (the list of
+  steps Alembic is about to run is inspected, so ``heads``, revision ids and relative targets
+  are all covered), and in front of downgrades of schema the stable release uses;
+- runtime phase policing of every statement executed;
+- ledger records of every revision applied;
+- the ledger and our bookkeeping tables kept out of autogenerate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic.environment import EnvironmentContext
+from alembic.runtime.migration import MigrationContext, MigrationInfo
+from alembic.script import Script, ScriptDirectory
+from sqlalchemy.engine import Connection
+
+from expandcontract.config import LEDGER_TABLE, Settings, load_settings
+from expandcontract.durations import utcnow
+from expandcontract.errors import ConfigurationError
+from expandcontract.guard import ContractGuard, removals
+from expandcontract.ledger import Clock, Event, Ledger, ledger_ddl
+from expandcontract.phases import Phase, dependency_closure, phase_of
+from expandcontract.runtime import offline, policing
+from expandcontract.runtime.connect import check_reachable, create_engine, database_url
+from expandcontract.runtime.locking import migration_lock
+from expandcontract.runtime.state import RunState, attach
+
+OWN_TABLE_PREFIX = "expandcontract_"
+
+
+def run_migrations(
+    context: EnvironmentContext,
+    *,
+    connection: Connection | None = None,
+    url: str | None = None,
+    target_metadata: Any = None,
+    **configure_kwargs: Any,
+) -> None:
+    """Run Alembic's migrations with the contract guard, policing, locking and the ledger.
+
+    Call it from ``env.py`` instead of ``context.configure()`` + ``context.run_migrations()``::
+
+        from alembic import context
+        import expandcontract
+
+        expandcontract.run_migrations(context, target_metadata=None)
+
+    Without ``connection`` or ``url`` the database URL comes from ``--database-url`` (CLI),
+    ``$DATABASE_URL`` or ``sqlalchemy.url`` in alembic.ini. Extra keyword arguments go to
+    ``context.configure()``.
+    """
+    run = _Run.from_context(context)
+    configure_kwargs["include_object"] = _exclude_own_tables(configure_kwargs.get("include_object"))
+    configure_kwargs.setdefault("transaction_per_migration", True)
+    if context.is_offline_mode():
+        configure_kwargs["transaction_per_migration"] = False  # one script, one transaction
+        try:
+            target = {"url": url or database_url(context.config)}
+        except ConfigurationError:
+            target = {"dialect_name": "postgresql"}  # SQL generation needs no database
+        context.configure(
+            **target,
+            target_metadata=target_metadata,
+            literal_binds=True,
+            on_version_apply=[run.record_offline],
+            **configure_kwargs,
+        )
+        run.install(context.get_context(), offline_mode=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    if connection is not None:
+        run.online(context, connection, target_metadata, configure_kwargs)
+        return
+    engine = create_engine(url or database_url(context.config))
+    check_reachable(engine)
+    try:
+        with engine.connect() as conn:
+            run.online(context, conn, target_metadata, configure_kwargs)
+    finally:
+        engine.dispose()
+
+
+class _Run:
+    """The state of one ``run_migrations`` call."""
+
+    def __init__(
+        self,
+        script: ScriptDirectory,
+        settings: Settings,
+        clock: Clock,
+        force_reason: str | None,
+    ) -> None:
+        self.script = script
+        self.settings = settings
+        self.clock = clock
+        self.force_reason = force_reason
+        self.state = RunState()
+        self.ledger: Ledger | None = None
+
+    @classmethod
+    def from_context(cls, context: EnvironmentContext) -> _Run:
+        config = context.config
+        settings = config.attributes.get("expandcontract.settings")
+        if settings is None:
+            base = Path(config.config_file_name).parent if config.config_file_name else None
+            settings = load_settings(base)
+        x_args = context.get_x_argument(as_dictionary=True)
+        force = config.attributes.get("expandcontract.force_reason") or x_args.get("force_reason")
+        clock = config.attributes.get("expandcontract.clock", utcnow)
+        return cls(context.script, settings, clock, force)
+
+    # -- online ---------------------------------------------------------------------------
+
+    def online(
+        self,
+        context: EnvironmentContext,
+        connection: Connection,
+        target_metadata: Any,
+        configure_kwargs: dict[str, Any],
+    ) -> None:
+        if connection.in_transaction():
+            connection.commit()
+        with migration_lock(connection, self.settings.migration_lock_timeout):
+            # Session-level: every statement of the run waits at most this long for a lock.
+            timeout_ms = int(self.settings.lock_timeout.total_seconds() * 1000)
+            connection.exec_driver_sql(f"SET lock_timeout = {timeout_ms}")
+            self.ledger = Ledger(connection, clock=self.clock)
+            self.ledger.ensure()
+            connection.commit()
+            context.configure(
+                connection=connection,
+                target_metadata=target_metadata,
+                on_version_apply=[self.record_online],
+                **configure_kwargs,
+            )
+            migration_context = context.get_context()
+            self.install(migration_context, offline_mode=False)
+            listener = policing.before_cursor_execute(self.state)
+            sa.event.listen(connection, "before_cursor_execute", listener)
+            try:
+                with context.begin_transaction():
+                    context.run_migrations()
+            finally:
+                sa.event.remove(connection, "before_cursor_execute", listener)
+                self.state.current = None
+            if connection.in_transaction():
+                connection.commit()
+
+    # -- shared ---------------------------------------------------------------------------
+
+    def install(self, migration_context: MigrationContext, offline_mode: bool) -> None:
+        self.state.offline = offline_mode
+        attach(migration_context, self.state)
+        original = migration_context._migrations_fn
+        if original is None:
+            return
+        migration_context._migrations_fn = self._guarded(original)
+
+    def _guarded(self, original: Callable[..., Iterable[Any]]) -> Callable[..., Iterator[Any]]:
+        def steps_fn(heads: Any, migration_context: MigrationContext) -> Iterator[Any]:
+            steps = list(original(heads, migration_context))
+            revisions = [(getattr(step, "revision", None), step) for step in steps]
+            contract = [
+                rev
+                for rev, step in revisions
+                if isinstance(rev, Script) and step.is_upgrade and phase_of(rev) is Phase.CONTRACT
+            ]
+            reverting = [
+                rev
+                for rev, step in revisions
+                if isinstance(rev, Script)
+                and not step.is_upgrade
+                and phase_of(rev) in (Phase.EXPAND, Phase.MIGRATE)
+            ]
+            if self.state.offline:
+                self._emit_offline_preamble(migration_context, steps, contract)
+            else:
+                self._guard_online(migration_context, contract, reverting)
+            for rev, step in revisions:
+                if isinstance(rev, Script):
+                    self.state.enter(rev.revision, phase_of(rev), rev.module, step.is_upgrade)
+                else:
+                    self.state.current = None
+                yield step
+            self.state.current = None
+
+        return steps_fn
+
+    def _guard_online(
+        self, migration_context: MigrationContext, contract: list[Script], reverting: list[Script]
+    ) -> None:
+        if not contract and not reverting:
+            return
+        assert self.ledger is not None
+        connection = self.ledger.connection
+        guard = ContractGuard(self.script, self.ledger, self.settings, self.clock)
+        self.state.internal += 1
+        try:
+            for verdict in (
+                guard.evaluate(contract) if contract else None,
+                guard.evaluate_downgrade(reverting) if reverting else None,
+            ):
+                if verdict is None:
+                    continue
+                try:
+                    guard.enforce(verdict, self.force_reason)
+                finally:
+                    # The refusal or forced override is recorded even though nothing runs.
+                    connection.commit()
+        finally:
+            self.state.internal -= 1
+
+    def _emit_offline_preamble(
+        self, migration_context: MigrationContext, steps: list[Any], contract: list[Script]
+    ) -> None:
+        if not steps:
+            return
+        for statement in ledger_ddl(LEDGER_TABLE):
+            _emit(migration_context, statement)
+        if not contract:
+            return
+        ids = [rev.revision for rev in contract]
+        if self.force_reason:
+            _emit(
+                migration_context,
+                offline.ledger_insert(
+                    LEDGER_TABLE,
+                    Event.CONTRACT_FORCED,
+                    details={"revisions": ids, "reason": self.force_reason},
+                ),
+            )
+            return
+        pending = set(ids)
+        dependencies = sorted(
+            {
+                dep.revision
+                for rev in contract
+                for dep in dependency_closure(self.script, rev)
+                if dep.revision not in pending and phase_of(dep) in (Phase.EXPAND, Phase.MIGRATE)
+            }
+        )
+        removed, _ = removals(contract)
+        _emit(
+            migration_context,
+            offline.guard_block(
+                LEDGER_TABLE, ids, dependencies, removed, self.settings.require_snapshot
+            ),
+        )
+
+    # -- ledger records -------------------------------------------------------------------
+
+    def _events(self, step: MigrationInfo) -> list[tuple[Event, dict[str, Any]]]:
+        if not step.is_migration:
+            return []
+        events = []
+        for rev_id in step.up_revision_ids if step.is_upgrade else step.up_revision_ids:
+            revision = self.script.get_revision(rev_id)
+            phase = phase_of(revision) if revision is not None else None
+            fields = {"revision": rev_id, "phase": str(phase) if phase else None}
+            if step.is_upgrade:
+                events.append((Event.PHASE_APPLIED, fields))
+                if phase is Phase.CONTRACT:
+                    events.append((Event.CONTRACT_APPLIED, fields))
+            else:
+                events.append((Event.PHASE_REVERTED, fields))
+        return events
+
+    def record_online(self, ctx: MigrationContext, step: MigrationInfo, **_: Any) -> None:
+        assert self.ledger is not None
+        self.state.internal += 1
+        try:
+            for event, fields in self._events(step):
+                self.ledger.record(event, **fields)
+        finally:
+            self.state.internal -= 1
+
+    def record_offline(self, ctx: MigrationContext, step: MigrationInfo, **_: Any) -> None:
+        for event, fields in self._events(step):
+            _emit(ctx, offline.ledger_insert(LEDGER_TABLE, event, **fields))
+
+
+def _emit(migration_context: MigrationContext, statement: str) -> None:
+    """Write a statement to the offline script verbatim (no parameter escaping of ``%``)."""
+    impl = migration_context.impl
+    impl.static_output(statement.strip() + impl.command_terminator)
+
+
+def _exclude_own_tables(
+    user_filter: Callable[..., bool] | None,
+) -> Callable[..., bool]:
+    """Keep the ledger and our bookkeeping tables out of autogenerate."""
+
+    def include_object(
+        obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+    ) -> bool:
+        table_name = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", "")
+        if (table_name or "").startswith(OWN_TABLE_PREFIX):
+            return False
+        return user_filter(obj, name, type_, reflected, compare_to) if user_filter else True
+
+    return include_object

@@ -1,0 +1,355 @@
+"""Classify PostgreSQL statements by what they do to a schema two app versions share.
+
+One classifier, used both at run time (phase policing) and by ``expandcontract check``, so the
+two can never disagree. Statements are parsed with pglast, PostgreSQL's own parser.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import pglast
+from pglast import ast
+from pglast.enums import AlterTableType, ConstrType, ObjectType
+
+from expandcontract.errors import ExpandContractError
+
+
+class SqlParseError(ExpandContractError):
+    """A statement PostgreSQL's parser rejects."""
+
+
+class Effect(StrEnum):
+    """What a change means for the version that does not know about it."""
+
+    ADDITIVE = "additive"  # both versions keep working (new column, table, index, ...)
+    DESTRUCTIVE = "destructive"  # breaks a version still using the old shape
+    DATA = "data"  # reads or writes rows, no schema change
+    VALIDATE = "validate"  # checks existing rows against a constraint added NOT VALID
+    NEUTRAL = "neutral"  # session settings, transaction control, comments
+    OPAQUE = "opaque"  # procedural code we cannot see into (DO blocks)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One thing a statement does. A statement can do several (``ALTER TABLE`` with many commands)."""
+
+    kind: str
+    effect: Effect
+    sql: str
+    table: str | None = None
+    column: str | None = None
+    name: str | None = None
+    flags: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def destructive(self) -> bool:
+        return self.effect is Effect.DESTRUCTIVE
+
+    @property
+    def is_ddl(self) -> bool:
+        return self.effect in (Effect.ADDITIVE, Effect.DESTRUCTIVE, Effect.OPAQUE) or (
+            self.kind in ("validate_constraint", "lock_table")
+        )
+
+    def describe(self) -> str:
+        target = ".".join(part for part in (self.table, self.column) if part)
+        return f"{self.kind.replace('_', ' ').upper()}" + (f" {target}" if target else "")
+
+
+# Defaults that PostgreSQL evaluates per row, forcing a table rewrite when a column is added.
+VOLATILE_FUNCTIONS = frozenset(
+    {
+        "random",
+        "gen_random_uuid",
+        "uuid_generate_v4",
+        "uuid_generate_v1",
+        "clock_timestamp",
+        "timeofday",
+        "nextval",
+        "txid_current",
+    }
+)
+
+
+def split_statements(sql: str) -> list[str]:
+    """Split a script into statements (dollar quoting and comments handled by the real scanner)."""
+    try:
+        return [s.strip() for s in pglast.split(sql) if s.strip()]
+    except pglast.parser.ParseError as err:
+        raise SqlParseError(f"cannot parse SQL: {err}") from err
+
+
+def classify(sql: str) -> list[Change]:
+    """Every change the statements in ``sql`` make, in order."""
+    try:
+        parsed = pglast.parse_sql(sql)
+    except pglast.parser.ParseError as err:
+        raise SqlParseError(f"cannot parse SQL: {err}: {sql.strip()[:200]}") from err
+    changes: list[Change] = []
+    for raw in parsed:
+        start = raw.stmt_location or 0
+        text = sql[start : start + raw.stmt_len].strip() if raw.stmt_len else sql[start:].strip()
+        changes.extend(_classify_stmt(raw.stmt, text))
+    return changes
+
+
+def _name(node: ast.RangeVar | None) -> str | None:
+    if node is None:
+        return None
+    return f"{node.schemaname}.{node.relname}" if node.schemaname else node.relname
+
+
+def _dotted(names: tuple) -> str:
+    return ".".join(getattr(part, "sval", str(part)) for part in names)
+
+
+def _classify_stmt(stmt: ast.Node, sql: str) -> list[Change]:
+    handler = _HANDLERS.get(type(stmt))
+    if handler is None:
+        return [Change(_snake(type(stmt).__name__), Effect.NEUTRAL, sql)]
+    return handler(stmt, sql)
+
+
+def _snake(name: str) -> str:
+    name = name.removesuffix("Stmt")
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
+def _create_table(stmt: ast.CreateStmt, sql: str) -> list[Change]:
+    return [Change("create_table", Effect.ADDITIVE, sql, table=_name(stmt.relation))]
+
+
+def _create_table_as(stmt: ast.CreateTableAsStmt, sql: str) -> list[Change]:
+    return [Change("create_table", Effect.ADDITIVE, sql, table=_name(stmt.into.rel))]
+
+
+def _index(stmt: ast.IndexStmt, sql: str) -> list[Change]:
+    flags = {"concurrently"} if stmt.concurrent else set()
+    if stmt.unique:
+        flags.add("unique")
+    return [
+        Change(
+            "create_index",
+            Effect.ADDITIVE,
+            sql,
+            table=_name(stmt.relation),
+            name=stmt.idxname,
+            flags=frozenset(flags),
+        )
+    ]
+
+
+_DROP_KINDS = {
+    ObjectType.OBJECT_TABLE: "drop_table",
+    ObjectType.OBJECT_INDEX: "drop_index",
+    ObjectType.OBJECT_SCHEMA: "drop_schema",
+    ObjectType.OBJECT_VIEW: "drop_view",
+    ObjectType.OBJECT_MATVIEW: "drop_view",
+    ObjectType.OBJECT_TRIGGER: "drop_trigger",
+    ObjectType.OBJECT_FUNCTION: "drop_function",
+    ObjectType.OBJECT_SEQUENCE: "drop_sequence",
+    ObjectType.OBJECT_TYPE: "drop_type",
+}
+
+
+def _drop(stmt: ast.DropStmt, sql: str) -> list[Change]:
+    kind = _DROP_KINDS.get(stmt.removeType, "drop_other")
+    flags = {"concurrently"} if stmt.concurrent else set()
+    changes = []
+    for obj in stmt.objects or ():
+        if isinstance(obj, tuple):
+            name = _dotted(obj)
+        elif isinstance(obj, ast.ObjectWithArgs):
+            name = _dotted(obj.objname)
+        else:
+            name = str(getattr(obj, "sval", obj))
+        table = name if kind == "drop_table" else None
+        if kind == "drop_trigger" and isinstance(obj, tuple) and len(obj) >= 2:
+            table, name = _dotted(obj[:-1]), _dotted(obj[-1:])
+        changes.append(
+            Change(kind, Effect.DESTRUCTIVE, sql, table=table, name=name, flags=frozenset(flags))
+        )
+    return changes
+
+
+def _rename(stmt: ast.RenameStmt, sql: str) -> list[Change]:
+    table = _name(stmt.relation)
+    if stmt.renameType == ObjectType.OBJECT_COLUMN:
+        return [Change("rename_column", Effect.DESTRUCTIVE, sql, table, stmt.subname, stmt.newname)]
+    if stmt.renameType == ObjectType.OBJECT_TABLE:
+        return [Change("rename_table", Effect.DESTRUCTIVE, sql, table, name=stmt.newname)]
+    if stmt.renameType == ObjectType.OBJECT_TABCONSTRAINT:
+        return [Change("rename_constraint", Effect.NEUTRAL, sql, table, name=stmt.newname)]
+    return [Change("rename_other", Effect.DESTRUCTIVE, sql, table, name=stmt.newname)]
+
+
+def _is_volatile(expr: ast.Node | None) -> bool:
+    if expr is None:
+        return False
+    if isinstance(expr, ast.FuncCall):
+        return _dotted(expr.funcname).split(".")[-1].lower() in VOLATILE_FUNCTIONS
+    return any(
+        _is_volatile(getattr(expr, attr, None))
+        for attr in ("arg", "args", "lexpr", "rexpr")
+        if isinstance(getattr(expr, attr, None), ast.Node)
+    )
+
+
+def _add_column(table: str | None, coldef: ast.ColumnDef, sql: str) -> Change:
+    flags: set[str] = set()
+    for constraint in coldef.constraints or ():
+        if constraint.contype == ConstrType.CONSTR_NOTNULL:
+            flags.add("not_null")
+        elif constraint.contype == ConstrType.CONSTR_DEFAULT:
+            flags.add("default")
+            if _is_volatile(constraint.raw_expr):
+                flags.add("volatile_default")
+        elif constraint.contype in (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE):
+            flags.add("unique")
+        elif constraint.contype == ConstrType.CONSTR_FOREIGN:
+            flags.add("foreign_key")
+        elif constraint.contype == ConstrType.CONSTR_GENERATED:
+            flags.add("generated")
+    type_name = _dotted(coldef.typeName.names) if coldef.typeName else ""
+    if type_name.split(".")[-1] in ("serial", "bigserial", "smallserial"):
+        flags.update({"default", "volatile_default"})
+    # A NOT NULL column without a default makes every insert of the old version fail.
+    breaking = "not_null" in flags and "default" not in flags
+    effect = Effect.DESTRUCTIVE if breaking else Effect.ADDITIVE
+    return Change("add_column", effect, sql, table, coldef.colname, flags=frozenset(flags))
+
+
+_CONSTRAINT_NAMES = {
+    ConstrType.CONSTR_CHECK: "check",
+    ConstrType.CONSTR_FOREIGN: "foreign_key",
+    ConstrType.CONSTR_UNIQUE: "unique",
+    ConstrType.CONSTR_PRIMARY: "primary_key",
+    ConstrType.CONSTR_EXCLUSION: "exclusion",
+}
+
+
+def _alter_table(stmt: ast.AlterTableStmt, sql: str) -> list[Change]:
+    table = _name(stmt.relation)
+    changes: list[Change] = []
+    for cmd in stmt.cmds or ():
+        subtype = cmd.subtype
+        if subtype == AlterTableType.AT_AddColumn:
+            changes.append(_add_column(table, cmd.def_, sql))
+        elif subtype == AlterTableType.AT_DropColumn:
+            changes.append(Change("drop_column", Effect.DESTRUCTIVE, sql, table, cmd.name))
+        elif subtype == AlterTableType.AT_AlterColumnType:
+            changes.append(Change("alter_column_type", Effect.DESTRUCTIVE, sql, table, cmd.name))
+        elif subtype == AlterTableType.AT_SetNotNull:
+            changes.append(Change("set_not_null", Effect.DESTRUCTIVE, sql, table, cmd.name))
+        elif subtype == AlterTableType.AT_DropNotNull:
+            changes.append(Change("drop_not_null", Effect.ADDITIVE, sql, table, cmd.name))
+        elif subtype == AlterTableType.AT_ColumnDefault:
+            kind, effect = (
+                ("set_default", Effect.ADDITIVE)
+                if cmd.def_
+                else ("drop_default", Effect.DESTRUCTIVE)
+            )
+            changes.append(Change(kind, effect, sql, table, cmd.name))
+        elif subtype == AlterTableType.AT_AddConstraint:
+            constraint = cmd.def_
+            flags = {_CONSTRAINT_NAMES.get(constraint.contype, "other")}
+            if constraint.skip_validation:
+                flags.add("not_valid")
+            if constraint.indexname:
+                flags.add("using_index")
+            changes.append(
+                Change(
+                    "add_constraint",
+                    Effect.ADDITIVE,
+                    sql,
+                    table,
+                    name=constraint.conname,
+                    flags=frozenset(flags),
+                )
+            )
+        elif subtype == AlterTableType.AT_ValidateConstraint:
+            changes.append(
+                Change("validate_constraint", Effect.VALIDATE, sql, table, name=cmd.name)
+            )
+        elif subtype == AlterTableType.AT_DropConstraint:
+            changes.append(Change("drop_constraint", Effect.DESTRUCTIVE, sql, table, name=cmd.name))
+        elif subtype in (AlterTableType.AT_EnableTrig, AlterTableType.AT_DisableTrig):
+            changes.append(Change("alter_trigger", Effect.NEUTRAL, sql, table, name=cmd.name))
+        else:
+            name = subtype.name.removeprefix("AT_")
+            changes.append(
+                Change("alter_table_other", Effect.DESTRUCTIVE, sql, table, cmd.name, name=name)
+            )
+    return changes
+
+
+def _dml(kind: str):
+    def handler(stmt: ast.Node, sql: str) -> list[Change]:
+        relation = getattr(stmt, "relation", None)
+        flags: set[str] = set()
+        if kind in ("update", "delete") and getattr(stmt, "whereClause", None) is None:
+            flags.add("whole_table")
+        return [Change(kind, Effect.DATA, sql, table=_name(relation), flags=frozenset(flags))]
+
+    return handler
+
+
+def _truncate(stmt: ast.TruncateStmt, sql: str) -> list[Change]:
+    return [Change("truncate", Effect.DESTRUCTIVE, sql, table=_name(rel)) for rel in stmt.relations]
+
+
+def _create_trigger(stmt: ast.CreateTrigStmt, sql: str) -> list[Change]:
+    return [
+        Change("create_trigger", Effect.ADDITIVE, sql, _name(stmt.relation), name=stmt.trigname)
+    ]
+
+
+def _create_function(stmt: ast.CreateFunctionStmt, sql: str) -> list[Change]:
+    flags = frozenset({"or_replace"}) if stmt.replace else frozenset()
+    return [
+        Change("create_function", Effect.ADDITIVE, sql, name=_dotted(stmt.funcname), flags=flags)
+    ]
+
+
+def _simple(kind: str, effect: Effect):
+    def handler(stmt: ast.Node, sql: str) -> list[Change]:
+        return [Change(kind, effect, sql)]
+
+    return handler
+
+
+def _lock(stmt: ast.LockStmt, sql: str) -> list[Change]:
+    return [Change("lock_table", Effect.NEUTRAL, sql, table=_name(rel)) for rel in stmt.relations]
+
+
+_HANDLERS = {
+    ast.CreateStmt: _create_table,
+    ast.CreateTableAsStmt: _create_table_as,
+    ast.IndexStmt: _index,
+    ast.DropStmt: _drop,
+    ast.RenameStmt: _rename,
+    ast.AlterTableStmt: _alter_table,
+    ast.UpdateStmt: _dml("update"),
+    ast.DeleteStmt: _dml("delete"),
+    ast.InsertStmt: _dml("insert"),
+    ast.SelectStmt: _dml("select"),
+    ast.CopyStmt: _dml("copy"),
+    ast.TruncateStmt: _truncate,
+    ast.CreateTrigStmt: _create_trigger,
+    ast.CreateFunctionStmt: _create_function,
+    ast.ViewStmt: _simple("create_view", Effect.ADDITIVE),
+    ast.CreateSchemaStmt: _simple("create_schema", Effect.ADDITIVE),
+    ast.CreateSeqStmt: _simple("create_sequence", Effect.ADDITIVE),
+    ast.CreateEnumStmt: _simple("create_type", Effect.ADDITIVE),
+    ast.CompositeTypeStmt: _simple("create_type", Effect.ADDITIVE),
+    ast.CreateExtensionStmt: _simple("create_extension", Effect.ADDITIVE),
+    ast.AlterEnumStmt: _simple("alter_type", Effect.ADDITIVE),
+    ast.CommentStmt: _simple("comment", Effect.NEUTRAL),
+    ast.VariableSetStmt: _simple("set", Effect.NEUTRAL),
+    ast.TransactionStmt: _simple("transaction", Effect.NEUTRAL),
+    ast.DoStmt: _simple("do_block", Effect.OPAQUE),
+    ast.LockStmt: _lock,
+    ast.VacuumStmt: _simple("vacuum", Effect.NEUTRAL),
+}

@@ -1,0 +1,77 @@
+"""Where a database stands: heads and pending revisions per phase, and whether contract may run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+
+from expandcontract.config import Settings
+from expandcontract.durations import utcnow
+from expandcontract.guard import ContractGuard, Verdict
+from expandcontract.ledger import Clock, Ledger, StableMark
+from expandcontract.phases import (
+    PHASE_ORDER,
+    Phase,
+    all_revisions,
+    applied_revisions,
+    require_phase,
+)
+
+
+@dataclass(frozen=True)
+class Status:
+    heads: dict[Phase, list[str]]
+    pending: dict[Phase, list[str]]
+    stable: StableMark | None
+    verdict: Verdict
+
+    def to_dict(self) -> dict[str, Any]:
+        stable = None
+        if self.stable is not None:
+            stable = {
+                "release": self.stable.release,
+                "stable_at": self.stable.stable_at.isoformat(),
+                "soak_seconds": self.stable.soak.total_seconds(),
+            }
+        return {
+            "heads": {str(p): v for p, v in self.heads.items()},
+            "pending": {str(p): v for p, v in self.pending.items()},
+            "stable": stable,
+            "contract_allowed": self.verdict.allowed,
+            "contract_allowed_at": self.stable.soak_ends_at.isoformat() if self.stable else None,
+            "reasons": self.verdict.reasons,
+        }
+
+
+def collect_status(
+    config: Config, connection: Connection, settings: Settings, clock: Clock = utcnow
+) -> Status:
+    """Read-only: nothing is created or recorded."""
+    script = ScriptDirectory.from_config(config)
+    current = MigrationContext.configure(connection).get_current_heads()
+    applied = applied_revisions(script, current)
+    heads: dict[Phase, list[str]] = {phase: [] for phase in PHASE_ORDER}
+    pending: dict[Phase, list[str]] = {phase: [] for phase in PHASE_ORDER}
+    revisions = all_revisions(script)
+    for revision in revisions:
+        phase = require_phase(revision)
+        if revision.revision not in applied:
+            pending[phase].append(revision.revision)
+            continue
+        has_applied_child = any(
+            child in applied and require_phase(script.get_revision(child)) is phase  # type: ignore[arg-type]
+            for child in revision.nextrev
+        )
+        if not has_applied_child:
+            heads[phase].append(revision.revision)
+    ledger = Ledger(connection, clock=clock)
+    guard = ContractGuard(script, ledger, settings, clock)
+    pending_contract = [script.get_revision(r) for r in pending[Phase.CONTRACT]]
+    verdict = guard.evaluate([r for r in pending_contract if r is not None])
+    connection.rollback()
+    return Status(heads, pending, ledger.latest_stable(), verdict)
