@@ -1,0 +1,342 @@
+"""Structural checks of the Terraform: the settings the release process and the fixed flaws rely on.
+
+Terraform providers cannot be downloaded here, so these tests read the configuration with
+python-hcl2 and assert what it declares. Each test names the failure it protects against.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import hcl2
+import pytest
+from infra_support import INFRA, TERRAFORM_DIR, TF_FILES, Terraform, block
+
+REQUIRED_OUTPUTS = {
+    "cluster_name",
+    "service_name",
+    "task_family",
+    "migration_task_family",
+    "codedeploy_app_name",
+    "codedeploy_group_name",
+    "prod_listener_arn",
+    "test_listener_arn",
+    "blue_target_group_arn",
+    "green_target_group_arn",
+    "blue_target_group_name",
+    "green_target_group_name",
+    "db_instance_identifier",
+    "private_subnet_ids",
+    "task_security_group_id",
+    "log_group_name",
+    "aws_region",
+    "container_name",
+    "container_port",
+}
+
+
+@pytest.mark.parametrize("path", TF_FILES, ids=[p.name for p in TF_FILES])
+def test_every_tf_file_parses(path: Path) -> None:
+    with path.open() as handle:
+        parsed = hcl2.load(handle)
+    assert parsed, f"{path.name} parsed to nothing"
+
+
+def test_aws_provider_is_pinned_to_major_5(terraform: Terraform) -> None:
+    providers = [p for s in terraform.settings for p in s.get("required_providers", [])]
+    aws = next(p["aws"] for p in providers if "aws" in p)
+    assert aws["source"] == "hashicorp/aws"
+    assert aws["version"] == "~> 5.0"
+
+
+def test_every_variable_is_described_and_typed(terraform: Terraform) -> None:
+    for name, var in terraform.variables.items():
+        assert var.get("description"), f"variable {name} has no description"
+        assert var.get("type"), f"variable {name} has no type"
+    validated = [n for n, v in terraform.variables.items() if v.get("validation")]
+    assert len(validated) >= len(terraform.variables) * 0.8, "most variables must validate input"
+
+
+def test_no_plaintext_password_variable(terraform: Terraform) -> None:
+    for name in terraform.variables:
+        assert not re.search(r"pass(word)?|secret", name, re.I) or name == "app_secrets", name
+
+
+# --- network -----------------------------------------------------------------------------------
+
+
+def test_private_subnets_route_through_nat_not_the_internet_gateway(terraform: Terraform) -> None:
+    for tier in ("public", "private"):
+        subnet = terraform.resource("aws_subnet", tier)
+        assert subnet["map_public_ip_on_launch"] is False, f"{tier} subnets must not assign public IPs"
+    private_route = terraform.resource("aws_route", "private_egress")
+    assert "nat_gateway_id" in private_route and "gateway_id" not in private_route
+    public_route = terraform.resource("aws_route", "public_internet")
+    assert "aws_internet_gateway" in public_route["gateway_id"]
+
+
+def test_no_bastion_or_ssh_anywhere(terraform: Terraform) -> None:
+    assert not terraform.all_of("aws_instance"), "no EC2 instances (bastion) may be created"
+    for kind in ("aws_vpc_security_group_ingress_rule", "aws_security_group_rule"):
+        for name, rule in terraform.all_of(kind).items():
+            from_port, to_port = rule.get("from_port"), rule.get("to_port")
+            if isinstance(from_port, int) and isinstance(to_port, int):
+                assert not from_port <= 22 <= to_port, f"{kind}.{name} opens SSH"
+    for name, group in terraform.all_of("aws_security_group").items():
+        assert "ingress" not in group, f"aws_security_group.{name}: use separate, described rules"
+
+
+# --- load balancer -------------------------------------------------------------------------------
+
+
+def test_listeners_production_80_or_443_and_restricted_test_listener(terraform: Terraform) -> None:
+    http_forward = terraform.resource("aws_lb_listener", "http_forward")
+    assert (http_forward["port"], http_forward["protocol"]) == (80, "HTTP")
+    assert http_forward["count"] == "${local.https_enabled ? 0 : 1}"
+
+    https = terraform.resource("aws_lb_listener", "https")
+    assert (https["port"], https["protocol"]) == (443, "HTTPS")
+    assert https["certificate_arn"] == "${var.certificate_arn}"
+    assert "TLS13" in https["ssl_policy"]
+    assert https["count"] == "${local.https_enabled ? 1 : 0}"
+
+    redirect = block(terraform.resource("aws_lb_listener", "http_redirect"), "default_action")
+    assert block(redirect, "redirect")["protocol"] == "HTTPS"
+
+    test = terraform.resource("aws_lb_listener", "test")
+    assert test["port"] == "${local.test_listener_port}"
+    assert terraform.locals["test_listener_port"] == 8080
+    # Outside deployments the test listener points at the live group, never at an empty one.
+    assert "blue" in block(test, "default_action")["target_group_arn"]
+
+
+def test_test_listener_only_reachable_from_configured_cidrs(terraform: Terraform) -> None:
+    rule = terraform.resource("aws_vpc_security_group_ingress_rule", "alb_test_listener")
+    assert rule["for_each"] == "${local.test_listener_sources}"
+    assert rule["from_port"] == rule["to_port"] == "${local.test_listener_port}"
+    sources = terraform.locals["test_listener_sources"]
+    assert "var.test_listener_cidrs" in sources and "aws_eip.nat" in sources
+    assert "0.0.0.0/0" not in sources
+    cidr_var = terraform.variables["test_listener_cidrs"]
+    assert cidr_var["default"] == []
+    assert '"0.0.0.0/0"' in block(cidr_var, "validation")["condition"], "0.0.0.0/0 must be rejected"
+
+
+def test_two_ip_target_groups_with_health_checks(terraform: Terraform) -> None:
+    groups = terraform.resource("aws_lb_target_group", "app")
+    assert groups["for_each"] == '${toset(["blue", "green"])}'
+    assert groups["target_type"] == "ip"
+    health = block(groups, "health_check")
+    assert health["path"] == "/health"
+    assert health["matcher"] == "200"
+    assert (health["healthy_threshold"], health["unhealthy_threshold"]) == (2, 3)
+    assert (health["timeout"], health["interval"]) == (5, 30)
+
+
+# --- ECS -----------------------------------------------------------------------------------------
+
+
+def test_service_uses_codedeploy_controller_in_private_subnets(terraform: Terraform) -> None:
+    service = terraform.resource("aws_ecs_service", "app")
+    assert block(service, "deployment_controller")["type"] == "CODE_DEPLOY"
+    assert service["launch_type"] == "FARGATE"
+    network = block(service, "network_configuration")
+    assert network["assign_public_ip"] is False
+    assert "aws_subnet.private" in network["subnets"]
+    # CodeDeploy swaps task definitions and target groups; Terraform must not revert them.
+    ignored = block(service, "lifecycle")["ignore_changes"]
+    assert {"task_definition", "load_balancer"} <= set(ignored)
+
+
+def test_app_task_definition_version_secrets_logs_health_check(terraform: Terraform) -> None:
+    task = terraform.resource("aws_ecs_task_definition", "app")
+    definition = re.sub(r"\s+", " ", task["container_definitions"])
+    assert '{name = "APP_VERSION", value = var.app_version}' in definition
+    assert terraform.variables["app_version"]["default"] == "blue"
+    assert "secrets = local.container_secrets" in definition
+    assert "logConfiguration = local.log_configuration" in definition
+    assert "healthCheck" in definition and "docker-healthcheck" in definition
+    secrets = terraform.locals["container_secrets"]
+    assert ':password::"' in secrets and "master_user_secret" in terraform.locals["db_secret_arn"]
+    assert terraform.locals["log_configuration"]["logDriver"] == "awslogs"
+
+
+def test_separate_migration_task_definition(terraform: Terraform) -> None:
+    app = terraform.resource("aws_ecs_task_definition", "app")
+    migration = terraform.resource("aws_ecs_task_definition", "migration")
+    assert migration["family"] != app["family"]
+    assert migration["family"].endswith("-migrate")
+    # Started without an override, the migration task must only report, never migrate.
+    assert '["expandcontract", "status", "--format", "json"]' in migration["container_definitions"]
+    assert migration["task_role_arn"] != app["task_role_arn"]
+
+
+# --- CodeDeploy ----------------------------------------------------------------------------------
+
+
+def test_deployment_group_waits_for_test_listener_validation(terraform: Terraform) -> None:
+    group = terraform.resource("aws_codedeploy_deployment_group", "app")
+    style = block(group, "deployment_style")
+    assert (style["deployment_type"], style["deployment_option"]) == (
+        "BLUE_GREEN",
+        "WITH_TRAFFIC_CONTROL",
+    )
+    blue_green = block(group, "blue_green_deployment_config")
+    ready = block(blue_green, "deployment_ready_option")
+    # CONTINUE_DEPLOYMENT would shift traffic without anyone validating the test listener.
+    assert ready["action_on_timeout"] == "STOP_DEPLOYMENT"
+    assert ready["wait_time_in_minutes"] == "${var.ready_wait_minutes}"
+    terminate = block(blue_green, "terminate_blue_instances_on_deployment_success")
+    assert terminate["action"] == "TERMINATE"
+    assert terminate["termination_wait_time_in_minutes"] == "${var.termination_wait_minutes}"
+    assert terraform.variables["termination_wait_minutes"]["default"] > 0
+
+
+def test_deployment_config_defaults_to_linear_10_percent_every_3_minutes(
+    terraform: Terraform,
+) -> None:
+    group = terraform.resource("aws_codedeploy_deployment_group", "app")
+    assert group["deployment_config_name"] == "${var.deployment_config_name}"
+    default = terraform.variables["deployment_config_name"]["default"]
+    assert default == "CodeDeployDefault.ECSLinear10PercentEvery3Minutes"
+
+
+def test_auto_rollback_on_failure_stop_and_alarm(terraform: Terraform) -> None:
+    group = terraform.resource("aws_codedeploy_deployment_group", "app")
+    rollback = block(group, "auto_rollback_configuration")
+    assert rollback["enabled"] is True
+    assert set(rollback["events"]) == {
+        "DEPLOYMENT_FAILURE",
+        "DEPLOYMENT_STOP_ON_ALARM",
+        "DEPLOYMENT_STOP_ON_REQUEST",
+    }
+    alarms = block(group, "alarm_configuration")
+    assert alarms["enabled"] is True
+    assert "local.rollback_alarms" in alarms["alarms"]
+
+
+def test_traffic_routes_and_both_target_groups(terraform: Terraform) -> None:
+    group = terraform.resource("aws_codedeploy_deployment_group", "app")
+    pair = block(block(group, "load_balancer_info"), "target_group_pair_info")
+    assert block(pair, "prod_traffic_route")["listener_arns"] == ["${local.prod_listener_arn}"]
+    assert block(pair, "test_traffic_route")["listener_arns"] == ["${aws_lb_listener.test.arn}"]
+    names = [tg["name"] for tg in pair["target_group"]]
+    assert any('["blue"]' in n for n in names) and any('["green"]' in n for n in names)
+
+
+def test_rollback_alarms_watch_both_target_groups_by_rate(terraform: Terraform) -> None:
+    rate = terraform.resource("aws_cloudwatch_metric_alarm", "target_5xx_rate")
+    assert rate["for_each"] == "${local.target_groups}"
+    assert "aws_lb_target_group.app" in terraform.locals["target_groups"]
+    assert "metric_name" not in rate, "an absolute 5XX count alarm is the flaw we replace"
+    queries = {q["id"]: q for q in rate["metric_query"]}
+    expression = queries["error_rate"]["expression"]
+    assert "100 * errors / requests" in expression and queries["error_rate"]["return_data"]
+    metrics = {qid: block(q, "metric") for qid, q in queries.items() if "metric" in q}
+    assert metrics["errors"]["metric_name"] == "HTTPCode_Target_5XX_Count"
+    assert metrics["requests"]["metric_name"] == "RequestCount"
+    for metric in metrics.values():
+        assert "TargetGroup" in metric["dimensions"]
+    assert rate["treat_missing_data"] == "notBreaching"
+    rollback_alarms = terraform.locals["rollback_alarms"]
+    for color in ("blue", "green"):
+        assert f'aws_cloudwatch_metric_alarm.target_5xx_rate[color]' in rollback_alarms
+        assert color in rollback_alarms
+
+
+def test_hook_lambda_is_wired_to_codedeploy(terraform: Terraform) -> None:
+    function = terraform.resource("aws_lambda_function", "smoke_test")
+    assert function["handler"] == "smoke_test.handler"
+    env = block(function, "environment")["variables"]
+    assert env["TEST_LISTENER_URL"].endswith(":${local.test_listener_port}")
+    archive = terraform.data["archive_file"]["smoke_test"]
+    source = (TERRAFORM_DIR / archive["source_file"].replace("${path.module}/", "")).resolve()
+    assert source == INFRA / "lambda" / "smoke_test.py" and source.is_file()
+    statements = terraform.data["aws_iam_policy_document"]["codedeploy"]["statement"]
+    invoke = next(s for s in statements if s["actions"] == ["lambda:InvokeFunction"])
+    assert invoke["resources"] == ["${aws_lambda_function.smoke_test.arn}"]
+    hook = terraform.data["aws_iam_policy_document"]["smoke_test"]["statement"][0]
+    assert hook["actions"] == ["codedeploy:PutLifecycleEventHookExecutionStatus"]
+    assert ":deploymentgroup:" in hook["resources"][0]
+
+
+# --- database ------------------------------------------------------------------------------------
+
+
+def test_database_private_encrypted_protected_with_managed_password(terraform: Terraform) -> None:
+    db = terraform.resource("aws_db_instance", "main")
+    assert db["publicly_accessible"] is False
+    assert db["storage_encrypted"] is True
+    assert db["deletion_protection"] == "${var.db_deletion_protection}"
+    assert terraform.variables["db_deletion_protection"]["default"] is True
+    assert db["skip_final_snapshot"] is False and db["final_snapshot_identifier"]
+    assert db["backup_retention_period"] == "${var.db_backup_retention_days}"
+    assert terraform.variables["db_backup_retention_days"]["default"] >= 7
+    assert db["manage_master_user_password"] is True
+    assert "password" not in db, "no password attribute: RDS manages it in Secrets Manager"
+    subnets = terraform.resource("aws_db_subnet_group", "main")["subnet_ids"]
+    assert "aws_subnet.private" in subnets
+
+
+def test_parameter_group_logs_lock_waits(terraform: Terraform) -> None:
+    group = terraform.resource("aws_db_parameter_group", "main")
+    params = {p["name"]: p["value"] for p in group["parameter"]}
+    assert params["log_lock_waits"] == "1"
+    assert group["family"] == "postgres${local.db_major_version}"
+
+
+def test_database_reachable_only_from_tasks(terraform: Terraform) -> None:
+    rules = terraform.all_of("aws_vpc_security_group_ingress_rule")
+    db_rules = {n: r for n, r in rules.items() if r["security_group_id"] == "${aws_security_group.db.id}"}
+    assert list(db_rules) == ["db_from_tasks"]
+    rule = db_rules["db_from_tasks"]
+    assert (rule["from_port"], rule["to_port"]) == (5432, 5432)
+    assert rule["referenced_security_group_id"] == "${aws_security_group.tasks.id}"
+    assert "cidr_ipv4" not in rule
+    for name, rule in rules.items():
+        assert not (
+            rule.get("cidr_ipv4") == "0.0.0.0/0" and rule.get("from_port") in (22, 5432)
+        ), name
+
+
+# --- IAM, dashboard, outputs ---------------------------------------------------------------------
+
+
+def test_iam_statements_never_grant_wildcard_actions(terraform: Terraform) -> None:
+    for name, document in terraform.data.get("aws_iam_policy_document", {}).items():
+        for statement in document.get("statement", []):
+            if statement.get("effect") == "Deny":
+                continue
+            for action in statement.get("actions", []):
+                assert action != "*" and not action.endswith(":*"), f"{name}: {action}"
+            if statement.get("resources") == ["*"]:
+                assert all(
+                    a.startswith(("ecr:GetAuthorizationToken", "elasticloadbalancing:Describe", "ssmmessages:"))
+                    for a in statement["actions"]
+                ), f"{name}: '*' resource for scopable actions {statement['actions']}"
+    for name, attachment in terraform.all_of("aws_iam_role_policy_attachment").items():
+        assert "AdministratorAccess" not in attachment["policy_arn"], name
+
+
+def test_dashboard_compares_blue_and_green(terraform: Terraform) -> None:
+    assert terraform.locals["dashboard_colors"] == ["blue", "green"]
+    metrics = {row["metric"] for row in terraform.locals["dashboard_plain_rows"]}
+    assert {"RequestCount", "TargetResponseTime"} <= metrics
+    assert "HTTPCode_Target_5XX_Count" in terraform.locals["dashboard_rate_widgets"]
+
+
+def test_outputs_for_the_release_helpers(terraform: Terraform) -> None:
+    missing = REQUIRED_OUTPUTS - set(terraform.outputs)
+    assert not missing, f"outputs missing: {sorted(missing)}"
+    for name, output in terraform.outputs.items():
+        assert output.get("description"), f"output {name} has no description"
+
+
+def test_example_outputs_json_matches_declared_outputs(terraform: Terraform) -> None:
+    """outputs.example.json is what `terraform output -json` prints; the CLI reader tests use it."""
+    example = json.loads((TERRAFORM_DIR / "outputs.example.json").read_text())
+    assert set(example) == set(terraform.outputs)
+    for name, entry in example.items():
+        assert set(entry) == {"sensitive", "type", "value"}, name
