@@ -1,0 +1,246 @@
+"""``GET /openapi.json``: the OpenAPI 3.0 description of this release's API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify
+from flask.typing import ResponseReturnValue
+
+from app import validation
+
+bp = Blueprint("openapi", __name__)
+
+
+def _string(max_length: int, **extra: Any) -> dict[str, Any]:
+    return {"type": "string", "maxLength": max_length, **extra}
+
+
+STRUCTURED = {
+    "type": "object",
+    "required": ["street", "city", "state", "zip"],
+    "additionalProperties": False,
+    "properties": {
+        "street": _string(validation.STREET_MAX, minLength=1),
+        "city": _string(validation.CITY_MAX, minLength=1, pattern="^[^,]*$"),
+        "state": {"type": "string", "pattern": "^[A-Za-z]{2}$"},
+        "zip": {"type": "string", "pattern": "^[0-9]{5}(-[0-9]{4})?$"},
+    },
+}
+FLAT = {"type": "string", "maxLength": validation.ADDRESS_MAX, "nullable": True}
+
+
+def _customer(address: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["id", "name", "email", "address", "created_at", "updated_at"],
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "email": {"type": "string"},
+            "address": address,
+            "created_at": {"type": "string", "format": "date-time"},
+            "updated_at": {"type": "string", "format": "date-time"},
+        },
+    }
+
+
+def _input(address: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "name": _string(validation.NAME_MAX, minLength=1),
+            "email": _string(validation.EMAIL_MAX, format="email"),
+            "address": address,
+        },
+    }
+    if required:
+        schema["required"] = required
+    else:
+        schema["minProperties"] = 1
+    return schema
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def _json(description: str, ref: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}},
+    }
+
+
+ID = {"name": "customer_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def document(version: str) -> dict[str, Any]:
+    """The document for ``version`` (green adds the v2 endpoint and the structured address)."""
+    green = version == "green"
+    own = {"$ref": "#/components/schemas/StructuredAddress", "nullable": True} if green else FLAT
+    address_in = (
+        {
+            "nullable": True,
+            "oneOf": [{"type": "string", "maxLength": validation.ADDRESS_MAX}, STRUCTURED],
+        }
+        if green
+        else FLAT
+    )
+    body = {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CustomerInput"}}},
+    }
+    update = {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/CustomerUpdate"}}
+        },
+    }
+    paths: dict[str, Any] = {
+        "/health": {
+            "get": {
+                "summary": "Can this release serve the live schema?",
+                "responses": {
+                    "200": _json("healthy", "Health"),
+                    "503": _json("unhealthy", "Health"),
+                },
+            }
+        },
+        "/api/customers": {
+            "get": {
+                "summary": "List customers by id",
+                "parameters": [
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": validation.PAGE_LIMIT_MAX,
+                        },
+                    },
+                    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                ],
+                "responses": {
+                    "200": _json("a page of customers", "CustomerPage"),
+                    "400": _error("bad query"),
+                },
+            },
+            "post": {
+                "summary": "Create a customer",
+                "requestBody": body,
+                "responses": {
+                    "201": _json("created", "Customer"),
+                    "400": _error("invalid input"),
+                    "409": _error("email already used"),
+                },
+            },
+        },
+        "/api/customers/{customer_id}": {
+            "parameters": [ID],
+            "get": {
+                "summary": "Read a customer",
+                "responses": {
+                    "200": _json("the customer", "Customer"),
+                    "404": _error("no such customer"),
+                },
+            },
+            "put": {
+                "summary": "Update some fields of a customer",
+                "requestBody": update,
+                "responses": {
+                    "200": _json("updated", "Customer"),
+                    "400": _error("invalid input"),
+                    "404": _error("no such customer"),
+                    "409": _error("email already used"),
+                },
+            },
+            "delete": {
+                "summary": "Delete a customer",
+                "responses": {"204": {"description": "deleted"}, "404": _error("no such customer")},
+            },
+        },
+        "/api/v1/customers/{customer_id}": {
+            "parameters": [ID],
+            "get": {
+                "summary": "Read a customer with a flat address string",
+                "responses": {
+                    "200": _json("the customer", "CustomerV1"),
+                    "404": _error("no such customer"),
+                },
+            },
+        },
+    }
+    if green:
+        paths["/api/v2/customers/{customer_id}"] = {
+            "parameters": [ID],
+            "get": {
+                "summary": "Read a customer with a structured address",
+                "responses": {
+                    "200": _json("the customer", "Customer"),
+                    "404": _error("no such customer"),
+                },
+            },
+        }
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": f"Customers ({version})", "version": "2.0.0" if green else "1.0.0"},
+        "paths": paths,
+        "components": {
+            "schemas": {
+                "Customer": _customer(own),
+                "CustomerV1": _customer(FLAT),
+                "StructuredAddress": STRUCTURED,
+                "CustomerInput": _input(address_in, ["name", "email"]),
+                "CustomerUpdate": _input(address_in, []),
+                "CustomerPage": {
+                    "type": "object",
+                    "required": ["customers", "limit", "offset", "next_offset"],
+                    "properties": {
+                        "customers": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/Customer"},
+                        },
+                        "limit": {"type": "integer"},
+                        "offset": {"type": "integer"},
+                        "next_offset": {"type": "integer", "nullable": True},
+                    },
+                },
+                "Health": {
+                    "type": "object",
+                    "required": ["status", "version", "environment", "database", "schema"],
+                    "properties": {
+                        "status": {"type": "string", "enum": ["healthy", "unhealthy"]},
+                        "version": {"type": "string", "enum": ["blue", "green"]},
+                        "environment": {"type": "string"},
+                        "database": {"type": "string", "enum": ["connected", "unavailable"]},
+                        "schema": {
+                            "type": "string",
+                            "enum": ["compatible", "incompatible", "unknown"],
+                        },
+                        "problems": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
+                "Error": {
+                    "type": "object",
+                    "required": ["error", "message"],
+                    "properties": {
+                        "error": {"type": "string"},
+                        "message": {"type": "string"},
+                        "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+                        "request_id": {"type": "string"},
+                    },
+                },
+            }
+        },
+    }
+
+
+@bp.get("/openapi.json")
+def openapi() -> ResponseReturnValue:
+    return jsonify(document(current_app.config["APP_VERSION"]))

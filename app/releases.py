@@ -1,0 +1,112 @@
+"""What differs between blue (v1) and green (v2): the columns each reads and writes, and the JSON.
+
+Everything else (routes, validation of name and email, caching, errors) is shared, so the two
+releases differ only where the schema change forces them to.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, RowMapping
+
+from app import address, models_v1, models_v2, validation
+from app.errors import bad_request
+
+
+class Release(Protocol):
+    """One release's view of the customers table."""
+
+    name: str
+    metadata: sa.MetaData
+    table: sa.Table
+
+    def to_json(self, row: RowMapping) -> dict[str, Any]:
+        """The release's own JSON shape of a customer (its unversioned ``GET``)."""
+
+    def flat_json(self, customer: dict[str, Any]) -> dict[str, Any]:
+        """The v1 shape (flat ``address`` string) of a customer in this release's shape."""
+
+    def address_values(self, connection: Connection, value: Any) -> dict[str, Any]:
+        """Column values for the ``address`` field of a request body (400 if invalid)."""
+
+
+def _base(row: RowMapping) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "email": row["email"],
+        "address": None,
+        "created_at": row["created_at"].isoformat(),
+        "updated_at": row["updated_at"].isoformat(),
+    }
+
+
+class Blue:
+    """v1: one flat ``address`` string, stored as written."""
+
+    name = "blue"
+    metadata = models_v1.metadata
+    table = models_v1.customers
+
+    def to_json(self, row: RowMapping) -> dict[str, Any]:
+        customer = _base(row)
+        customer["address"] = row["address"]
+        return customer
+
+    def flat_json(self, customer: dict[str, Any]) -> dict[str, Any]:
+        return customer
+
+    def address_values(self, connection: Connection, value: Any) -> dict[str, Any]:
+        return {"address": validation.flat_address(value)}
+
+
+class Green:
+    """v2: ``address`` is ``{street, city, state, zip}``; a flat string on input is parsed."""
+
+    name = "green"
+    metadata = models_v2.metadata
+    table = models_v2.customers
+
+    def to_json(self, row: RowMapping) -> dict[str, Any]:
+        customer = _base(row)
+        if row["street_address"] is not None:
+            customer["address"] = {
+                "street": row["street_address"],
+                "city": row["city"],
+                "state": row["state"],
+                "zip": row["zip_code"],
+            }
+        return customer
+
+    def flat_json(self, customer: dict[str, Any]) -> dict[str, Any]:
+        parts = customer["address"]
+        flat = None if parts is None else address.compose(validation.StructuredAddress(**parts))
+        return {**customer, "address": flat}
+
+    def address_values(self, connection: Connection, value: Any) -> dict[str, Any]:
+        if value is None:
+            parts = None
+        elif isinstance(value, dict):
+            parts = validation.structured_address(value)
+        elif isinstance(value, str):
+            flat = validation.flat_address(value)
+            parts = None if flat is None else address.parse_or_reject(connection, flat)
+        else:
+            raise bad_request(
+                "address must be a string, an object {street, city, state, zip} or null",
+                {"address": "string, object or null"},
+            )
+        if parts is None:
+            return {"street_address": None, "city": None, "state": None, "zip_code": None}
+        return {
+            "street_address": parts.street,
+            "city": parts.city,
+            "state": parts.state,
+            "zip_code": parts.zip,
+        }
+
+
+def release_for(version: str) -> Release:
+    return Green() if version == "green" else Blue()
