@@ -9,10 +9,17 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import hcl2
 import pytest
-from infra_support import INFRA, TERRAFORM_DIR, TF_FILES, Terraform, block
+
+if TYPE_CHECKING:
+    from conftest import Terraform
+
+INFRA = Path(__file__).resolve().parents[2] / "infra"
+TERRAFORM_DIR = INFRA / "terraform"
+TF_FILES = sorted(TERRAFORM_DIR.glob("*.tf"))
 
 REQUIRED_OUTPUTS = {
     "cluster_name",
@@ -70,7 +77,9 @@ def test_no_plaintext_password_variable(terraform: Terraform) -> None:
 def test_private_subnets_route_through_nat_not_the_internet_gateway(terraform: Terraform) -> None:
     for tier in ("public", "private"):
         subnet = terraform.resource("aws_subnet", tier)
-        assert subnet["map_public_ip_on_launch"] is False, f"{tier} subnets must not assign public IPs"
+        assert subnet["map_public_ip_on_launch"] is False, (
+            f"{tier} subnets must not assign public IPs"
+        )
     private_route = terraform.resource("aws_route", "private_egress")
     assert "nat_gateway_id" in private_route and "gateway_id" not in private_route
     public_route = terraform.resource("aws_route", "public_internet")
@@ -102,14 +111,16 @@ def test_listeners_production_80_or_443_and_restricted_test_listener(terraform: 
     assert "TLS13" in https["ssl_policy"]
     assert https["count"] == "${local.https_enabled ? 1 : 0}"
 
-    redirect = block(terraform.resource("aws_lb_listener", "http_redirect"), "default_action")
-    assert block(redirect, "redirect")["protocol"] == "HTTPS"
+    redirect = terraform.block(
+        terraform.resource("aws_lb_listener", "http_redirect"), "default_action"
+    )
+    assert terraform.block(redirect, "redirect")["protocol"] == "HTTPS"
 
     test = terraform.resource("aws_lb_listener", "test")
     assert test["port"] == "${local.test_listener_port}"
     assert terraform.locals["test_listener_port"] == 8080
     # Outside deployments the test listener points at the live group, never at an empty one.
-    assert "blue" in block(test, "default_action")["target_group_arn"]
+    assert "blue" in terraform.block(test, "default_action")["target_group_arn"]
 
 
 def test_test_listener_only_reachable_from_configured_cidrs(terraform: Terraform) -> None:
@@ -121,14 +132,16 @@ def test_test_listener_only_reachable_from_configured_cidrs(terraform: Terraform
     assert "0.0.0.0/0" not in sources
     cidr_var = terraform.variables["test_listener_cidrs"]
     assert cidr_var["default"] == []
-    assert '"0.0.0.0/0"' in block(cidr_var, "validation")["condition"], "0.0.0.0/0 must be rejected"
+    assert '"0.0.0.0/0"' in terraform.block(cidr_var, "validation")["condition"], (
+        "0.0.0.0/0 must be rejected"
+    )
 
 
 def test_two_ip_target_groups_with_health_checks(terraform: Terraform) -> None:
     groups = terraform.resource("aws_lb_target_group", "app")
     assert groups["for_each"] == '${toset(["blue", "green"])}'
     assert groups["target_type"] == "ip"
-    health = block(groups, "health_check")
+    health = terraform.block(groups, "health_check")
     assert health["path"] == "/health"
     assert health["matcher"] == "200"
     assert (health["healthy_threshold"], health["unhealthy_threshold"]) == (2, 3)
@@ -140,13 +153,13 @@ def test_two_ip_target_groups_with_health_checks(terraform: Terraform) -> None:
 
 def test_service_uses_codedeploy_controller_in_private_subnets(terraform: Terraform) -> None:
     service = terraform.resource("aws_ecs_service", "app")
-    assert block(service, "deployment_controller")["type"] == "CODE_DEPLOY"
+    assert terraform.block(service, "deployment_controller")["type"] == "CODE_DEPLOY"
     assert service["launch_type"] == "FARGATE"
-    network = block(service, "network_configuration")
+    network = terraform.block(service, "network_configuration")
     assert network["assign_public_ip"] is False
     assert "aws_subnet.private" in network["subnets"]
     # CodeDeploy swaps task definitions and target groups; Terraform must not revert them.
-    ignored = block(service, "lifecycle")["ignore_changes"]
+    ignored = terraform.block(service, "lifecycle")["ignore_changes"]
     assert {"task_definition", "load_balancer"} <= set(ignored)
 
 
@@ -178,17 +191,17 @@ def test_separate_migration_task_definition(terraform: Terraform) -> None:
 
 def test_deployment_group_waits_for_test_listener_validation(terraform: Terraform) -> None:
     group = terraform.resource("aws_codedeploy_deployment_group", "app")
-    style = block(group, "deployment_style")
+    style = terraform.block(group, "deployment_style")
     assert (style["deployment_type"], style["deployment_option"]) == (
         "BLUE_GREEN",
         "WITH_TRAFFIC_CONTROL",
     )
-    blue_green = block(group, "blue_green_deployment_config")
-    ready = block(blue_green, "deployment_ready_option")
+    blue_green = terraform.block(group, "blue_green_deployment_config")
+    ready = terraform.block(blue_green, "deployment_ready_option")
     # CONTINUE_DEPLOYMENT would shift traffic without anyone validating the test listener.
     assert ready["action_on_timeout"] == "STOP_DEPLOYMENT"
     assert ready["wait_time_in_minutes"] == "${var.ready_wait_minutes}"
-    terminate = block(blue_green, "terminate_blue_instances_on_deployment_success")
+    terminate = terraform.block(blue_green, "terminate_blue_instances_on_deployment_success")
     assert terminate["action"] == "TERMINATE"
     assert terminate["termination_wait_time_in_minutes"] == "${var.termination_wait_minutes}"
     assert terraform.variables["termination_wait_minutes"]["default"] > 0
@@ -205,23 +218,27 @@ def test_deployment_config_defaults_to_linear_10_percent_every_3_minutes(
 
 def test_auto_rollback_on_failure_stop_and_alarm(terraform: Terraform) -> None:
     group = terraform.resource("aws_codedeploy_deployment_group", "app")
-    rollback = block(group, "auto_rollback_configuration")
+    rollback = terraform.block(group, "auto_rollback_configuration")
     assert rollback["enabled"] is True
     assert set(rollback["events"]) == {
         "DEPLOYMENT_FAILURE",
         "DEPLOYMENT_STOP_ON_ALARM",
         "DEPLOYMENT_STOP_ON_REQUEST",
     }
-    alarms = block(group, "alarm_configuration")
+    alarms = terraform.block(group, "alarm_configuration")
     assert alarms["enabled"] is True
     assert "local.rollback_alarms" in alarms["alarms"]
 
 
 def test_traffic_routes_and_both_target_groups(terraform: Terraform) -> None:
     group = terraform.resource("aws_codedeploy_deployment_group", "app")
-    pair = block(block(group, "load_balancer_info"), "target_group_pair_info")
-    assert block(pair, "prod_traffic_route")["listener_arns"] == ["${local.prod_listener_arn}"]
-    assert block(pair, "test_traffic_route")["listener_arns"] == ["${aws_lb_listener.test.arn}"]
+    pair = terraform.block(terraform.block(group, "load_balancer_info"), "target_group_pair_info")
+    assert terraform.block(pair, "prod_traffic_route")["listener_arns"] == [
+        "${local.prod_listener_arn}"
+    ]
+    assert terraform.block(pair, "test_traffic_route")["listener_arns"] == [
+        "${aws_lb_listener.test.arn}"
+    ]
     names = [tg["name"] for tg in pair["target_group"]]
     assert any('["blue"]' in n for n in names) and any('["green"]' in n for n in names)
 
@@ -234,22 +251,24 @@ def test_rollback_alarms_watch_both_target_groups_by_rate(terraform: Terraform) 
     queries = {q["id"]: q for q in rate["metric_query"]}
     expression = queries["error_rate"]["expression"]
     assert "100 * errors / requests" in expression and queries["error_rate"]["return_data"]
-    metrics = {qid: block(q, "metric") for qid, q in queries.items() if "metric" in q}
+    metrics = {qid: terraform.block(q, "metric") for qid, q in queries.items() if "metric" in q}
     assert metrics["errors"]["metric_name"] == "HTTPCode_Target_5XX_Count"
     assert metrics["requests"]["metric_name"] == "RequestCount"
     for metric in metrics.values():
         assert "TargetGroup" in metric["dimensions"]
     assert rate["treat_missing_data"] == "notBreaching"
     rollback_alarms = terraform.locals["rollback_alarms"]
-    for color in ("blue", "green"):
-        assert f'aws_cloudwatch_metric_alarm.target_5xx_rate[color]' in rollback_alarms
-        assert color in rollback_alarms
+    # Both colours of the rate alarm are rollback alarms, not only the group being deployed to.
+    assert (
+        'for color in ["blue", "green"] : aws_cloudwatch_metric_alarm.target_5xx_rate[color]'
+        in rollback_alarms
+    )
 
 
 def test_hook_lambda_is_wired_to_codedeploy(terraform: Terraform) -> None:
     function = terraform.resource("aws_lambda_function", "smoke_test")
     assert function["handler"] == "smoke_test.handler"
-    env = block(function, "environment")["variables"]
+    env = terraform.block(function, "environment")["variables"]
     assert env["TEST_LISTENER_URL"].endswith(":${local.test_listener_port}")
     archive = terraform.data["archive_file"]["smoke_test"]
     source = (TERRAFORM_DIR / archive["source_file"].replace("${path.module}/", "")).resolve()
@@ -289,16 +308,18 @@ def test_parameter_group_logs_lock_waits(terraform: Terraform) -> None:
 
 def test_database_reachable_only_from_tasks(terraform: Terraform) -> None:
     rules = terraform.all_of("aws_vpc_security_group_ingress_rule")
-    db_rules = {n: r for n, r in rules.items() if r["security_group_id"] == "${aws_security_group.db.id}"}
+    db_rules = {
+        n: r for n, r in rules.items() if r["security_group_id"] == "${aws_security_group.db.id}"
+    }
     assert list(db_rules) == ["db_from_tasks"]
     rule = db_rules["db_from_tasks"]
     assert (rule["from_port"], rule["to_port"]) == (5432, 5432)
     assert rule["referenced_security_group_id"] == "${aws_security_group.tasks.id}"
     assert "cidr_ipv4" not in rule
     for name, rule in rules.items():
-        assert not (
-            rule.get("cidr_ipv4") == "0.0.0.0/0" and rule.get("from_port") in (22, 5432)
-        ), name
+        assert not (rule.get("cidr_ipv4") == "0.0.0.0/0" and rule.get("from_port") in (22, 5432)), (
+            name
+        )
 
 
 # --- IAM, dashboard, outputs ---------------------------------------------------------------------
@@ -313,7 +334,13 @@ def test_iam_statements_never_grant_wildcard_actions(terraform: Terraform) -> No
                 assert action != "*" and not action.endswith(":*"), f"{name}: {action}"
             if statement.get("resources") == ["*"]:
                 assert all(
-                    a.startswith(("ecr:GetAuthorizationToken", "elasticloadbalancing:Describe", "ssmmessages:"))
+                    a.startswith(
+                        (
+                            "ecr:GetAuthorizationToken",
+                            "elasticloadbalancing:Describe",
+                            "ssmmessages:",
+                        )
+                    )
                     for a in statement["actions"]
                 ), f"{name}: '*' resource for scopable actions {statement['actions']}"
     for name, attachment in terraform.all_of("aws_iam_role_policy_attachment").items():
