@@ -30,7 +30,7 @@ from expandcontract.errors import ConfigurationError
 from expandcontract.guard import ContractGuard, removals
 from expandcontract.ledger import Clock, Event, Ledger, ledger_ddl
 from expandcontract.phases import Phase, dependency_closure, phase_of
-from expandcontract.runtime import offline, policing
+from expandcontract.runtime import ddl, offline, policing
 from expandcontract.runtime.connect import check_reachable, create_engine, database_url
 from expandcontract.runtime.locking import migration_lock
 from expandcontract.runtime.state import RunState, attach
@@ -146,6 +146,7 @@ class _Run:
             )
             migration_context = context.get_context()
             self.install(migration_context, offline_mode=False)
+            ddl.install(migration_context, self.settings)  # short lock waits, retried
             listener = policing.before_cursor_execute(self.state)
             sa.event.listen(connection, "before_cursor_execute", listener)
             try:
