@@ -1,0 +1,235 @@
+"""One choke point for every AWS call: retries on throttling, clear errors, dry runs.
+
+Commands never touch a boto3 client directly; they call ``aws.ecs.describe_services(...)``
+on an :class:`Aws`, which forwards to the real (or injected moto/stubbed) client, retries
+throttling with backoff through the injected ``sleep``, and turns botocore exceptions into
+:class:`~expandcontract.aws.errors.AwsError`. With ``dry_run=True`` the same calls are only
+printed, answered with placeholders, and nothing reaches AWS.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from expandcontract.aws.errors import AwsConfigurationError, AwsError
+
+Sleep = Callable[[float], None]
+Echo = Callable[[str], None]
+
+SERVICES = ("ecs", "codedeploy", "cloudwatch", "elbv2", "rds", "ssm", "secretsmanager")
+
+# Error codes AWS uses for "slow down"; anything else fails at once.
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "EC2ThrottledException",
+    }
+)
+
+NO_CREDENTIALS = (
+    "no AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+    "or run where an instance/task role is available (in GitHub Actions: "
+    "aws-actions/configure-aws-credentials)"
+)
+NO_REGION = (
+    "no AWS region configured: pass --region, set AWS_REGION, or use --from-terraform with an "
+    "aws_region output"
+)
+
+
+def boto3_missing() -> AwsConfigurationError:
+    return AwsConfigurationError(
+        "the AWS helpers need boto3: install expandcontract[aws] (pip install 'expandcontract[aws]')"
+    )
+
+
+class Caller:
+    """Forwards ``caller.operation(**params)`` to one client, retrying throttling."""
+
+    def __init__(self, service: str, client: Any, sleep: Sleep, attempts: int) -> None:
+        self.service = service
+        self.client = client
+        self.sleep = sleep
+        self.attempts = max(1, attempts)
+
+    def __getattr__(self, operation: str) -> Callable[..., dict[str, Any]]:
+        if operation.startswith("_"):
+            raise AttributeError(operation)
+        return lambda **params: self.call(operation, **params)
+
+    def call(self, operation: str, **params: Any) -> dict[str, Any]:
+        from botocore.exceptions import (
+            BotoCoreError,
+            ClientError,
+            NoCredentialsError,
+            NoRegionError,
+            PartialCredentialsError,
+        )
+
+        name = f"{self.service}.{operation}"
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return dict(getattr(self.client, operation)(**params))
+            except ClientError as err:
+                error = err.response.get("Error", {})
+                code = str(error.get("Code", "Unknown"))
+                if code in THROTTLING_CODES and attempt < self.attempts:
+                    # Exponential backoff with jitter, capped, so parallel runners spread out.
+                    self.sleep(min(20.0, 0.5 * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0))
+                    continue
+                message = error.get("Message") or str(err)
+                raise AwsError(
+                    f"{name} failed: {code}: {message}", code=code, operation=name
+                ) from err
+            except (NoCredentialsError, PartialCredentialsError) as err:
+                raise AwsConfigurationError(NO_CREDENTIALS) from err
+            except NoRegionError as err:
+                raise AwsConfigurationError(NO_REGION) from err
+            except BotoCoreError as err:
+                raise AwsError(f"{name} failed: {err}", operation=name) from err
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+class DryRunCaller:
+    """Prints each call instead of making it, and answers with placeholders."""
+
+    def __init__(
+        self, service: str, echo: Echo, calls: list[str], hints: Mapping[str, Any]
+    ) -> None:
+        self.service = service
+        self.echo = echo
+        self.calls = calls
+        self.hints = hints
+
+    def __getattr__(self, operation: str) -> Callable[..., dict[str, Any]]:
+        if operation.startswith("_"):
+            raise AttributeError(operation)
+        return lambda **params: self.call(operation, **params)
+
+    def call(self, operation: str, **params: Any) -> dict[str, Any]:
+        from expandcontract.aws.dryrun import placeholder_response
+
+        shown = ", ".join(f"{key}={value!r}" for key, value in params.items())
+        line = f"{self.service}.{operation}({shown})"
+        self.calls.append(line)
+        self.echo(f"  [dry-run] would call {line}")
+        return placeholder_response(self.service, operation, params, self.hints)
+
+
+class Aws:
+    """The AWS clients a command uses, behind :class:`Caller` (or :class:`DryRunCaller`).
+
+    ``clients`` maps a service name to a ready client (tests pass moto or stubbed clients);
+    missing ones are created from a boto3 session for ``region``/``profile``. A dry run
+    creates no client at all.
+    """
+
+    def __init__(
+        self,
+        *,
+        region: str | None = None,
+        profile: str | None = None,
+        clients: Mapping[str, Any] | None = None,
+        sleep: Sleep = time.sleep,
+        attempts: int = 8,
+        dry_run: bool = False,
+        echo: Echo = print,
+        dry_run_hints: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.region = region
+        self.profile = profile
+        self.sleep = sleep
+        self.attempts = attempts
+        self.dry_run = dry_run
+        self.echo = echo
+        self.dry_run_calls: list[str] = []
+        # What placeholders should name: {"containers": [...], "live_target_group": arn}.
+        self.dry_run_hints = dict(dry_run_hints or {})
+        self._clients = dict(clients or {})
+        self._callers: dict[str, Any] = {}
+        self._session: Any = None
+
+    def client(self, service: str) -> Any:
+        """The caller for ``service`` (``ecs``, ``codedeploy``, ...)."""
+        if service not in self._callers:
+            if self.dry_run:
+                self._callers[service] = DryRunCaller(
+                    service, self.echo, self.dry_run_calls, self.dry_run_hints
+                )
+            else:
+                raw = self._clients.get(service) or self._create(service)
+                self._callers[service] = Caller(service, raw, self.sleep, self.attempts)
+        return self._callers[service]
+
+    def check_credentials(self) -> None:
+        """Fail fast, before any step runs, when credentials or the region are missing."""
+        if self.dry_run or set(SERVICES) <= set(self._clients):
+            return
+        session = self._boto_session()
+        if session.get_credentials() is None:
+            raise AwsConfigurationError(NO_CREDENTIALS)
+
+    def _boto_session(self) -> Any:
+        if self._session is None:
+            try:
+                import boto3
+            except ImportError as err:
+                raise boto3_missing() from err
+            from botocore.exceptions import ProfileNotFound
+
+            try:
+                self._session = boto3.session.Session(
+                    profile_name=self.profile, region_name=self.region
+                )
+            except ProfileNotFound as err:
+                raise AwsConfigurationError(f"AWS profile not found: {err}") from err
+            if not self._session.region_name:
+                raise AwsConfigurationError(NO_REGION)
+        return self._session
+
+    def _create(self, service: str) -> Any:
+        from botocore.config import Config
+
+        # Our Caller retries throttling with the injectable sleep; botocore keeps a short
+        # standard retry for connection-level blips only.
+        config = Config(retries={"mode": "standard", "max_attempts": 2})
+        return self._boto_session().client(service, config=config)
+
+    @property
+    def ecs(self) -> Any:
+        return self.client("ecs")
+
+    @property
+    def codedeploy(self) -> Any:
+        return self.client("codedeploy")
+
+    @property
+    def cloudwatch(self) -> Any:
+        return self.client("cloudwatch")
+
+    @property
+    def elbv2(self) -> Any:
+        return self.client("elbv2")
+
+    @property
+    def rds(self) -> Any:
+        return self.client("rds")
+
+    @property
+    def ssm(self) -> Any:
+        return self.client("ssm")
+
+    @property
+    def secretsmanager(self) -> Any:
+        return self.client("secretsmanager")

@@ -1,0 +1,52 @@
+"""The ledger database's URL from AWS: an SSM parameter, or the RDS-managed secret.
+
+CI runners rarely hold the database password; they hold a role that may read it.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+from expandcontract.aws.clients import Aws
+from expandcontract.aws.errors import AwsConfigurationError
+
+
+def url_from_parameter(aws: Aws, name: str) -> str:
+    """The (decrypted) value of an SSM parameter holding a full database URL."""
+    return str(aws.ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"])
+
+
+def url_from_secret(
+    aws: Aws,
+    secret_id: str,
+    *,
+    host: str | None = None,
+    database: str | None = None,
+    port: int | None = None,
+) -> str:
+    """A PostgreSQL URL built from a Secrets Manager secret (RDS-managed or RDS-style JSON).
+
+    RDS-managed master secrets hold only ``username`` and ``password``: ``host`` (the
+    ``db_endpoint`` output) and ``database`` fill in what the secret lacks.
+    """
+    raw = aws.secretsmanager.get_secret_value(SecretId=secret_id).get("SecretString")
+    try:
+        secret = json.loads(raw or "")
+    except json.JSONDecodeError as err:
+        raise AwsConfigurationError(
+            f"secret {secret_id} is not JSON with username/password"
+        ) from err
+    user, password = secret.get("username"), secret.get("password")
+    host = secret.get("host") or host
+    if not (user and password and host):
+        raise AwsConfigurationError(
+            f"secret {secret_id} lacks username, password or host: pass --db-endpoint HOST"
+        )
+    name = secret.get("dbname") or database or "postgres"
+    port = int(secret.get("port") or port or 5432)
+    host = str(host).split(":")[0]
+    return (
+        f"postgresql+psycopg://{quote(str(user), safe='')}:{quote(str(password), safe='')}"
+        f"@{host}:{port}/{quote(str(name), safe='')}"
+    )

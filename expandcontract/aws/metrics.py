@@ -1,0 +1,173 @@
+"""CloudWatch comparison of two ALB target groups: 5XX rate and latency.
+
+CloudWatch omits datapoints for minutes without traffic, so missing data counts as zero. Rates
+are computed here from the sums (metric math is not used: it is one more thing to get wrong).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from expandcontract.aws.clients import Aws
+
+NAMESPACE = "AWS/ApplicationELB"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """How far green may drift from blue before we roll back.
+
+    ``max_5xx_increase``: green's 5XX rate may exceed blue's by this much (0.01 = 1 point).
+    ``max_latency_ratio``/``latency_slack``: green's mean latency may be up to ratio × blue's,
+    and differences under ``latency_slack`` seconds are never divergence.
+    ``min_requests``: green needs this many requests before its rates mean anything.
+    """
+
+    max_5xx_increase: float = 0.01
+    max_latency_ratio: float = 1.5
+    latency_slack: float = 0.05
+    min_requests: int = 20
+
+
+@dataclass(frozen=True)
+class TargetGroupStats:
+    requests: float
+    errors_5xx: float
+    latency: float | None  # mean seconds, None without traffic
+
+    @property
+    def error_rate(self) -> float:
+        return self.errors_5xx / self.requests if self.requests else 0.0
+
+    def describe(self) -> str:
+        latency = f"{self.latency * 1000:.0f} ms" if self.latency is not None else "-"
+        return f"{self.requests:.0f} requests, 5XX {self.error_rate:.2%}, mean latency {latency}"
+
+
+def target_group_dimension(arn: str) -> str:
+    """``targetgroup/name/id`` from a target group ARN."""
+    return "targetgroup/" + arn.split(":targetgroup/", 1)[-1]
+
+
+def load_balancer_dimension(listener_arn: str) -> str:
+    """``app/name/id`` from a listener ARN (``...:listener/app/name/id/listener-id``)."""
+    tail = listener_arn.split(":listener/", 1)[-1]
+    return "/".join(tail.split("/")[:3])
+
+
+def _query(qid: str, metric: str, stat: str, dimensions: list[dict[str, str]], period: int):
+    return {
+        "Id": qid,
+        "MetricStat": {
+            "Metric": {"Namespace": NAMESPACE, "MetricName": metric, "Dimensions": dimensions},
+            "Period": period,
+            "Stat": stat,
+        },
+        "ReturnData": True,
+    }
+
+
+def period_for(window: timedelta) -> int:
+    """A period that keeps the number of datapoints small over long soak windows."""
+    seconds = window.total_seconds()
+    if seconds <= 3 * 3600:
+        return 60
+    if seconds <= 3 * 86400:
+        return 300
+    return 3600
+
+
+def target_group_stats(
+    aws: Aws,
+    target_groups: Sequence[str],
+    listener_arn: str,
+    start: datetime,
+    end: datetime,
+) -> dict[str, TargetGroupStats]:
+    """Requests, 5XX and mean latency of each target group between ``start`` and ``end``."""
+    period = period_for(end - start)
+    lb = load_balancer_dimension(listener_arn)
+    queries: list[dict[str, Any]] = []
+    for index, arn in enumerate(target_groups):
+        dims = [
+            {"Name": "TargetGroup", "Value": target_group_dimension(arn)},
+            {"Name": "LoadBalancer", "Value": lb},
+        ]
+        queries += [
+            _query(f"req{index}", "RequestCount", "Sum", dims, period),
+            _query(f"err{index}", "HTTPCode_Target_5XX_Count", "Sum", dims, period),
+            _query(f"lat{index}", "TargetResponseTime", "Average", dims, period),
+        ]
+    series: dict[str, dict[Any, float]] = {}
+    token: str | None = None
+    while True:
+        params: dict[str, Any] = {
+            "MetricDataQueries": queries,
+            "StartTime": start,
+            "EndTime": end,
+        }
+        if token:
+            params["NextToken"] = token
+        answer = aws.cloudwatch.get_metric_data(**params)
+        for result in answer.get("MetricDataResults", []):
+            points = series.setdefault(result["Id"], {})
+            points.update(zip(result.get("Timestamps", []), result.get("Values", []), strict=False))
+        token = answer.get("NextToken")
+        if not token:
+            break
+    stats = {}
+    for index, arn in enumerate(target_groups):
+        requests = series.get(f"req{index}", {})
+        latency = series.get(f"lat{index}", {})
+        total = sum(requests.values())
+        # Weight each period's mean latency by its request count; unweighted without counts.
+        weights = [(value, requests.get(ts, 0.0)) for ts, value in latency.items()]
+        weight = sum(w for _, w in weights)
+        if weights and weight:
+            mean = sum(v * w for v, w in weights) / weight
+        elif weights:
+            mean = sum(v for v, _ in weights) / len(weights)
+        else:
+            mean = None
+        stats[arn] = TargetGroupStats(total, sum(series.get(f"err{index}", {}).values()), mean)
+    return stats
+
+
+def divergence(
+    blue: TargetGroupStats, green: TargetGroupStats, thresholds: Thresholds
+) -> list[str]:
+    """Why green looks worse than blue (empty when it does not, or has too little traffic)."""
+    if green.requests < thresholds.min_requests:
+        return []
+    reasons = []
+    if green.error_rate > blue.error_rate + thresholds.max_5xx_increase:
+        reasons.append(
+            f"green 5XX rate {green.error_rate:.2%} exceeds blue's {blue.error_rate:.2%} by more "
+            f"than {thresholds.max_5xx_increase:.2%}"
+        )
+    if green.latency is not None and blue.latency is not None:
+        limit = max(
+            blue.latency * thresholds.max_latency_ratio, blue.latency + thresholds.latency_slack
+        )
+        if green.latency > limit:
+            reasons.append(
+                f"green mean latency {green.latency * 1000:.0f} ms exceeds "
+                f"{thresholds.max_latency_ratio:g}x blue's {blue.latency * 1000:.0f} ms"
+            )
+    return reasons
+
+
+def alarms_firing(aws: Aws, names: Sequence[str]) -> list[str]:
+    """Names (with reasons) of the given CloudWatch alarms that are in ALARM."""
+    if not names:
+        return []
+    answer = aws.cloudwatch.describe_alarms(AlarmNames=list(names))
+    alarms = list(answer.get("MetricAlarms", [])) + list(answer.get("CompositeAlarms", []))
+    return [
+        f"{alarm['AlarmName']} ({alarm.get('StateReason', 'in ALARM')})"
+        for alarm in alarms
+        if alarm.get("StateValue") == "ALARM"
+    ]

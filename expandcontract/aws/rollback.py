@@ -1,0 +1,190 @@
+"""Phase-aware rollback: what is safe depends on how far the release got.
+
+1. A deployment is in progress: stop it with rollback (CodeDeploy moves traffic back).
+2. The shift finished and no contract ran since: redeploy the previous task definition through
+   CodeDeploy, or, as break-glass, flip the production listener, but only to a target group
+   with healthy targets.
+3. A contract ran since the release was deployed: the previous release would find its columns
+   gone, so refuse and explain the snapshot restore (or, asked to, start it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from expandcontract.aws.clients import Aws, Echo, Sleep
+from expandcontract.aws.codedeploy import (
+    active_deployments,
+    appspec_content,
+    create_deployment,
+    stop_with_rollback,
+)
+from expandcontract.aws.errors import AwsConfigurationError, RollbackRefused
+from expandcontract.aws.records import Records
+from expandcontract.aws.target import ReleaseTarget
+from expandcontract.aws.traffic import flip_listener, roles
+from expandcontract.aws.watch import Watch
+from expandcontract.ledger import Clock, Entry, Event, Ledger
+
+
+@dataclass(frozen=True)
+class RollbackState:
+    """What the ledger and CodeDeploy say about the current release."""
+
+    active: list[str]
+    deployed: Entry | None
+    contract: Entry | None
+
+    @property
+    def name(self) -> str:
+        if self.active:
+            return "shifting"
+        if self.contract is not None:
+            return "contracted"
+        return "shifted"
+
+
+def rollback_state(aws: Aws, target: ReleaseTarget, records: Records) -> RollbackState:
+    target.require("codedeploy_app", "codedeploy_group")
+    active = active_deployments(aws, str(target.codedeploy_app), str(target.codedeploy_group))
+
+    def read(ledger: Ledger) -> tuple[Entry | None, Entry | None]:
+        deployed = ledger.latest(Event.RELEASE_DEPLOYED)
+        contract = ledger.latest(Event.CONTRACT_APPLIED)
+        if contract is not None and deployed is not None and contract.id < deployed.id:
+            contract = None  # that contract belongs to an earlier release
+        return deployed, contract
+
+    deployed, contract = records.read(read)
+    return RollbackState(active, deployed, contract)
+
+
+def rollback(
+    aws: Aws,
+    target: ReleaseTarget,
+    records: Records,
+    *,
+    clock: Clock,
+    sleep: Sleep,
+    echo: Echo,
+    listener: bool = False,
+    task_definition: str | None = None,
+    restore_snapshot: str | None = None,
+    restored_identifier: str | None = None,
+    timeout: timedelta = timedelta(hours=1),
+    poll_interval: float = 15.0,
+) -> str:
+    """Roll back the way the current state allows; the state name (``shifting``, ...)."""
+    state = rollback_state(aws, target, records)
+    echo(f"state: {state.name}")
+    if state.name == "shifting":
+        for deployment_id in state.active:
+            echo(f"stopping deployment {deployment_id} with rollback (traffic returns to blue)")
+            stop_with_rollback(aws, deployment_id)
+        return state.name
+    if state.name == "contracted":
+        _after_contract(aws, target, records, state, echo, restore_snapshot, restored_identifier)
+        return state.name
+    if listener:
+        _break_glass(aws, target, echo)
+        return state.name
+    previous = task_definition or (
+        state.deployed.details.get("previous_task_definition") if state.deployed else None
+    )
+    if not previous:
+        raise AwsConfigurationError(
+            "the ledger has no deployed release to roll back from: pass --task-definition ARN"
+        )
+    target.require("container_name", "container_port")
+    echo(f"redeploying previous task definition {previous} through CodeDeploy")
+    deployment_id = create_deployment(
+        aws,
+        application=str(target.codedeploy_app),
+        group=str(target.codedeploy_group),
+        appspec=appspec_content(
+            previous, str(target.container_name), int(target.container_port or 0)
+        ),
+        config_name="CodeDeployDefault.ECSAllAtOnce",
+        description="expandcontract rollback",
+    )
+    echo(f"  deployment {deployment_id} created")
+    Watch(aws, clock, sleep, echo, alarms=(), poll_interval=poll_interval).deployment(
+        deployment_id, timeout
+    )
+    release = state.deployed.details.get("previous_release") if state.deployed else None
+    records.record(
+        Event.RELEASE_DEPLOYED,
+        release=str(release or previous),
+        details={"task_definition": previous, "deployment_id": deployment_id, "rollback": True},
+    )
+    return state.name
+
+
+def _break_glass(aws: Aws, target: ReleaseTarget, echo: Echo) -> None:
+    target.require("prod_listener_arn", "blue_target_group_arn", "green_target_group_arn")
+    listener_arn = str(target.prod_listener_arn)
+    current = roles(aws, listener_arn, target.target_groups)
+    echo(f"break-glass: checking target health of {current.idle}")
+    healthy = flip_listener(aws, listener_arn, current.idle)
+    echo(
+        f"flipped {listener_arn} to {current.idle} ({len(healthy)} healthy targets). CodeDeploy "
+        "does not know: redeploy through `expandcontract rollback` once things are calm."
+    )
+
+
+def _after_contract(
+    aws: Aws,
+    target: ReleaseTarget,
+    records: Records,
+    state: RollbackState,
+    echo: Echo,
+    restore_snapshot: str | None,
+    restored_identifier: str | None,
+) -> None:
+    assert state.contract is not None
+    snapshot = records.read(lambda ledger: ledger.latest(Event.SNAPSHOT_RECORDED))
+    snapshot_id = snapshot.details.get("identifier") if snapshot else None
+    explanation = (
+        f"contract revision {state.contract.revision} was applied at "
+        f"{state.contract.recorded_at.isoformat(timespec='seconds')}: the previous release "
+        "would find the columns it uses gone, so no traffic can go back to it. The way back is "
+        "the pre-contract snapshot"
+        + (f" {snapshot_id}" if snapshot_id else " (none recorded)")
+        + ": restore it to a NEW instance (`expandcontract rollback --restore-snapshot ID`), "
+        "point the previous release at it, and redeploy that release."
+    )
+    if not restore_snapshot:
+        raise RollbackRefused(explanation)
+    source = target.db_instance_identifier or "db"
+    new_id = restored_identifier or f"{source}-restored-{restore_snapshot}"[:63].rstrip("-")
+    echo(f"restoring snapshot {restore_snapshot} to new instance {new_id}")
+    params: dict[str, object] = {
+        "DBInstanceIdentifier": new_id,
+        "DBSnapshotIdentifier": restore_snapshot,
+    }
+    if target.db_instance_identifier:
+        # Keep the network placement of the current instance so the tasks can reach it.
+        current = aws.rds.describe_db_instances(DBInstanceIdentifier=target.db_instance_identifier)[
+            "DBInstances"
+        ][0]
+        if current.get("DBSubnetGroup", {}).get("DBSubnetGroupName"):
+            params["DBSubnetGroupName"] = current["DBSubnetGroup"]["DBSubnetGroupName"]
+        groups = [g["VpcSecurityGroupId"] for g in current.get("VpcSecurityGroups", [])]
+        if groups:
+            params["VpcSecurityGroupIds"] = groups
+    restored = aws.rds.restore_db_instance_from_db_snapshot(**params)["DBInstance"]
+    previous = (
+        state.deployed.details.get("previous_task_definition") if state.deployed else None
+    ) or "of the previous release"
+    endpoint = (restored.get("Endpoint") or {}).get("Address", "(assigned when available)")
+    echo(
+        "restore started. What must change before the previous release can serve:\n"
+        f"  - the database host: {endpoint} (instance {new_id}) in the app's DB_HOST / "
+        "DATABASE_URL (task definition environment or its secret)\n"
+        f"  - terraform: db_instance_identifier {source} -> {new_id}, or import the new "
+        "instance, so the next apply does not replace it\n"
+        f"  - redeploy the previous task definition {previous} (with that setting) through "
+        "CodeDeploy once the restore is available\n"
+        "  - writes made after the snapshot are not in the restored database"
+    )
