@@ -18,6 +18,10 @@ COMMANDS: dict[str, str] = {
     "status": "expandcontract.cli.release:status",
     "mark-stable": "expandcontract.cli.release:mark_stable",
     "compat": "expandcontract.cli.release:compat",
+    "ecs-release": "expandcontract.cli.aws:ecs_release",
+    "rollback": "expandcontract.cli.aws:rollback",
+    "snapshot": "expandcontract.cli.aws:snapshot",
+    "contract": "expandcontract.cli.aws:contract",
 }
 
 
