@@ -159,3 +159,15 @@ def test_downgrade_is_refused_when_it_drops_what_the_stable_release_uses(
     mark_stable(project, metadata="models_v1:metadata")
     with pytest.raises(ContractRefused, match="drop table customers"):
         command.downgrade(project.config(), "base")
+
+
+def test_contract_allowed_api_says_why_not_and_when(project) -> None:
+    expand_and_migrate(project)
+    verdict = api.contract_allowed(project.config(), clock=project.clock)
+    assert not verdict.allowed
+    assert verdict.revisions == ["c1"]
+    mark_stable(project, soak="1h")
+    verdict = api.contract_allowed(project.config(), clock=project.clock)
+    assert not verdict.allowed and verdict.allowed_at == project.clock.now + timedelta(hours=1)
+    project.clock.advance(timedelta(hours=1))
+    assert api.contract_allowed(project.config(), clock=project.clock).allowed
