@@ -30,7 +30,8 @@ from typing import Any
 
 import boto3
 
-LOG = logging.getLogger()
+# Records propagate to the handler the Lambda runtime installs on the root logger.
+LOG = logging.getLogger("smoke_test")
 LOG.setLevel(logging.INFO)
 
 DEFAULT_TIMEOUT_SECONDS = 5.0
@@ -70,7 +71,8 @@ class TestListenerClient:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310 - URL is ours
                 return HttpResult(resp.status, _decode(resp.read()))
         except urllib.error.HTTPError as err:
-            return HttpResult(err.code, _decode(err.read()))
+            with err:  # an error answer still holds the connection until closed
+                return HttpResult(err.code, _decode(err.read()))
         except TimeoutError as err:
             raise SmokeTestFailure(f"{method} {path}: no answer within {self.timeout:g}s") from err
         except urllib.error.URLError as err:
@@ -121,8 +123,8 @@ def run_smoke_test(base_url: str, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> l
             {
                 "name": f"Smoke Test {marker}",
                 "email": f"smoke-{marker}@{SMOKE_EMAIL_DOMAIN}",
-                # The flat form is what every release accepts on write (green splits it itself).
-                "address": "1 Smoke Test Way, Testville, TS 00000",
+                # The flat "street, city, ST, zip" form every release accepts (green splits it).
+                "address": "1 Smoke Test Way, Testville, TS, 00000",
             },
         ),
         201,
