@@ -1,0 +1,238 @@
+"""The backfill loop: one short transaction per batch, resumable, never aborted by a bad row.
+
+Each batch, in one transaction: find the range (the next ``size`` keys after the cursor),
+quarantine the rows ``reject_reason`` refuses, convert the pending rows of the range, move the
+persisted cursor. A crash loses at most the uncommitted batch, which the next run redoes.
+
+A batch that fails on the data itself (a value too long, a failed cast, a constraint) is
+bisected (see :mod:`expandcontract.backfill.loop`): the row that raises is quarantined with the
+database's message and the run goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from expandcontract.backfill import store
+from expandcontract.backfill.batch import BatchRunner
+from expandcontract.backfill.errors import (
+    BackfillBusy,
+    BackfillInterrupted,
+    BackfillSpecError,
+)
+from expandcontract.backfill.loop import BatchLoop, StopEvent
+from expandcontract.backfill.paging import Pager, TableInfo, inspect_table, make_pager
+from expandcontract.backfill.progress import make_reporter
+from expandcontract.backfill.signals import StopSignals
+from expandcontract.backfill.sizing import BatchSizer
+from expandcontract.backfill.spec import Backfill
+from expandcontract.backfill.statements import build_statements
+
+log = logging.getLogger("expandcontract.backfill")
+
+
+@dataclass
+class BackfillReport:
+    """What one call of :func:`run_backfill` did."""
+
+    name: str
+    table: str
+    key: tuple[str, ...]
+    """Primary key columns the run paged on, or ``("ctid",)``."""
+    rows_converted: int = 0
+    rows_quarantined: int = 0
+    """Rows newly recorded in quarantine by this run."""
+    scanned: int = 0
+    """Rows (or, on ctid, pages) this run walked, converted or not."""
+    batches: int = 0
+    elapsed: float = 0.0
+    max_batch_seconds: float = 0.0
+    """The longest batch transaction, from BEGIN to the end of COMMIT."""
+    resumed_from: tuple[str, ...] | None = None
+    """The persisted cursor this run started after, or None for a fresh start."""
+    complete: bool = False
+    stopped: bool = False
+    """True when ``stop_event`` or a signal ended the run early."""
+    retries: int = 0
+    final_batch_size: int = 0
+    batch_seconds: list[float] = field(default_factory=list, repr=False)
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows_converted / self.elapsed if self.elapsed > 0 else 0.0
+
+
+def _acquire_lock(connection: Connection, name: str, wait: float) -> None:
+    # Session-level: held across the batch transactions, released when the session ends,
+    # also when the process is killed.
+    deadline = time.monotonic() + wait
+    while True:
+        got = connection.execute(
+            sa.text(
+                "SELECT pg_try_advisory_lock(hashtext('expandcontract:backfill'), hashtext(:n))"
+            ),
+            {"n": name},
+        ).scalar()
+        connection.commit()
+        if got:
+            return
+        if time.monotonic() >= deadline:
+            raise BackfillBusy(
+                f"backfill {name!r} is already running in another session; "
+                "wait for it to finish or stop it (its cursor is shared)"
+            )
+        time.sleep(0.2)
+
+
+def _release_lock(connection: Connection, name: str) -> None:
+    if connection.in_transaction():
+        connection.rollback()
+    connection.execute(
+        sa.text("SELECT pg_advisory_unlock(hashtext('expandcontract:backfill'), hashtext(:n))"),
+        {"n": name},
+    )
+    connection.commit()
+
+
+def _prepare(connection: Connection, spec: Backfill, table: TableInfo, restart: bool) -> Any:
+    """Load the persisted cursor, or start afresh; returns the saved state or None."""
+    with connection.begin():
+        saved = store.load_state(connection, spec.name)
+        fresh = (
+            restart
+            or saved is None
+            or saved.status == "complete"
+            or saved.fingerprint != spec.fingerprint()
+            or saved.key_columns != table.key_columns
+        )
+        if fresh:
+            if saved is not None and saved.status != "complete" and not restart:
+                log.warning(
+                    "backfill %s: its definition changed since the saved cursor; starting over",
+                    spec.name,
+                )
+            store.start_state(
+                connection, spec.name, spec.table, spec.fingerprint(), table.key_columns
+            )
+            return None
+        store.set_status(connection, spec.name, "running")
+        return saved
+
+
+def _total(connection: Connection, table: TableInfo, pager: Pager) -> int | None:
+    if table.uses_ctid:
+        return int(getattr(pager, "end_page", 0))
+    if table.reltuples >= 0:
+        return int(table.reltuples)
+    # Never analysed (a fresh table): counting is still cheap next to converting it.
+    with connection.begin():
+        return int(
+            connection.execute(sa.text(f"SELECT count(*) FROM {table.sql_name}")).scalar_one()
+        )
+
+
+def run_backfill(
+    engine: sa.Engine,
+    spec: Backfill,
+    *,
+    time_budget: float = 0.2,
+    delay: float = 0.0,
+    progress: bool | None = None,
+    stop_event: StopEvent | None = None,
+    initial_batch: int = 1000,
+    max_batch: int = 500_000,
+    lock_timeout: float = 1.0,
+    lock_wait: float = 30.0,
+    restart: bool = False,
+    progress_stream: TextIO | None = None,
+    progress_interval: float = 5.0,
+) -> BackfillReport:
+    """Convert every pending row of ``spec.table`` in short batches; return a report.
+
+    Opens its own connection (run it inside Alembic's ``autocommit_block()``); each batch is
+    one transaction that converts its rows, records its quarantined rows and moves the
+    persisted cursor, so a killed run resumes after the last committed batch. Batches are
+    sized so that each takes about ``time_budget`` seconds; ``delay`` seconds pass between
+    batches. ``progress``: None or True shows a bar on a terminal and a line every
+    ``progress_interval`` seconds otherwise, False shows nothing.
+
+    Stops after the current batch when ``stop_event.is_set()`` (returns with ``stopped``) or
+    on SIGINT/SIGTERM in the main thread (raises :class:`BackfillInterrupted`). A run of a
+    backfill that already completed, or whose definition changed, starts from the beginning
+    (rows that are no longer pending are skipped); ``restart=True`` forces that.
+    """
+    if time_budget <= 0:
+        raise BackfillSpecError(f"time_budget must be positive, got {time_budget!r}")
+    started = time.monotonic()
+    with engine.connect() as conn:
+        store.ensure_tables(conn)
+        with conn.begin():
+            table = inspect_table(conn, spec)
+            pager = make_pager(conn, table)
+        _acquire_lock(conn, spec.name, lock_wait)
+        try:
+            saved = _prepare(conn, spec, table, restart)
+            report = BackfillReport(spec.name, spec.table, table.key_columns)
+            report.resumed_from = saved.last_key if saved else None
+            with conn.begin():
+                try:
+                    statements = build_statements(conn, spec, table, pager)
+                except sa.exc.DBAPIError as err:  # pragma: no cover - building runs no SQL
+                    raise BackfillSpecError(f"backfill {spec.name!r}: {err}") from err
+            runner = BatchRunner(conn, spec, table, pager, statements, int(lock_timeout * 1000))
+            rows_per_unit = 1.0
+            if table.uses_ctid:
+                # Pages, not rows: size the first batch and judge the work share per page.
+                rows_per_unit = max(
+                    1.0, table.reltuples / table.relpages if table.relpages else 100
+                )
+            initial = max(1, int(initial_batch / rows_per_unit))
+            sizer = BatchSizer(time_budget, size=initial, maximum=max_batch)
+            reporter = make_reporter(
+                progress,
+                spec.name,
+                pager.unit,
+                _total(conn, table, pager),
+                saved.scanned if saved else 0,
+                progress_stream,
+                progress_interval,
+            )
+            with StopSignals() as signals, reporter:
+                loop = BatchLoop(
+                    runner,
+                    sizer,
+                    report,
+                    saved,
+                    reporter,
+                    signals,
+                    stop_event,
+                    delay,
+                    rows_per_unit,
+                )
+                report.complete = loop.run()
+                report.stopped = not report.complete
+            report.elapsed = time.monotonic() - started
+            report.final_batch_size = sizer.size
+            with conn.begin():
+                status = "complete" if report.complete else "stopped"
+                store.set_status(conn, spec.name, status)
+        finally:
+            _release_lock(conn, spec.name)
+    log.info(
+        "backfill %s: %s, %d rows converted, %d quarantined, %d batches in %.1fs",
+        spec.name,
+        "complete" if report.complete else "stopped",
+        report.rows_converted,
+        report.rows_quarantined,
+        report.batches,
+        report.elapsed,
+    )
+    if signals.received:
+        raise BackfillInterrupted(report, signals.received)
+    return report

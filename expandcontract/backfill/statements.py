@@ -1,0 +1,98 @@
+"""The SQL one batch runs, built once per run from the specification.
+
+The conversion is a plain single-table ``UPDATE ... WHERE <range> AND <pending>``, the same
+shape as a set-based UPDATE restricted to a key range. That matters for correctness as well as
+speed: when an application write changes a row while the batch waits for its lock, PostgreSQL
+re-checks ``pending`` and re-computes the new values on the *latest* row version, so the batch
+never overwrites a fresher write with values derived from an old one.
+
+PostgreSQL does not let a LATERAL item in ``UPDATE ... FROM`` reference the target table, in so a ``source`` is evaluated in a scalar sub-SELECT per row instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Connection
+
+from expandcontract.backfill.paging import Pager, TableInfo
+from expandcontract.backfill.spec import Backfill
+from expandcontract.backfill.store import QUARANTINE_CONFLICT, QUARANTINE_TABLE
+
+RANGE = "{range}"
+"""Placeholder for the batch's range predicate in every statement."""
+
+
+@dataclass(frozen=True)
+class BatchStatements:
+    """SQL texts for one batch; each contains :data:`RANGE` where the range predicate goes."""
+
+    update: str
+    quarantine_rejected: str | None
+    """Records the rows ``reject_reason`` refuses (None without a ``reject_reason``)."""
+    quarantine_row: str
+    """Records the rows of the range with ``:reason`` (after their conversion raised)."""
+    quarantine_row_plain: str
+    """The same, keeping the whole row as JSON (when ``original`` raises too)."""
+
+    def for_range(self, statement: str, predicate: str) -> str:
+        return statement.replace(RANGE, predicate)
+
+
+def _fragment(sql: str) -> str:
+    # User SQL goes through sqlalchemy.text(): escape colons so ':30' is never a bind parameter.
+    return sql.replace(":", "\\:")
+
+
+def _quarantine_insert(key: str, original: str, reason: str, from_: str, where: str) -> str:
+    return (
+        f"INSERT INTO {QUARANTINE_TABLE} "
+        "(table_name, primary_key, original_value, reason, backfill_name) "
+        f"SELECT :table_name, {key}, {original}, {reason}, :backfill_name "
+        f"FROM {from_} WHERE {where} {QUARANTINE_CONFLICT}"
+    )
+
+
+def build_statements(
+    connection: Connection, spec: Backfill, table: TableInfo, pager: Pager
+) -> BatchStatements:
+    """Compose the per-batch statements for ``spec`` on ``table``."""
+    quote = connection.dialect.identifier_preparer.quote
+    source = _fragment(spec.source) if spec.source else None
+    columns = [(quote(column), _fragment(expression)) for column, expression in spec.columns]
+    reject = f"({_fragment(spec.reject_reason)})" if spec.reject_reason else None
+
+    if source:
+        targets = ", ".join(column for column, _ in columns)
+        values = ", ".join(f"({expression})" for _, expression in columns)
+        subselect = f"(SELECT {values} FROM {source})"
+        # A one-column target list needs an explicit ROW() on the right-hand side.
+        assignments = f"({targets}) = " + (f"ROW({subselect})" if len(columns) == 1 else subselect)
+    else:
+        assignments = ", ".join(f"{column} = ({expression})" for column, expression in columns)
+
+    where = f"{RANGE} AND ({_fragment(spec.pending)})"
+    update_where = where
+    if reject:
+        # Rejected rows are left untouched: their new values are never even computed.
+        per_row = f"(SELECT {reject} FROM {source})" if source else reject
+        update_where += f" AND {per_row} IS NULL"
+    update = f"UPDATE {table.sql_name} AS t SET {assignments} WHERE {update_where}"
+
+    plain_from = f"{table.sql_name} AS t"
+    joined_from = plain_from + (f" LEFT JOIN {source} ON TRUE" if source else "")
+    original = f"({_fragment(spec.original)})::text" if spec.original else "to_jsonb(t)::text"
+    key = pager.key_text()
+    rejected = None
+    if reject:
+        rejected = _quarantine_insert(
+            key, original, f"{reject}::text", joined_from, f"{where} AND {reject} IS NOT NULL"
+        )
+    return BatchStatements(
+        update=update,
+        quarantine_rejected=rejected,
+        quarantine_row=_quarantine_insert(key, original, ":reason", joined_from, where),
+        quarantine_row_plain=_quarantine_insert(
+            key, "to_jsonb(t)::text", ":reason", plain_from, where
+        ),
+    )
