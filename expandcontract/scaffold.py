@@ -65,14 +65,20 @@ def create_revision(
     heads = branch_heads(script)
     deps = default_dependencies(script, phase) if depends_on is None else depends_on
     config.attributes["expandcontract.phase"] = str(phase)
-    kwargs = {"message": message, "depends_on": deps or None, "autogenerate": autogenerate}
     if heads[phase]:
-        result = command.revision(config, head=f"{phase}@head", **kwargs)
+        head, label = f"{phase}@head", None
     else:
-        result = command.revision(config, head="base", branch_label=str(phase), **kwargs)
-    if result is None:
-        return []
-    return result if isinstance(result, list) else [result]
+        head, label = "base", str(phase)
+    result = command.revision(
+        config,
+        message=message,
+        autogenerate=autogenerate,
+        head=head,
+        branch_label=label,
+        depends_on=deps or None,  # type: ignore[arg-type]  # alembic takes a list too
+    )
+    created = result if isinstance(result, list) else [result]
+    return [script for script in created if script is not None]
 
 
 def env_has_hook(script: ScriptDirectory) -> bool:

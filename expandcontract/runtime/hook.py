@@ -29,6 +29,7 @@ from expandcontract.durations import utcnow
 from expandcontract.errors import ConfigurationError
 from expandcontract.guard import ContractGuard, removals
 from expandcontract.ledger import Clock, Event, Ledger, ledger_ddl
+from expandcontract.ops import REGISTRY as _OPERATIONS  # noqa: F401  registers op.expand_* ...
 from expandcontract.phases import Phase, dependency_closure, phase_of
 from expandcontract.runtime import ddl, offline, policing
 from expandcontract.runtime.connect import check_reachable, create_engine, database_url
@@ -65,14 +66,15 @@ def run_migrations(
     if context.is_offline_mode():
         configure_kwargs["transaction_per_migration"] = False  # one script, one transaction
         try:
-            target = {"url": url or database_url(context.config)}
+            offline_url: str | None = url or database_url(context.config)
         except ConfigurationError:
-            target = {"dialect_name": "postgresql"}  # SQL generation needs no database
+            offline_url = None  # SQL generation needs no database, only the dialect
         context.configure(
-            **target,
+            url=offline_url,
+            dialect_name=None if offline_url else "postgresql",
             target_metadata=target_metadata,
             literal_binds=True,
-            on_version_apply=[run.record_offline],
+            on_version_apply=run.record_offline,
             **configure_kwargs,
         )
         run.install(context.get_context(), offline_mode=True)
@@ -141,7 +143,7 @@ class _Run:
             context.configure(
                 connection=connection,
                 target_metadata=target_metadata,
-                on_version_apply=[self.record_online],
+                on_version_apply=self.record_online,
                 **configure_kwargs,
             )
             migration_context = context.get_context()
@@ -277,7 +279,7 @@ class _Run:
                 events.append((Event.PHASE_REVERTED, fields))
         return events
 
-    def record_online(self, ctx: MigrationContext, step: MigrationInfo, **_: Any) -> None:
+    def record_online(self, ctx: MigrationContext, step: MigrationInfo, *_: Any, **__: Any) -> None:
         assert self.ledger is not None
         self.state.internal += 1
         try:
@@ -286,7 +288,9 @@ class _Run:
         finally:
             self.state.internal -= 1
 
-    def record_offline(self, ctx: MigrationContext, step: MigrationInfo, **_: Any) -> None:
+    def record_offline(
+        self, ctx: MigrationContext, step: MigrationInfo, *_: Any, **__: Any
+    ) -> None:
         for event, fields in self._events(step):
             _emit(ctx, offline.ledger_insert(LEDGER_TABLE, event, **fields))
 
