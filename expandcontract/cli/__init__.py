@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "status": "expandcontract.cli.release:status",
     "mark-stable": "expandcontract.cli.release:mark_stable",
     "compat": "expandcontract.cli.release:compat",
+    "rehearse": "expandcontract.cli.rehearse:rehearse",
     "ecs-release": "expandcontract.cli.aws:ecs_release",
     "rollback": "expandcontract.cli.aws:rollback",
     "snapshot": "expandcontract.cli.aws:snapshot",

@@ -1,0 +1,136 @@
+"""The reference migrations, driven through the library's API, and what they did."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import psycopg
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+
+from expandcontract.config import Settings
+from expandcontract.errors import ConfigurationError
+from expandcontract.rehearsal.seed import libpq_dsn
+
+# A short lock wait: while a DDL statement waits for its lock, every app query on the table
+# queues behind it, so the wait is the longest stall users can see. Retries (jittered) cover a
+# long transaction that is in the way.
+LOCK_TIMEOUT = timedelta(milliseconds=200)
+LOCK_RETRIES = 30
+
+
+def project_root() -> Path:
+    """The checkout holding ``alembic.ini``, ``alembic/`` and ``app/`` (the reference project)."""
+    try:
+        import app
+    except ImportError as err:
+        raise ConfigurationError(
+            "the reference app is not importable: install the project with "
+            "pip install -e '.[dev]' from its checkout"
+        ) from err
+    root = Path(app.__file__).resolve().parent.parent
+    if not (root / "alembic.ini").is_file() or not (root / "alembic" / "env.py").is_file():
+        raise ConfigurationError(
+            f"no alembic.ini and alembic/env.py next to the reference app in {root}: "
+            "the rehearsal runs from an editable install of the project checkout"
+        )
+    return root
+
+
+def alembic_config(database_url: str, soak: timedelta) -> Config:
+    """The reference project's Alembic config, pointed at ``database_url``."""
+    root = project_root()
+    config = Config(str(root / "alembic.ini"))
+    # Absolute, so the rehearsal works from any working directory.
+    config.set_main_option("script_location", str(root / "alembic"))
+    config.set_main_option("prepend_sys_path", str(root))
+    config.attributes["expandcontract.database_url"] = database_url
+    config.attributes["expandcontract.settings"] = Settings(
+        soak=soak, lock_timeout=LOCK_TIMEOUT, lock_retries=LOCK_RETRIES
+    )
+    return config
+
+
+def expand_root(config: Config) -> str:
+    """The first expand revision: the v1 schema blue was built for."""
+    script = ScriptDirectory.from_config(config)
+    roots = [
+        rev
+        for rev in script.walk_revisions()
+        if not rev.down_revision and "expand" in rev.branch_labels
+    ]
+    if len(roots) != 1:
+        raise ConfigurationError("the reference migrations need exactly one expand root revision")
+    return roots[0].revision
+
+
+def create_v1_schema(config: Config) -> str:
+    """Apply only the expand root (the world before the change); return its revision id."""
+    revision = expand_root(config)
+    command.upgrade(config, revision)
+    return revision
+
+
+def migration_figures(url: str) -> tuple[int | None, int | None]:
+    """Rows the backfills converted and rows quarantined (None when nothing ran)."""
+    from expandcontract.backfill import QUARANTINE_TABLE, STATE_TABLE
+
+    engine = sa.create_engine(url, poolclass=sa.NullPool)
+    try:
+        with engine.connect() as connection:
+            converted = None
+            if connection.execute(sa.text("SELECT to_regclass(:t)"), {"t": STATE_TABLE}).scalar():
+                converted = connection.execute(
+                    sa.text(f"SELECT coalesce(sum(rows_converted), 0) FROM {STATE_TABLE}")
+                ).scalar()
+            quarantined = None
+            if connection.execute(
+                sa.text("SELECT to_regclass(:t)"), {"t": QUARANTINE_TABLE}
+            ).scalar():
+                quarantined = connection.execute(
+                    sa.text(f"SELECT count(*) FROM {QUARANTINE_TABLE}")
+                ).scalar()
+            return (
+                None if converted is None else int(converted),
+                None if quarantined is None else int(quarantined),
+            )
+    finally:
+        engine.dispose()
+
+
+class LongReport:
+    """A reporting query that holds a lock on ``customers`` for ``seconds``.
+
+    Real databases have these (analytics, a pg_dump, an idle-in-transaction session); it is
+    what an ``ALTER TABLE`` without a lock timeout queues behind, stalling all traffic.
+    """
+
+    def __init__(self, url: str, seconds: float) -> None:
+        self.url = url
+        self.seconds = seconds
+        self.holding = threading.Event()
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="rehearsal-report-query")
+
+    def _run(self) -> None:
+        try:
+            with psycopg.connect(libpq_dsn(self.url), application_name="nightly-report") as conn:
+                conn.execute("SELECT count(*) FROM customers")
+                self.holding.set()
+                conn.execute("SELECT pg_sleep(%s)", (self.seconds,))
+        except BaseException as err:  # reported by the story, never raised in a thread
+            self.error = err
+        finally:
+            self.holding.set()
+
+    def __enter__(self) -> LongReport:
+        self._thread.start()
+        self.holding.wait(timeout=10)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._thread.join(timeout=self.seconds + 10)

@@ -1,0 +1,195 @@
+"""The rehearsal's results: one JSON-able document, the per-phase table, and the verdict."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from expandcontract.rehearsal.timeline import PhaseStats, Timeline
+
+
+@dataclass
+class Consistency:
+    """The end-of-run check: every customer written during the run, read back through green."""
+
+    checked: int = 0
+    mismatches: list[str] = field(default_factory=list)
+    quarantined: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "checked": self.checked,
+            "mismatch_count": len(self.mismatches),
+            "mismatches": self.mismatches[:50],
+            "quarantined": self.quarantined,
+            "error": self.error,
+        }
+
+
+@dataclass
+class RehearsalReport:
+    """Everything the table, the HTML page and the tests read."""
+
+    mode: str
+    started_at: datetime
+    options: dict[str, Any]
+    phases: list[PhaseStats]
+    totals: PhaseStats
+    consistency: Consistency
+    series: list[dict[str, Any]]
+    phase_spans: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+    failures: list[str]
+    aborted: str | None = None
+
+    @property
+    def reasons(self) -> list[str]:
+        """Why the rehearsal did not prove a zero-downtime migration (empty when it did)."""
+        reasons = []
+        if self.aborted:
+            reasons.append(f"the story stopped early: {self.aborted}")
+        if self.totals.failed:
+            reasons.append(f"{self.totals.failed} failed request(s)")
+        if self.totals.bad_reads:
+            reasons.append(f"{self.totals.bad_reads} read(s) returned data other than written")
+        if self.consistency.error:
+            reasons.append(f"consistency check could not run: {self.consistency.error}")
+        if self.consistency.mismatches:
+            reasons.append(
+                f"{len(self.consistency.mismatches)} customer(s) read back wrong through green"
+            )
+        return reasons
+
+    @property
+    def ok(self) -> bool:
+        return not self.reasons
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode,
+            "ok": self.ok,
+            "reasons": self.reasons,
+            "started_at": self.started_at.isoformat(timespec="seconds"),
+            "duration_seconds": self.totals.seconds,
+            "options": self.options,
+            "phases": [p.to_dict() for p in self.phases],
+            "totals": self.totals.to_dict(),
+            "consistency": self.consistency.to_dict(),
+            "failures": self.failures,
+            "timeline": {
+                "series": self.series,
+                "phases": self.phase_spans,
+                "events": self.events,
+            },
+        }
+
+
+def build_report(
+    timeline: Timeline,
+    *,
+    mode: str,
+    started_at: datetime,
+    options: dict[str, Any],
+    consistency: Consistency,
+    aborted: str | None = None,
+) -> RehearsalReport:
+    samples = timeline.snapshot()
+    failures: list[str] = []
+    seen: set[str] = set()
+    for sample in sorted(samples, key=lambda s: s.at):
+        if (sample.failed or sample.bad_read) and sample.detail not in seen:
+            seen.add(sample.detail)
+            failures.append(f"{sample.at:7.2f}s {sample.detail}")
+    return RehearsalReport(
+        mode=mode,
+        started_at=started_at,
+        options=options,
+        phases=timeline.phase_stats(),
+        totals=timeline.totals(),
+        consistency=consistency,
+        series=timeline.buckets(),
+        phase_spans=[
+            {"name": p.name, "start": round(p.start, 3), "end": round(p.end or p.start, 3)}
+            for p in timeline.phases
+        ],
+        events=[{"t": round(t, 3), "label": label} for t, label in timeline.events],
+        failures=failures[:30],
+        aborted=aborted,
+    )
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
+
+
+def _count(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"
+
+
+def phase_table(report: RehearsalReport) -> Table:
+    """The per-phase table printed at the end (and mirrored in the HTML page)."""
+    title = "Rehearsal" + (" (naive: the article's way)" if report.mode == "naive" else "")
+    table = Table(title=title, title_justify="left", show_footer=True)
+    columns = (
+        ("phase", "left"), ("s", "right"), ("requests", "right"), ("failed", "right"),
+        ("bad reads", "right"), ("stalled", "right"), ("p50 ms", "right"), ("p99 ms", "right"),
+        ("blue", "right"), ("green", "right"), ("migrated", "right"), ("quarantined", "right"),
+    )  # fmt: skip
+    totals = _cells(report.totals)
+    for (name, justify), footer in zip(columns, totals, strict=True):
+        table.add_column(name, justify=justify, footer=footer)  # type: ignore[arg-type]
+    for row in report.phases:
+        style = "red" if row.failed or row.bad_reads else None
+        table.add_row(*_cells(row), style=style)
+    return table
+
+
+def _cells(row: PhaseStats) -> list[str]:
+    return [
+        row.phase,
+        f"{row.seconds:.1f}",
+        f"{row.requests:,}",
+        f"{row.failed:,}",
+        f"{row.bad_reads:,}",
+        f"{row.stalled:,}",
+        _ms(row.p50_ms),
+        _ms(row.p99_ms),
+        f"{row.blue_share:.0%}" if row.requests else "-",
+        f"{row.green_share:.0%}" if row.requests else "-",
+        _count(row.rows_migrated),
+        _count(row.rows_quarantined),
+    ]
+
+
+def print_summary(report: RehearsalReport, console: Console, report_path: str | None) -> None:
+    """The table, the consistency check, the first failures and the verdict."""
+    console.print(phase_table(report))
+    c = report.consistency
+    console.print(
+        f"consistency: {c.checked:,} customers written during the run read back through green, "
+        f"{len(c.mismatches):,} mismatch(es)" + (f" (check failed: {c.error})" if c.error else "")
+    )
+    for line in c.mismatches[:5]:
+        console.print(f"  [red]{line}[/red]", highlight=False)
+    if c.quarantined:
+        console.print(f"quarantined rows ({len(c.quarantined)}), original values kept:")
+        for row in c.quarantined[:10]:
+            console.print(f"  id {row['id']}: {row['value']!r} - {row['reason']}", highlight=False)
+    if report.failures:
+        console.print("first failures:")
+        for line in report.failures[:8]:
+            console.print(f"  [red]{line}[/red]", highlight=False)
+    if report_path:
+        console.print(f"report: {report_path}")
+    if report.ok:
+        console.print(
+            "[bold green]zero failed requests, zero data mismatches: the migration was "
+            "zero-downtime[/bold green]"
+        )
+    else:
+        console.print("[bold red]NOT zero-downtime:[/bold red] " + "; ".join(report.reasons))

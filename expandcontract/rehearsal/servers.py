@@ -1,0 +1,131 @@
+"""The blue and green releases as real HTTP servers: one subprocess each, on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import IO, Any
+
+from expandcontract.errors import ExpandContractError
+
+
+class AppServerError(ExpandContractError):
+    """A release could not be started or never became healthy."""
+
+
+class AppServer:
+    """One release of the reference app (``blue`` or ``green``) in its own process."""
+
+    def __init__(self, release: str, database_url: str, workdir: Path) -> None:
+        self.release = release
+        self.database_url = database_url
+        self.workdir = workdir
+        self.log_path = workdir / f"{release}.log"
+        self.port = 0
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def start(self, timeout: float = 30.0) -> AppServer:
+        """Start the process and wait until it listens (not until it is healthy)."""
+        port_file = self.workdir / f"{self.release}.port"
+        port_file.unlink(missing_ok=True)
+        env = {
+            **os.environ,
+            "APP_VERSION": self.release,
+            "DATABASE_URL": self.database_url,
+            "ENVIRONMENT": "rehearsal",
+            "REDIS_URL": "",  # hermetic: the rehearsal needs nothing but PostgreSQL
+            "LOG_LEVEL": "WARNING",
+            "PYTHONUNBUFFERED": "1",
+        }
+        self._log = self.log_path.open("ab")
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "expandcontract.rehearsal.serve", str(port_file)],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while not port_file.exists():
+            if self._process.poll() is not None:
+                raise AppServerError(
+                    f"{self.release} exited with status {self._process.returncode} while "
+                    f"starting:\n{self.log_tail()}"
+                )
+            if time.monotonic() > deadline:
+                self.stop()
+                raise AppServerError(f"{self.release} did not start within {timeout:g}s")
+            time.sleep(0.05)
+        self.port = int(port_file.read_text(encoding="utf-8"))
+        return self
+
+    def health(self) -> tuple[int, dict[str, Any]]:
+        """``GET /health``: status code and body (0 and {} when nothing answers)."""
+        try:
+            with urllib.request.urlopen(f"{self.url}/health", timeout=5) as response:
+                return response.status, json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as err:
+            try:
+                return err.code, json.loads(err.read() or b"{}")
+            except ValueError:
+                return err.code, {}
+        except (OSError, ValueError):
+            return 0, {}
+
+    def wait_healthy(self, timeout: float = 20.0) -> dict[str, Any]:
+        """Poll ``/health`` until 200, like a target group's health check."""
+        deadline = time.monotonic() + timeout
+        status, body = self.health()
+        while status != 200:
+            if not self.running:
+                raise AppServerError(f"{self.release} died:\n{self.log_tail()}")
+            if time.monotonic() > deadline:
+                raise AppServerError(
+                    f"{self.release} is not healthy after {timeout:g}s: HTTP {status} {body}"
+                )
+            time.sleep(0.1)
+            status, body = self.health()
+        return body
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM, then SIGKILL if it does not go; safe to call twice."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def __enter__(self) -> AppServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

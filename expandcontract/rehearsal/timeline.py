@@ -1,0 +1,167 @@
+"""What happened when: samples, phases and events, and the per-phase figures made from them."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from expandcontract.rehearsal.load import Sample
+
+# A request slower than this is counted as stalled (a user notices; an ALB would not time out).
+STALL_MS = 1000.0
+
+
+@dataclass
+class PhaseRecord:
+    """One phase of the story: its time span and the migration figures it produced."""
+
+    name: str
+    start: float
+    end: float | None = None
+    rows_migrated: int | None = None
+    rows_quarantined: int | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class PhaseStats:
+    """The row of the table for one phase."""
+
+    phase: str
+    seconds: float
+    requests: int
+    failed: int
+    bad_reads: int
+    stalled: int
+    p50_ms: float | None
+    p99_ms: float | None
+    max_ms: float | None
+    blue_share: float
+    green_share: float
+    rows_migrated: int | None
+    rows_quarantined: int | None
+    note: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Timeline:
+    """Thread-safe collector the load generator and the story write into."""
+
+    started_at: float = field(default_factory=time.monotonic)
+    samples: list[Sample] = field(default_factory=list)
+    phases: list[PhaseRecord] = field(default_factory=list)
+    events: list[tuple[float, str]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def now(self) -> float:
+        return time.monotonic() - self.started_at
+
+    def add_sample(self, sample: Sample) -> None:
+        with self._lock:
+            self.samples.append(sample)
+
+    def begin_phase(self, name: str) -> PhaseRecord:
+        now = self.now()
+        with self._lock:
+            if self.phases and self.phases[-1].end is None:
+                self.phases[-1].end = now
+            record = PhaseRecord(name, now)
+            self.phases.append(record)
+        return record
+
+    def end(self) -> None:
+        with self._lock:
+            if self.phases and self.phases[-1].end is None:
+                self.phases[-1].end = self.now()
+
+    def event(self, label: str) -> None:
+        with self._lock:
+            self.events.append((self.now(), label))
+
+    def snapshot(self) -> list[Sample]:
+        with self._lock:
+            return list(self.samples)
+
+    def phase_stats(self) -> list[PhaseStats]:
+        samples = sorted(self.snapshot(), key=lambda s: s.at)
+        rows = []
+        for record in self.phases:
+            end = record.end if record.end is not None else self.now()
+            inside = [s for s in samples if record.start <= s.at < end]
+            rows.append(summarise(record, end, inside))
+        return rows
+
+    def totals(self) -> PhaseStats:
+        samples = self.snapshot()
+        whole = PhaseRecord("total", 0.0, self.now())
+        migrated = [p.rows_migrated for p in self.phases if p.rows_migrated is not None]
+        whole.rows_migrated = sum(migrated) if migrated else None
+        quarantined = [p.rows_quarantined for p in self.phases if p.rows_quarantined is not None]
+        whole.rows_quarantined = max(quarantined) if quarantined else None
+        return summarise(whole, whole.end or 0.0, samples)
+
+    def buckets(self, width: float | None = None) -> list[dict[str, Any]]:
+        """Per-interval series for the chart: traffic share, latency, errors."""
+        samples = self.snapshot()
+        duration = max(self.now(), 1e-6)
+        width = width or max(0.25, round(duration / 240, 2))
+        count = max(1, math.ceil(duration / width))
+        bins: list[list[Sample]] = [[] for _ in range(count)]
+        for sample in samples:
+            bins[min(count - 1, max(0, int(sample.at / width)))].append(sample)
+        series = []
+        for index, group in enumerate(bins):
+            latencies = sorted(s.latency_ms for s in group)
+            series.append(
+                {
+                    "t": round(index * width, 3),
+                    "requests": len(group),
+                    "blue": sum(1 for s in group if s.served_by == "blue"),
+                    "green": sum(1 for s in group if s.served_by == "green"),
+                    "failed": sum(1 for s in group if s.failed),
+                    "bad_reads": sum(1 for s in group if s.bad_read),
+                    "p50_ms": _round(percentile(latencies, 50)),
+                    "p99_ms": _round(percentile(latencies, 99)),
+                }
+            )
+        return series
+
+
+def summarise(record: PhaseRecord, end: float, samples: list[Sample]) -> PhaseStats:
+    latencies = sorted(s.latency_ms for s in samples)
+    answered = [s for s in samples if s.served_by in ("blue", "green")]
+    blue = sum(1 for s in answered if s.served_by == "blue")
+    return PhaseStats(
+        phase=record.name,
+        seconds=round(end - record.start, 2),
+        requests=len(samples),
+        failed=sum(1 for s in samples if s.failed),
+        bad_reads=sum(1 for s in samples if s.bad_read),
+        stalled=sum(1 for s in samples if s.latency_ms > STALL_MS),
+        p50_ms=_round(percentile(latencies, 50)),
+        p99_ms=_round(percentile(latencies, 99)),
+        max_ms=_round(latencies[-1] if latencies else None),
+        blue_share=round(blue / len(answered), 4) if answered else 0.0,
+        green_share=round((len(answered) - blue) / len(answered), 4) if answered else 0.0,
+        rows_migrated=record.rows_migrated,
+        rows_quarantined=record.rows_quarantined,
+        note=record.note,
+    )
+
+
+def percentile(ordered: list[float], pct: float) -> float | None:
+    """Nearest-rank percentile of an already sorted list (None when empty)."""
+    if not ordered:
+        return None
+    rank = max(1, math.ceil(pct / 100.0 * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
