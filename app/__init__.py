@@ -11,13 +11,22 @@ In the container: ``gunicorn 'app:create_app()'`` (configuration from the enviro
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    """Create the app for ``APP_VERSION`` from the environment, with ``test_config`` on top."""
+    """Create the app for ``APP_VERSION`` from the environment, with ``test_config`` on top.
+
+    ``test_config`` may set any configuration key, including ``APP_VERSION`` and
+    ``DATABASE_URL``, so tests and the rehearsal build apps in-process without touching the
+    environment. Importing :mod:`app` alone does not import Flask (``alembic/env.py`` imports
+    the models).
+    """
+    from flask import Flask
+
     from app import api, api_v2, cache, db, errors, health, logs, openapi
     from app.config import load_config
 

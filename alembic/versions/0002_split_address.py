@@ -1,0 +1,104 @@
+"""Split customers.address into street_address, city, state and zip_code (release v2, green).
+
+Phase: expand
+Revision ID: 0002_split_address
+Revises: 0001_customers
+Create Date: 2026-11-26
+
+The address rules live here, once, as the SQL function ``customers_address_parse``: the sync
+trigger (blue's writes after this expand) and the backfill (the migrate revision) both call it.
+
+- The last three comma-separated parts are city, state and zip; everything before them is the
+  street, so a comma inside the street ("1 Main St, Apt 4") survives.
+- Every part is trimmed of spaces, tabs and line breaks; the state is upper-cased.
+- Rejected, with the reason, leaving the new columns NULL (the original address is never
+  changed): NULL or blank input, fewer than four parts, an empty part, a street over 255 or a
+  city over 100 characters, a state that is not two letters, a zip that is not 12345 or
+  12345-6789. The backfill quarantines such rows; the contract waits until they are resolved.
+- ``customers_address_compose`` gives the flat form ``street, city, ST, zip`` (green's writes).
+
+A NULL address means "no address": there is nothing to split, so the backfill leaves such rows
+alone (the parse function still reports the reason if asked).
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+from expandcontract.ops.patterns.split_column import SplitColumn
+
+# revision identifiers, used by Alembic.
+revision: str = "0002_split_address"
+down_revision: str | Sequence[str] | None = "0001_customers"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+_WS = r"E' \t\r\n'"  # what "trim" means, everywhere in the rules
+
+PARSE = f"""
+WITH split AS (
+    SELECT value AS raw,
+           parts,
+           coalesce(cardinality(parts), 0) AS n
+    FROM (SELECT string_to_array(value, ',') AS parts) AS s
+), pieces AS (
+    SELECT raw, n,
+           CASE WHEN n >= 4 THEN btrim(array_to_string(parts[1:n - 3], ','), {_WS}) END AS street,
+           CASE WHEN n >= 4 THEN btrim(parts[n - 2], {_WS}) END AS city,
+           CASE WHEN n >= 4 THEN btrim(parts[n - 1], {_WS}) END AS state,
+           CASE WHEN n >= 4 THEN btrim(parts[n], {_WS}) END AS zip,
+           (SELECT min(i) FROM generate_subscripts(parts, 1) AS i
+             WHERE btrim(parts[i], {_WS}) = '') AS empty_at
+    FROM split
+), judged AS (
+    SELECT *,
+           CASE
+               WHEN raw IS NULL THEN 'address is NULL'
+               WHEN btrim(raw, {_WS}) = '' THEN 'address is empty'
+               WHEN n < 4 THEN format(
+                   'expected "street, city, ST, zip", found %s comma-separated part(s)', n)
+               WHEN empty_at IS NOT NULL THEN format('part %s of %s is empty', empty_at, n)
+               WHEN length(street) > 255 THEN 'street is longer than 255 characters'
+               WHEN length(city) > 100 THEN 'city is longer than 100 characters'
+               WHEN state !~ '^[A-Za-z]{{2}}$' THEN
+                   format('state "%s" is not two letters', left(state, 20))
+               WHEN zip !~ '^[0-9]{{5}}(-[0-9]{{4}})?$' THEN
+                   format('zip "%s" is not 12345 or 12345-6789', left(zip, 20))
+           END AS reason
+    FROM pieces
+)
+SELECT CASE WHEN reason IS NULL THEN street END,
+       CASE WHEN reason IS NULL THEN city END,
+       CASE WHEN reason IS NULL THEN upper(state) END,
+       CASE WHEN reason IS NULL THEN zip END,
+       reason
+FROM judged
+"""
+
+COMPOSE = """
+SELECT CASE WHEN num_nulls(street_address, city, state, zip_code) = 0
+            THEN street_address || ', ' || city || ', ' || state || ', ' || zip_code
+       END
+"""
+
+ADDRESS = SplitColumn(
+    "customers",
+    "address",
+    {
+        "street_address": "varchar(255)",
+        "city": "varchar(100)",
+        "state": "varchar(2)",
+        "zip_code": "varchar(10)",
+    },
+    parse=PARSE,
+    compose=COMPOSE,
+    name="customers_address",
+)
+
+
+def upgrade() -> None:
+    ADDRESS.expand(op)
+
+
+def downgrade() -> None:
+    ADDRESS.revert(op, "expand")
