@@ -1,0 +1,121 @@
+"""The example GitHub Actions workflow (infra/ci/github-actions.yml)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+WORKFLOW = REPO_ROOT / "infra" / "ci" / "github-actions.yml"
+# CI and developers have the shared design beside the repository.
+DESIGN = REPO_ROOT.parent / "shared" / "DESIGN.md"
+
+# The command list of DESIGN §7 (the CLI contract), checked against the design text below.
+DESIGN_COMMANDS = {
+    "init",
+    "revision",
+    "upgrade",
+    "status",
+    "mark-stable",
+    "check",
+    "compat",
+    "rehearse",
+    "ecs-release",
+    "rollback",
+    "snapshot",
+    "contract",
+}
+
+
+@pytest.fixture(scope="module")
+def workflow() -> dict[Any, Any]:
+    parsed = yaml.safe_load(WORKFLOW.read_text())
+    assert isinstance(parsed, dict)
+    return parsed
+
+
+def steps(workflow: dict[Any, Any], job: str) -> list[dict[str, Any]]:
+    return workflow["jobs"][job]["steps"]
+
+
+def run_scripts(workflow: dict[Any, Any]) -> list[str]:
+    return [s["run"] for job in workflow["jobs"].values() for s in job["steps"] if "run" in s]
+
+
+def referenced_commands(workflow: dict[Any, Any]) -> set[str]:
+    return {
+        match
+        for script in run_scripts(workflow)
+        for match in re.findall(r"\bexpandcontract\s+([a-z][a-z-]*)", script)
+    }
+
+
+def test_workflow_parses_with_the_expected_jobs(workflow: dict[Any, Any]) -> None:
+    # PyYAML reads the bare key `on` as the boolean True.
+    triggers = workflow.get("on", workflow.get(True))
+    assert set(triggers) == {"push", "pull_request"}
+    assert set(workflow["jobs"]) == {"test", "migration-lint", "release"}
+    assert workflow["permissions"] == {"contents": "read"}
+
+
+def test_workflow_references_only_design_commands(workflow: dict[Any, Any]) -> None:
+    commands = referenced_commands(workflow)
+    assert {"check", "ecs-release"} <= commands
+    assert commands <= DESIGN_COMMANDS, commands - DESIGN_COMMANDS
+
+
+def test_design_command_list_matches_design_section_7() -> None:
+    if not DESIGN.exists():
+        pytest.skip(f"{DESIGN} is not beside the repository")
+    text = DESIGN.read_text()
+    section = text[text.index("## 7.") : text.index("## 8.")]
+    for command in DESIGN_COMMANDS:
+        assert re.search(rf"`{re.escape(command)}(\s[^`]*)?`", section), command
+
+
+def test_tests_run_against_real_postgresql(workflow: dict[Any, Any]) -> None:
+    test_steps = steps(workflow, "test")
+    pytest_step = next(s for s in test_steps if "pytest" in s.get("run", ""))
+    assert pytest_step["env"]["EXPANDCONTRACT_TEST_DATABASE_URL"].startswith("postgresql://")
+    assert "postgres" in workflow["jobs"]["test"]["services"]
+
+
+def test_sarif_is_uploaded_even_when_the_linter_finds_errors(workflow: dict[Any, Any]) -> None:
+    job = workflow["jobs"]["migration-lint"]
+    assert job["permissions"]["security-events"] == "write"
+    lint = next(s for s in job["steps"] if "expandcontract check" in s.get("run", ""))
+    assert "expandcontract check --format sarif > results.sarif" in lint["run"]
+    upload = next(s for s in job["steps"] if "upload-sarif" in s.get("uses", ""))
+    assert upload["uses"].startswith("github/codeql-action/upload-sarif@")
+    assert upload["with"]["sarif_file"] == "results.sarif"
+    assert upload["if"] == "always()"
+    gate = job["steps"][-1]
+    assert gate["if"] == f"steps.{lint['id']}.outputs.exit_status != '0'"
+
+
+def test_release_builds_the_image_and_calls_ecs_release(workflow: dict[Any, Any]) -> None:
+    job = workflow["jobs"]["release"]
+    assert set(job["needs"]) == {"test", "migration-lint"}
+    assert "refs/heads/main" in job["if"] and "push" in job["if"]
+    assert job["permissions"]["id-token"] == "write"
+    scripts = [s.get("run", "") for s in job["steps"]]
+    order = {
+        "outputs": next(i for i, s in enumerate(scripts) if "terraform output -json" in s),
+        "build": next(i for i, s in enumerate(scripts) if "docker build" in s),
+        "release": next(i for i, s in enumerate(scripts) if "expandcontract ecs-release" in s),
+    }
+    assert order["outputs"] < order["build"] < order["release"]
+    assert "-f infra/docker/Dockerfile" in scripts[order["build"]]
+    assert "docker push" in scripts[order["build"]]
+    assert "--from-terraform outputs.json" in scripts[order["release"]]
+    assert '--image "$IMAGE"' in scripts[order["release"]]
+
+
+def test_no_expressions_inside_run_scripts(workflow: dict[Any, Any]) -> None:
+    """`${{ }}` inside a script is the classic Actions injection hole; values go through env."""
+    for script in run_scripts(workflow):
+        assert "${{" not in script, script
