@@ -1,0 +1,90 @@
+"""expand: build an index CONCURRENTLY, repairing the leftover of a failed build."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from alembic.operations import Operations
+
+from expandcontract.ops.base import PhasedOperation, internal, live_connection, register
+from expandcontract.ops.catalog import index_state
+from expandcontract.ops.sqltext import ident, qualified, schema_of
+from expandcontract.phases import Phase
+
+_PLAIN_NAME = re.compile(r"^\w+$")
+
+
+def index_sql(
+    name: str, table: str, columns: Sequence[str], *, unique: bool = False, where: str | None = None
+) -> str:
+    """``CREATE [UNIQUE] INDEX CONCURRENTLY IF NOT EXISTS``; columns may be expressions."""
+    parts = ", ".join(ident(c) if _PLAIN_NAME.match(c) else f"({c})" for c in columns)
+    sql = (
+        f"CREATE {'UNIQUE ' if unique else ''}INDEX CONCURRENTLY IF NOT EXISTS {ident(name)} "
+        f"ON {qualified(table)} ({parts})"
+    )
+    return sql + (f" WHERE {where}" if where else "")
+
+
+def build_concurrently(operations: Operations, name: str, table: str, sql: str) -> None:
+    """Run ``sql`` (a concurrent build) inside an autocommit block, repairing a failed build.
+
+    A failed or interrupted ``CREATE INDEX CONCURRENTLY`` leaves an INVALID index behind;
+    ``IF NOT EXISTS`` would then silently keep the broken one. Drop it and build again.
+    """
+    context = operations.get_context()
+    connection = live_connection(context)
+    qualified_name = f"{schema_of(table)}.{name}" if schema_of(table) else name
+    if connection is not None:
+        state = index_state(connection, qualified_name)
+        if state == "valid":
+            return
+        if state == "invalid":
+            # Our own repair of an unusable index, not a destructive change of the revision.
+            with internal(context):
+                operations.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {qualified(qualified_name)}")
+    operations.execute(sql)
+
+
+@register
+class CreateIndex(PhasedOperation):
+    """Build an index without blocking writes: ``CREATE INDEX CONCURRENTLY``, outside a transaction.
+
+    ``op.expand_create_index("ix_customers_email", "customers", ["email"])``; columns may be
+    expressions (``["lower(email)"]``), ``where`` makes a partial index. An INVALID index left by
+    an earlier failed build is detected, dropped and rebuilt.
+    """
+
+    name = "expand_create_index"
+    phase = Phase.EXPAND
+    autocommit = True
+
+    def __init__(
+        self,
+        index: str,
+        table: str,
+        columns: Sequence[str],
+        *,
+        unique: bool = False,
+        where: str | None = None,
+    ) -> None:
+        self.index = index
+        self.table = table
+        self.columns = list(columns)
+        self.unique = unique
+        self.where = where
+
+    def plan(self) -> list[str]:
+        return [index_sql(self.index, self.table, self.columns, unique=self.unique, where=self.where)]
+
+    def apply(self, operations: Operations) -> None:
+        with operations.get_context().autocommit_block():
+            build_concurrently(operations, self.index, self.table, self.plan()[0])
+
+    def reverse(self) -> PhasedOperation:
+        from expandcontract.ops.drop_index import DropIndex
+
+        return DropIndex(
+            self.index, self.table, columns=self.columns, unique=self.unique, where=self.where
+        )

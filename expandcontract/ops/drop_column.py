@@ -1,0 +1,62 @@
+"""contract: drop a column no running release uses any more."""
+
+from __future__ import annotations
+
+from alembic.runtime.migration import MigrationContext
+
+from expandcontract.ops.base import PhasedOperation, live_connection, register
+from expandcontract.ops.catalog import column_exists, require
+from expandcontract.ops.readiness import require_converted
+from expandcontract.ops.sqltext import TypeLike, ident, qualified
+from expandcontract.phases import Phase
+
+
+@register
+class DropColumn(PhasedOperation):
+    """``op.contract_drop_column("customers", "address", after_backfill="split_address")``.
+
+    Refuses unless the column exists and, with ``after_backfill``, that backfill completed and
+    left no unresolved quarantined row (whose only copy of the data is this column).
+    ``type_`` makes it reversible (the column comes back empty and nullable).
+    """
+
+    name = "contract_drop_column"
+    phase = Phase.CONTRACT
+
+    def __init__(
+        self,
+        table: str,
+        column: str,
+        *,
+        after_backfill: str | None = None,
+        type_: TypeLike | None = None,
+    ) -> None:
+        self.table = table
+        self.column = column
+        self.after_backfill = after_backfill
+        self.type_ = type_
+
+    def validate(self, context: MigrationContext) -> None:
+        connection = live_connection(context)
+        if connection is None:
+            return
+        require(
+            column_exists(connection, self.table, self.column),
+            f"{self.name} refused: column {self.table}.{self.column} does not exist",
+        )
+        require_converted(
+            connection,
+            self.table,
+            backfill=self.after_backfill,
+            operation=f"{self.name} {self.table}.{self.column}",
+        )
+
+    def plan(self) -> list[str]:
+        return [f"ALTER TABLE {qualified(self.table)} DROP COLUMN IF EXISTS {ident(self.column)}"]
+
+    def reverse(self) -> PhasedOperation:
+        if self.type_ is None:
+            return super().reverse()
+        from expandcontract.ops.add_column import AddColumn
+
+        return AddColumn(self.table, self.column, self.type_)

@@ -1,0 +1,45 @@
+"""contract: drop a constraint."""
+
+from __future__ import annotations
+
+from alembic.runtime.migration import MigrationContext
+
+from expandcontract.ops.base import PhasedOperation, live_connection, register
+from expandcontract.ops.catalog import constraint_exists, require
+from expandcontract.ops.sqltext import ident, qualified
+from expandcontract.phases import Phase
+
+
+@register
+class DropConstraint(PhasedOperation):
+    """``op.contract_drop_constraint("ck_customers_zip", "customers")``.
+
+    Refuses when the constraint does not exist. ``restore`` (the operation that added it) makes
+    it reversible.
+    """
+
+    name = "contract_drop_constraint"
+    phase = Phase.CONTRACT
+
+    def __init__(
+        self, constraint: str, table: str, *, restore: PhasedOperation | None = None
+    ) -> None:
+        self.constraint = constraint
+        self.table = table
+        self.restore = restore
+
+    def validate(self, context: MigrationContext) -> None:
+        connection = live_connection(context)
+        if connection is not None:
+            require(
+                constraint_exists(connection, self.table, self.constraint),
+                f"{self.name} refused: constraint {self.constraint} does not exist on {self.table}",
+            )
+
+    def plan(self) -> list[str]:
+        return [
+            f"ALTER TABLE {qualified(self.table)} DROP CONSTRAINT IF EXISTS {ident(self.constraint)}"
+        ]
+
+    def reverse(self) -> PhasedOperation:
+        return self.restore if self.restore is not None else super().reverse()

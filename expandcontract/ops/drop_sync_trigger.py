@@ -1,0 +1,72 @@
+"""contract: remove a sync trigger (and its helper functions) once nothing needs it."""
+
+from __future__ import annotations
+
+from alembic.runtime.migration import MigrationContext
+
+from expandcontract.ops.base import PhasedOperation, live_connection, register
+from expandcontract.ops.catalog import require, trigger_exists
+from expandcontract.ops.functions import SqlFunction
+from expandcontract.ops.readiness import require_converted
+from expandcontract.ops.sqltext import ident, qualified, sibling
+from expandcontract.ops.sync_trigger import InstallSyncTrigger
+from expandcontract.phases import Phase
+
+
+@register
+class DropSyncTrigger(PhasedOperation):
+    """``op.contract_drop_sync_trigger("customers_address_sync", "customers", after_backfill="...")``.
+
+    Refuses unless the trigger exists, and — when ``after_backfill`` / ``pending`` are given —
+    the backfill completed with no unresolved quarantined row and no live row still matches
+    ``pending`` (table aliased ``t``). ``definition`` (the install operation) makes it reversible
+    and names the helper functions to drop with it.
+    """
+
+    name = "contract_drop_sync_trigger"
+    phase = Phase.CONTRACT
+
+    def __init__(
+        self,
+        trigger: str,
+        table: str,
+        *,
+        after_backfill: str | None = None,
+        pending: str | None = None,
+        definition: InstallSyncTrigger | None = None,
+    ) -> None:
+        self.trigger = trigger
+        self.table = table
+        self.after_backfill = after_backfill
+        self.pending = pending
+        self.definition = definition
+
+    def validate(self, context: MigrationContext) -> None:
+        connection = live_connection(context)
+        if connection is None:
+            return
+        require(
+            trigger_exists(connection, self.table, self.trigger),
+            f"{self.name} refused: trigger {self.trigger} does not exist on {self.table}",
+        )
+        require_converted(
+            connection,
+            self.table,
+            backfill=self.after_backfill,
+            pending=self.pending,
+            operation=f"{self.name} {self.trigger}",
+        )
+
+    def plan(self) -> list[str]:
+        function = sibling(self.table, f"{self.trigger}_fn")
+        helpers: tuple[SqlFunction, ...] = (
+            tuple(self.definition.functions) if self.definition else ()
+        )
+        return [
+            f"DROP TRIGGER IF EXISTS {ident(self.trigger)} ON {qualified(self.table)}",
+            f"DROP FUNCTION IF EXISTS {qualified(function)}()",
+            *(helper.drop_sql() for helper in helpers),
+        ]
+
+    def reverse(self) -> PhasedOperation:
+        return self.definition if self.definition is not None else super().reverse()

@@ -1,0 +1,145 @@
+"""expand: a trigger that keeps the old and the new shape of a table in step, both ways."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from alembic.runtime.migration import MigrationContext
+
+from expandcontract.ops.base import OperationError, PhasedOperation, register
+from expandcontract.ops.functions import SqlFunction
+from expandcontract.ops.sqltext import ident, qualified, sibling
+from expandcontract.phases import Phase
+
+
+@dataclass(frozen=True)
+class Direction:
+    """How to fill one side from the other inside the trigger (the row is ``NEW``).
+
+    ``assign`` maps each target column to an SQL expression; ``source`` is an optional FROM
+    item the expressions may use (``"my_parse(NEW.address) AS p"``); when ``reject_reason`` is
+    non-NULL the value cannot be converted and the targets are set to NULL instead (the write
+    itself never fails; the backfill quarantines the row).
+    """
+
+    assign: dict[str, str]
+    source: str | None = None
+    reject_reason: str | None = None
+
+    def statements(self) -> str:
+        targets = list(self.assign)
+        values = [self.assign[c] for c in targets]
+        into = [f"NEW.{ident(c)}" for c in targets]
+        if self.reject_reason:
+            values.append(self.reject_reason)
+            into.append("reject")
+        sql = f"SELECT {', '.join(values)} INTO {', '.join(into)}"
+        sql += f" FROM {self.source};" if self.source else ";"
+        if self.reject_reason:
+            cleared = " ".join(f"NEW.{ident(c)} := NULL;" for c in targets)
+            sql += f"\n            IF reject IS NOT NULL THEN {cleared} END IF;"
+        return sql
+
+
+@register
+@dataclass(eq=False)
+class InstallSyncTrigger(PhasedOperation):
+    """Keep the old columns and the new columns of ``table`` in step while both releases run.
+
+    A ``BEFORE INSERT OR UPDATE`` trigger: a write that sets only old columns (the old release)
+    fills the new ones through ``forward``; a write that sets only new columns (the new
+    release) fills the old ones through ``backward``. A write that sets both is left alone.
+    With no ``old_columns`` it is a one-way fill: ``forward`` runs whenever every new column is
+    NULL after the write. ``functions`` are helpers installed with the trigger (and dropped with
+    it), e.g. one parse and one compose function the backfill calls too::
+
+        op.expand_sync_trigger(
+            "customers_address_sync", "customers",
+            old_columns=["address"], new_columns=["street", "city"],
+            forward=Direction({"street": "p.street", "city": "p.city"},
+                              source="split_address(NEW.address) AS p",
+                              reject_reason="p.reject_reason"),
+            backward=Direction({"address": "compose_address(NEW.street, NEW.city)"}),
+            functions=[split_address, compose_address],
+        )
+    """
+
+    trigger: str
+    table: str
+    old_columns: Sequence[str]
+    new_columns: Sequence[str]
+    forward: Direction
+    backward: Direction | None = None
+    functions: Sequence[SqlFunction] = field(default_factory=tuple)
+
+    name = "expand_sync_trigger"
+    phase = Phase.EXPAND
+
+    @property
+    def function_name(self) -> str:
+        return sibling(self.table, f"{self.trigger}_fn")
+
+    def validate(self, context: MigrationContext) -> None:
+        if not self.new_columns:
+            raise OperationError(f"{self.name} {self.trigger}: new_columns is empty")
+        if self.backward is not None and not self.old_columns:
+            raise OperationError(f"{self.name} {self.trigger}: backward needs old_columns")
+
+    def _written(self, columns: Sequence[str]) -> tuple[str, str]:
+        """(on INSERT, on UPDATE) expressions: did this write set these columns?"""
+        new = ", ".join(f"NEW.{ident(c)}" for c in columns)
+        old = ", ".join(f"OLD.{ident(c)}" for c in columns)
+        return f"num_nonnulls({new}) > 0", f"ROW({new}) IS DISTINCT FROM ROW({old})"
+
+    def _body(self) -> str:
+        new_insert, new_update = self._written(self.new_columns)
+        if self.old_columns:
+            old_insert, old_update = self._written(self.old_columns)
+            forward_when = "old_written AND NOT new_written"
+        else:
+            old_insert = old_update = "false"
+            all_new_null = ", ".join(f"NEW.{ident(c)}" for c in self.new_columns)
+            forward_when = f"num_nonnulls({all_new_null}) = 0"
+        backward = (
+            f"""
+        ELSIF new_written AND NOT old_written THEN
+            {self.backward.statements()}"""
+            if self.backward
+            else ""
+        )
+        return f"""
+DECLARE
+    old_written boolean;
+    new_written boolean;
+    reject text;
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        old_written := {old_insert};
+        new_written := {new_insert};
+    ELSE
+        old_written := {old_update};
+        new_written := {new_update};
+    END IF;
+    IF {forward_when} THEN
+            {self.forward.statements()}{backward}
+    END IF;
+    RETURN NEW;
+END"""
+
+    def plan(self) -> list[str]:
+        trigger_function = SqlFunction(
+            self.function_name, "", "trigger", self._body(), "plpgsql", "VOLATILE"
+        )
+        return [
+            *(function.create_sql() for function in self.functions),
+            trigger_function.create_sql(),
+            f"CREATE OR REPLACE TRIGGER {ident(self.trigger)} BEFORE INSERT OR UPDATE "
+            f"ON {qualified(self.table)} FOR EACH ROW "
+            f"EXECUTE FUNCTION {qualified(self.function_name)}()",
+        ]
+
+    def reverse(self) -> PhasedOperation:
+        from expandcontract.ops.drop_sync_trigger import DropSyncTrigger
+
+        return DropSyncTrigger(self.trigger, self.table, definition=self)
