@@ -1,45 +1,60 @@
-"""Address rules, in one place: the SQL parse function the expand migration installs.
+"""Green's reading of a flat address: a mirror of the SQL rules in the expand revision.
 
-The sync trigger, the backfill and green's flat-address input all call the same PostgreSQL
-function, so there is exactly one definition of how ``"street, city, ST, zip"`` is split (the
-last three comma-separated parts are city, state and zip; everything before them is the street).
+The rules are defined once, as the SQL function ``customers_address_parse`` in
+``alembic/versions/0002_split_address.py``; the sync trigger and the backfill both call it.
+Green cannot call it too, because the contract drops the helper functions together with the
+trigger, and green must keep accepting flat addresses after the contract. So green carries
+this mirror, and ``tests/app/test_address_rules.py`` proves it gives the same parts and the
+same reason as the SQL function on the whole edge-case corpus and on generated input.
 """
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+import re
 
 from app.errors import bad_request
-from app.validation import StructuredAddress
+from app.validation import CITY_MAX, STREET_MAX, StructuredAddress
 
-# Installed by alembic/versions/*_split_address.py (the split-column pattern's expand step).
-PARSE_FUNCTION = "customers_address_parse"
+_WS = " \t\r\n"  # btrim(..., E' \t\r\n') in the SQL function
+_STATE = re.compile(r"[A-Za-z]{2}")
+_ZIP = re.compile(r"[0-9]{5}(-[0-9]{4})?")
 
 
 def compose(parts: StructuredAddress) -> str:
-    """The flat form blue reads: ``street, city, ST, zip``."""
+    """The flat form blue reads: ``street, city, ST, zip`` (``customers_address_compose``)."""
     return f"{parts.street}, {parts.city}, {parts.state}, {parts.zip}"
 
 
-def parse(connection: Connection, flat: str | None) -> tuple[StructuredAddress | None, str | None]:
-    """Split ``flat`` with the database's parse function: ``(parts, None)`` or ``(None, why)``."""
-    row = (
-        connection.execute(sa.text(f"SELECT * FROM {PARSE_FUNCTION}(:flat)"), {"flat": flat})
-        .mappings()
-        .one()
-    )
-    if row["reject_reason"] is not None:
-        return None, row["reject_reason"]
-    return (
-        StructuredAddress(row["street_address"], row["city"], row["state"], row["zip_code"]),
-        None,
-    )
+def parse(flat: str | None) -> tuple[StructuredAddress | None, str | None]:
+    """Split ``flat`` exactly as ``customers_address_parse`` does: ``(parts, None)`` or
+    ``(None, reason)``."""
+    if flat is None:
+        return None, "address is NULL"
+    if not flat.strip(_WS):
+        return None, "address is empty"
+    parts = flat.split(",")
+    n = len(parts)
+    if n < 4:
+        return None, f'expected "street, city, ST, zip", found {n} comma-separated part(s)'
+    empty = [i for i, part in enumerate(parts, start=1) if not part.strip(_WS)]
+    if empty:
+        return None, f"part {empty[0]} of {n} is empty"
+    street = ",".join(parts[: n - 3]).strip(_WS)
+    city, state, zip_code = (part.strip(_WS) for part in parts[n - 3 :])
+    if len(street) > STREET_MAX:
+        return None, f"street is longer than {STREET_MAX} characters"
+    if len(city) > CITY_MAX:
+        return None, f"city is longer than {CITY_MAX} characters"
+    if not _STATE.fullmatch(state):
+        return None, f'state "{state[:20]}" is not two letters'
+    if not _ZIP.fullmatch(zip_code):
+        return None, f'zip "{zip_code[:20]}" is not 12345 or 12345-6789'
+    return StructuredAddress(street, city, state.upper(), zip_code), None
 
 
-def parse_or_reject(connection: Connection, flat: str) -> StructuredAddress:
-    """The parts of ``flat``, or a 400 that gives the parser's reason."""
-    parts, reason = parse(connection, flat)
+def parse_or_reject(flat: str) -> StructuredAddress:
+    """The parts of ``flat``, or a 400 that gives the reason."""
+    parts, reason = parse(flat)
     if parts is None:
         raise bad_request(f"address cannot be parsed: {reason}", {"address": str(reason)})
     return parts

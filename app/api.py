@@ -58,7 +58,7 @@ def create_customer() -> ResponseReturnValue:
         "name": validation.name(data.get("name")),
         "email": validation.email(data.get("email")),
     }
-    values.update(release.address_values(connection, data.get("address")))
+    values.update(release.address_values(data.get("address")))
     customer = store.create_customer(connection, release, values)
     response: Response = jsonify(customer)
     response.headers["Location"] = f"/api/customers/{customer['id']}"
@@ -84,7 +84,7 @@ def update_customer(customer_id: int) -> ResponseReturnValue:
     if "email" in data:
         values["email"] = validation.email(data["email"])
     if "address" in data:
-        values.update(release.address_values(connection, data["address"]))
+        values.update(release.address_values(data["address"]))
     customer = store.update_customer(connection, release, customer_id, values)
     cache().invalidate(customer_id)
     return jsonify(customer)

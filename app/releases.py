@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import RowMapping
 
 from app import address, models_v1, models_v2, validation
 from app.errors import bad_request
@@ -28,7 +28,7 @@ class Release(Protocol):
     def flat_json(self, customer: dict[str, Any]) -> dict[str, Any]:
         """The v1 shape (flat ``address`` string) of a customer in this release's shape."""
 
-    def address_values(self, connection: Connection, value: Any) -> dict[str, Any]:
+    def address_values(self, value: Any) -> dict[str, Any]:
         """Column values for the ``address`` field of a request body (400 if invalid)."""
 
 
@@ -58,7 +58,7 @@ class Blue:
     def flat_json(self, customer: dict[str, Any]) -> dict[str, Any]:
         return customer
 
-    def address_values(self, connection: Connection, value: Any) -> dict[str, Any]:
+    def address_values(self, value: Any) -> dict[str, Any]:
         return {"address": validation.flat_address(value)}
 
 
@@ -85,14 +85,21 @@ class Green:
         flat = None if parts is None else address.compose(validation.StructuredAddress(**parts))
         return {**customer, "address": flat}
 
-    def address_values(self, connection: Connection, value: Any) -> dict[str, Any]:
+    def address_values(self, value: Any) -> dict[str, Any]:
         if value is None:
             parts = None
         elif isinstance(value, dict):
             parts = validation.structured_address(value)
+            # Blue reads these parts as "street, city, ST, zip": they must come back the same.
+            again, reason = address.parse(address.compose(parts))
+            if again != parts:
+                raise bad_request(
+                    f"address does not survive the flat form blue reads: {reason}",
+                    {"address.street": "no empty parts between commas"},
+                )
         elif isinstance(value, str):
             flat = validation.flat_address(value)
-            parts = None if flat is None else address.parse_or_reject(connection, flat)
+            parts = None if flat is None else address.parse_or_reject(flat)
         else:
             raise bad_request(
                 "address must be a string, an object {street, city, state, zip} or null",

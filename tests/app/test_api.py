@@ -6,7 +6,11 @@ import pytest
 
 from tests.app.conftest import Live
 
-ADA = {"name": "Ada Lovelace", "email": "ada@example.test", "address": "1 Main St, Springfield, IL, 62701"}
+ADA = {
+    "name": "Ada Lovelace",
+    "email": "ada@example.test",
+    "address": "1 Main St, Springfield, IL, 62701",
+}
 
 
 @pytest.fixture
@@ -106,7 +110,9 @@ def test_empty_update_is_400_and_unknown_ids_404(api: Live) -> None:
 
 def test_pagination(api: Live) -> None:
     ids = [
-        api.post("/api/customers", json={"name": f"C{i}", "email": f"c{i}@example.test"}).json()["id"]
+        api.post("/api/customers", json={"name": f"C{i}", "email": f"c{i}@example.test"}).json()[
+            "id"
+        ]
         for i in range(5)
     ]
     first = api.get("/api/customers?limit=2").json()
@@ -134,12 +140,14 @@ def test_pagination(api: Live) -> None:
         "Ωμέγα Δέλτα",
         "مريم",
         "🚀 Rocket 👩‍🚀",
-        "O'Brien \"Quoted\" %s %(x)s {name}",
+        'O\'Brien "Quoted" %s %(x)s {name}',
     ],
 )
 def test_hostile_and_unicode_names_round_trip(api: Live, db, name: str) -> None:
     address = f"{name}, Springfield, IL, 62701"
-    created = api.post("/api/customers", json={"name": name, "email": "x@example.test", "address": address})
+    created = api.post(
+        "/api/customers", json={"name": name, "email": "x@example.test", "address": address}
+    )
     assert created.status_code == 201
     fetched = api.get(f"/api/customers/{created.json()['id']}").json()
     assert fetched["name"] == name
