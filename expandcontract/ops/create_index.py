@@ -76,7 +76,9 @@ class CreateIndex(PhasedOperation):
         self.where = where
 
     def plan(self) -> list[str]:
-        return [index_sql(self.index, self.table, self.columns, unique=self.unique, where=self.where)]
+        return [
+            index_sql(self.index, self.table, self.columns, unique=self.unique, where=self.where)
+        ]
 
     def apply(self, operations: Operations) -> None:
         with operations.get_context().autocommit_block():

@@ -6,17 +6,19 @@ from alembic.runtime.migration import MigrationContext
 
 from expandcontract.ops.base import PhasedOperation, live_connection, register
 from expandcontract.ops.catalog import column_exists, require
-from expandcontract.ops.readiness import require_converted
+from expandcontract.ops.readiness import BackfillRef, require_converted
 from expandcontract.ops.sqltext import TypeLike, ident, qualified
 from expandcontract.phases import Phase
 
 
 @register
 class DropColumn(PhasedOperation):
-    """``op.contract_drop_column("customers", "address", after_backfill="split_address")``.
+    """``op.contract_drop_column("customers", "address", after_backfill=SPLIT_BACKFILL)``.
 
-    Refuses unless the column exists and, with ``after_backfill``, that backfill completed and
-    left no unresolved quarantined row (whose only copy of the data is this column).
+    Refuses unless the column exists and, with ``after_backfill`` (the ``migrate_backfill``
+    operation or its spec, checked on the live rows; or just its name, checked on its persisted
+    state), that backfill is complete and left no unresolved quarantined row (whose only copy of
+    the data is this column).
     ``type_`` makes it reversible (the column comes back empty and nullable).
     """
 
@@ -28,7 +30,7 @@ class DropColumn(PhasedOperation):
         table: str,
         column: str,
         *,
-        after_backfill: str | None = None,
+        after_backfill: BackfillRef | None = None,
         type_: TypeLike | None = None,
     ) -> None:
         self.table = table

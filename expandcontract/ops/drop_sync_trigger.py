@@ -7,7 +7,7 @@ from alembic.runtime.migration import MigrationContext
 from expandcontract.ops.base import PhasedOperation, live_connection, register
 from expandcontract.ops.catalog import require, trigger_exists
 from expandcontract.ops.functions import SqlFunction
-from expandcontract.ops.readiness import require_converted
+from expandcontract.ops.readiness import BackfillRef, require_converted
 from expandcontract.ops.sqltext import ident, qualified, sibling
 from expandcontract.ops.sync_trigger import InstallSyncTrigger
 from expandcontract.phases import Phase
@@ -18,8 +18,8 @@ class DropSyncTrigger(PhasedOperation):
     """``op.contract_drop_sync_trigger("customers_address_sync", "customers", after_backfill="...")``.
 
     Refuses unless the trigger exists, and — when ``after_backfill`` / ``pending`` are given —
-    the backfill completed with no unresolved quarantined row and no live row still matches
-    ``pending`` (table aliased ``t``). ``definition`` (the install operation) makes it reversible
+    the backfill is complete with no unresolved quarantined row (see ``contract_drop_column``)
+    and no live row matches ``pending`` (table aliased ``t``). ``definition`` (the install operation) makes it reversible
     and names the helper functions to drop with it.
     """
 
@@ -31,7 +31,7 @@ class DropSyncTrigger(PhasedOperation):
         trigger: str,
         table: str,
         *,
-        after_backfill: str | None = None,
+        after_backfill: BackfillRef | None = None,
         pending: str | None = None,
         definition: InstallSyncTrigger | None = None,
     ) -> None:

@@ -10,7 +10,7 @@ from expandcontract.ops.base import Group, PhasedOperation, live_connection, reg
 from expandcontract.ops.catalog import column_exists, require, trigger_exists
 from expandcontract.ops.drop_column import DropColumn
 from expandcontract.ops.drop_sync_trigger import DropSyncTrigger
-from expandcontract.ops.readiness import require_converted
+from expandcontract.ops.readiness import BackfillRef, require_converted
 from expandcontract.ops.sqltext import TypeLike, ident
 from expandcontract.ops.sync_trigger import InstallSyncTrigger
 from expandcontract.phases import Phase
@@ -22,8 +22,9 @@ class FinalizeRename(PhasedOperation):
 
     The rename happened in expand as a new column kept in step by a sync trigger; finalizing
     drops the trigger and the old column. Refuses unless the trigger exists, the new column
-    exists, (with ``after_backfill``) the backfill completed with nothing quarantined, and no
-    live row still differs (``pending``, default ``t.old IS DISTINCT FROM t.new``).
+    exists, and either the backfill (``after_backfill``: its ``migrate_backfill`` operation or
+    spec, checked on the live rows, or its name) is complete with nothing quarantined, or no live
+    row still differs (``pending``, default ``t.old IS DISTINCT FROM t.new``).
     ``trigger`` may be the install operation itself, which with ``old_type`` makes it reversible
     (``restore``: SQL over ``t`` recomputing the old column, default ``t.new``).
     """
@@ -38,7 +39,7 @@ class FinalizeRename(PhasedOperation):
         new_column: str,
         *,
         trigger: str | InstallSyncTrigger,
-        after_backfill: str | None = None,
+        after_backfill: BackfillRef | None = None,
         pending: str | None = None,
         old_type: TypeLike | None = None,
         restore: str | None = None,
@@ -48,7 +49,9 @@ class FinalizeRename(PhasedOperation):
         self.new_column = new_column
         self.trigger = trigger
         self.after_backfill = after_backfill
-        self.pending = pending or f"t.{ident(old_column)} IS DISTINCT FROM t.{ident(new_column)}"
+        if pending is None and after_backfill is None:
+            pending = f"t.{ident(old_column)} IS DISTINCT FROM t.{ident(new_column)}"
+        self.pending = pending
         self.old_type = old_type
         self.restore = restore or f"t.{ident(new_column)}"
 

@@ -2,45 +2,79 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Union
+
 from sqlalchemy.engine import Connection
 
 from expandcontract.errors import PreconditionFailed
 from expandcontract.ops.catalog import count_rows
 from expandcontract.ops.sqltext import bare
 
+if TYPE_CHECKING:
+    from expandcontract.backfill import Backfill
+    from expandcontract.ops.backfill import RunBackfill
+
+#: What a contract operation waits for: the backfill's definition (checked on the live rows),
+#: the ``migrate_backfill`` operation, or only its name (its persisted state must say complete).
+BackfillRef = Union[str, "Backfill", "RunBackfill"]
+
+
+def backfill_name(backfill: BackfillRef) -> str:
+    return (
+        backfill
+        if isinstance(backfill, str)
+        else getattr(backfill, "backfill", None) or backfill.name
+    )
+
 
 def require_converted(
     connection: Connection,
     table: str,
     *,
-    backfill: str | None = None,
+    backfill: BackfillRef | None = None,
     pending: str | None = None,
     operation: str,
 ) -> None:
-    """Refuse unless backfill ``backfill`` completed, its quarantine is empty and no row is pending.
+    """Refuse unless the backfill is complete and its quarantine resolved, and no row is pending.
 
-    ``pending`` is checked on the live rows (table aliased ``t``): a write that arrived after the
-    backfill finished, and that the sync trigger could not convert, still blocks the contract.
+    With the backfill's definition, "complete" is checked on the live rows: a write that arrived
+    after the backfill ran, and that the sync trigger could not convert, blocks the contract
+    until the backfill runs again (and quarantines it). ``pending`` (table aliased ``t``) is an
+    extra predicate no live row may match.
     """
     if backfill is not None:
-        from expandcontract.backfill import backfill_complete, open_quarantine_count
-
-        if not backfill_complete(connection, backfill):
-            raise PreconditionFailed(
-                f"{operation} refused: backfill {backfill!r} on {table} has not completed; "
-                "run the migrate phase (`expandcontract upgrade migrate`) first"
-            )
-        unresolved = open_quarantine_count(connection, table, backfill)
-        if unresolved:
-            raise PreconditionFailed(
-                f"{operation} refused: {unresolved} quarantined row(s) of backfill {backfill!r} "
-                f"on {table} are unresolved; fix or resolve them (table "
-                "expandcontract_quarantine) before contracting, or the old values would be lost"
-            )
+        _require_backfill(connection, table, backfill, operation)
     if pending is not None:
         left = count_rows(connection, table, pending)
         if left:
             raise PreconditionFailed(
                 f"{operation} refused: {left} row(s) of {bare(table)} are not converted yet "
-                f"({pending}); run the backfill again and resolve quarantined rows"
+                f"({pending})"
             )
+
+
+def _require_backfill(
+    connection: Connection, table: str, backfill: BackfillRef, operation: str
+) -> None:
+    from expandcontract.backfill import backfill_complete, open_quarantine_count
+    from expandcontract.backfill.store import load_state
+
+    name = backfill_name(backfill)
+    if isinstance(backfill, str):
+        state = load_state(connection, name)
+        complete = state is not None and state.status == "complete"
+    else:
+        spec = backfill if not hasattr(backfill, "spec") else backfill.spec()
+        complete = backfill_complete(connection, spec)
+    if not complete:
+        raise PreconditionFailed(
+            f"{operation} refused: backfill {name!r} of {table} is not complete (rows are still "
+            "waiting to be converted); run the migrate phase (`expandcontract upgrade migrate`)"
+        )
+    unresolved = open_quarantine_count(connection, table, name)
+    if unresolved:
+        raise PreconditionFailed(
+            f"{operation} refused: {unresolved} quarantined row(s) of backfill {name!r} on "
+            f"{table} are unresolved; fix them (the sync trigger converts the corrected value) "
+            "or accept them with resolve_quarantine, then contract"
+        )

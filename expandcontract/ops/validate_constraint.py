@@ -35,9 +35,7 @@ class ValidateConstraint(PhasedOperation):
             )
 
     def plan(self) -> list[str]:
-        return [
-            f"ALTER TABLE {qualified(self.table)} VALIDATE CONSTRAINT {ident(self.constraint)}"
-        ]
+        return [f"ALTER TABLE {qualified(self.table)} VALIDATE CONSTRAINT {ident(self.constraint)}"]
 
     def reverse(self) -> PhasedOperation:
         return Noop(self.name)

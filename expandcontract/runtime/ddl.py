@@ -124,8 +124,7 @@ def needs_long_statement(sql: str) -> bool:
     except SqlParseError:
         return False
     return bool(changes) and all(
-        (c.kind == "create_index" and "concurrently" in c.flags)
-        or c.kind == "validate_constraint"
+        (c.kind == "create_index" and "concurrently" in c.flags) or c.kind == "validate_constraint"
         for c in changes
     )
 
@@ -142,9 +141,7 @@ def _autocommit(connection: Connection) -> bool:
     return not connection.in_transaction()
 
 
-def execute_ddl(
-    connection: Connection, run: Callable[[], Any], sql: str, policy: DdlPolicy
-) -> Any:
+def execute_ddl(connection: Connection, run: Callable[[], Any], sql: str, policy: DdlPolicy) -> Any:
     """Run one DDL statement (``run``) with a short lock wait, retries and a statement timeout."""
     timeout = 0 if needs_long_statement(sql) else policy.statement_timeout_ms
     autocommit = _autocommit(connection)

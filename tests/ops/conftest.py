@@ -42,6 +42,7 @@ from alembic import op
 
 from expandcontract.ops import *  # noqa: F403
 from expandcontract.ops.patterns import *  # noqa: F403
+from expandcontract.ops import REGISTRY
 """
 
 

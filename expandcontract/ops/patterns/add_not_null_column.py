@@ -77,7 +77,7 @@ class AddNotNullColumn(Pattern):
             DropSyncTrigger(
                 self.trigger().trigger,
                 self.table,
-                after_backfill=self.base,
+                after_backfill=self.operations(Phase.MIGRATE)[0],
                 definition=self.trigger(),
             ),
         ]

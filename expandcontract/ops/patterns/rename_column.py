@@ -68,8 +68,7 @@ class RenameColumn(Pattern):
                 self.old,
                 self.new,
                 trigger=self.trigger(),
-                after_backfill=self.base,
-                pending=self.pending,
+                after_backfill=self.operations(Phase.MIGRATE)[0],
                 old_type=self.type_,
             )
         ]

@@ -129,20 +129,26 @@ class SplitColumn(Pattern):
             DropSyncTrigger(
                 self.trigger().trigger,
                 self.table,
-                after_backfill=self.base,
-                pending=self.pending,
+                after_backfill=self.operations(Phase.MIGRATE)[0],
                 definition=self.trigger(),
             ),
-            DropColumn(self.table, self.column, after_backfill=self.base, type_=self.old_type),
+            DropColumn(
+                self.table,
+                self.column,
+                after_backfill=self.operations(Phase.MIGRATE)[0],
+                type_=self.old_type,
+            ),
         ]
 
     def revert(self, op: Any, phase: Phase | str) -> None:
         super().revert(op, phase)
         if Phase.parse(str(phase)) is Phase.CONTRACT:
             # The old column came back empty: compose it again from the new columns.
-            compose = f"{qualified(self.compose.name)}(" + ", ".join(
-                f"t.{ident(c)}" for c in self.into
-            ) + ")"
+            compose = (
+                f"{qualified(self.compose.name)}("
+                + ", ".join(f"t.{ident(c)}" for c in self.into)
+                + ")"
+            )
             op.invoke(
                 RunBackfill(
                     f"{self.base}_restore",
