@@ -1,0 +1,309 @@
+"""``expandcontract ecs-release`` against moto (ECS, ELBv2, CloudWatch) and a fake CodeDeploy."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from expandcontract.ledger import Event, Ledger
+from tests.aws.conftest import Cli, Delegate, FakeCodeDeploy, Step, World
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:moto")
+
+
+def ledger_entries(database_url: str, event: Event) -> list[Any]:
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return Ledger(connection).entries(event)
+    finally:
+        engine.dispose()
+
+
+def release(cli: Cli, *extra: str) -> Any:
+    return cli("ecs-release", "--image", "repo/app:v2", "--app-version", "green", *extra)
+
+
+def test_happy_path_migrates_registers_deploys_and_records(
+    cli: Cli, world: World, database_url: str
+) -> None:
+    cli.database_url = database_url
+    result = release(cli)
+    assert result.exit_code == 0, result.output
+    out = result.output
+    for step in (
+        "[1/6] lint",
+        "[2/6] migrate",
+        "[3/6] register",
+        "[4/6] deploy",
+        "[5/6] watch",
+        "[6/6] record",
+    ):
+        assert step in out
+    assert "expandcontract upgrade expand" in out and "expandcontract upgrade migrate" in out
+    assert "ecs/migrate/" in out  # the log stream of the migration task
+    assert "traffic on green: 50%" in out and "traffic on green: 100%" in out
+    assert "lifecycle AfterAllowTestTraffic: Succeeded" in out
+
+    ecs = world.clients["ecs"]
+    new_arn = world.task_definition_revisions("ec-app")[-1]
+    assert new_arn.endswith("ec-app:2")
+    described = ecs.describe_task_definition(taskDefinition=new_arn, include=["TAGS"])
+    container = described["taskDefinition"]["containerDefinitions"][0]
+    assert container["image"] == "repo/app:v2"
+    env = {e["name"]: e["value"] for e in container["environment"]}
+    assert env == {"APP_VERSION": "green", "LOG": "info"}
+    assert described["tags"] == [{"key": "team", "value": "payments"}]
+    assert world.task_definition_revisions("ec-migrate")[-1].endswith("ec-migrate:2")
+
+    created = world.codedeploy.created[0]
+    spec = json.loads(created["revision"]["appSpecContent"]["content"])
+    props = spec["Resources"][0]["TargetService"]["Properties"]
+    assert props["TaskDefinition"] == new_arn
+    assert props["LoadBalancerInfo"] == {"ContainerName": "app", "ContainerPort": 8000}
+    assert spec["Hooks"] == [{"AfterAllowTestTraffic": "ec-smoke-test"}]
+
+    [deployed] = ledger_entries(database_url, Event.RELEASE_DEPLOYED)
+    assert deployed.release == "v2"
+    assert deployed.details["task_definition"] == new_arn
+    assert deployed.details["previous_task_definition"] == world.app_task_definition
+    assert ledger_entries(database_url, Event.RELEASE_STABLE) == []
+
+
+def test_mark_stable_after_watches_then_records_the_stable_mark(
+    cli: Cli, world: World, database_url: str
+) -> None:
+    cli.database_url = database_url
+    result = release(cli, "--mark-stable-after", "30m", "--soak", "24h")
+    assert result.exit_code == 0, result.output
+    [stable] = ledger_entries(database_url, Event.RELEASE_STABLE)
+    assert stable.release == "v2"
+    assert stable.details["soak_seconds"] == 86400
+    assert sum(cli.time.slept) >= 30 * 60
+
+
+def test_lint_errors_stop_the_release_before_any_aws_change(cli: Cli, world: World) -> None:
+    cli.linter = lambda config_path: 1
+    result = release(cli)
+    assert result.exit_code == 1
+    assert "found errors" in result.output
+    assert len(world.task_definition_revisions("ec-app")) == 1
+    assert world.codedeploy.created == []
+
+
+def test_failed_deployment_exits_non_zero_with_the_reason(cli: Cli, world: World) -> None:
+    world.codedeploy.steps = [
+        Step("InProgress", 0.0),
+        Step("Failed", 0.0, error="The ECS service cannot reach a steady state"),
+    ]
+    result = release(cli)
+    assert result.exit_code == 1
+    assert "deployment Failed: The ECS service cannot reach a steady state" in result.output
+    # CodeDeploy already rolled back a failed deployment; nothing to stop.
+    assert world.codedeploy.stopped == []
+
+
+def test_alarm_mid_shift_stops_the_deployment_with_rollback(cli: Cli, world: World) -> None:
+    cloudwatch = world.clients["cloudwatch"]
+    cli.time.at(
+        timedelta(seconds=20),
+        lambda: cloudwatch.set_alarm_state(
+            AlarmName="ec-green-5xx", StateValue="ALARM", StateReason="Threshold crossed"
+        ),
+    )
+    world.codedeploy.steps = [Step("InProgress", 10.0 * i) for i in range(1, 10)]
+    result = release(cli)
+    assert result.exit_code == 1
+    assert "alarm ec-green-5xx (Threshold crossed)" in result.output
+    assert world.codedeploy.stopped == [{"deploymentId": "d-FAKE0", "autoRollbackEnabled": True}]
+
+
+def test_green_5xx_divergence_rolls_back(cli: Cli, world: World) -> None:
+    minutes = cli.time.minutes(90)
+    world.put_metrics(world.blue, minutes, requests=500, errors=1, latency=0.05)
+    world.put_metrics(world.green, minutes, requests=100, errors=12, latency=0.06)
+    world.codedeploy.steps = [Step("InProgress", 10.0 * i) for i in range(1, 10)]
+    result = release(cli, "--poll-interval", "60s")
+    assert result.exit_code == 1
+    assert "green 5XX rate" in result.output and "exceeds blue's" in result.output
+    assert world.codedeploy.stopped[0]["autoRollbackEnabled"] is True
+
+
+def test_similar_green_and_blue_do_not_diverge(cli: Cli, world: World, database_url: str) -> None:
+    cli.database_url = database_url
+    minutes = cli.time.minutes(90)
+    world.put_metrics(world.blue, minutes, requests=500, errors=2, latency=0.05)
+    world.put_metrics(world.green, minutes, requests=100, errors=0, latency=0.055)
+    result = release(cli, "--poll-interval", "60s")
+    assert result.exit_code == 0, result.output
+    assert world.codedeploy.stopped == []
+
+
+def test_failed_lifecycle_hook_is_reported(cli: Cli, world: World) -> None:
+    world.codedeploy.steps = [
+        Step("InProgress", 0.0, {"Install": "Succeeded", "AfterAllowTestTraffic": "InProgress"}),
+        Step(
+            "InProgress",
+            0.0,
+            {"Install": "Succeeded", "AfterAllowTestTraffic": "Failed"},
+            diagnostics="smoke test: GET /health answered 503",
+        ),
+    ]
+    result = release(cli)
+    assert result.exit_code == 1
+    assert (
+        "lifecycle hook AfterAllowTestTraffic failed: smoke test: GET /health answered 503"
+        in result.output
+    )
+    assert world.codedeploy.stopped[0]["autoRollbackEnabled"] is True
+
+
+def test_migration_task_exit_code_is_propagated(cli: Cli, world: World) -> None:
+    ecs = world.clients["ecs"]
+
+    def describe_tasks(**params: Any) -> dict[str, Any]:
+        answer = ecs.describe_tasks(**params)
+        for task in answer["tasks"]:
+            task["lastStatus"] = "STOPPED"
+            for container in task["containers"]:
+                container["exitCode"] = 4
+        return answer
+
+    clients = {**world.clients, "ecs": Delegate(ecs, describe_tasks=describe_tasks)}
+    result = cli("ecs-release", "--image", "repo/app:v2", clients=clients)
+    assert result.exit_code == 4
+    assert "exited with status 4 (expandcontract upgrade expand)" in result.output
+    assert "log group /ecs/ec, stream ecs/migrate/" in result.output
+    assert world.codedeploy.created == []
+    assert len(world.task_definition_revisions("ec-app")) == 1
+
+
+def test_migration_task_timeout_stops_the_task(cli: Cli, world: World) -> None:
+    ecs = world.clients["ecs"]
+    stopped: list[str] = []
+
+    def describe_tasks(**params: Any) -> dict[str, Any]:
+        answer = ecs.describe_tasks(**params)
+        for task in answer["tasks"]:
+            task["lastStatus"] = "RUNNING"
+        return answer
+
+    def stop_task(**params: Any) -> dict[str, Any]:
+        stopped.append(params["task"])
+        return ecs.stop_task(**params)
+
+    clients = {
+        **world.clients,
+        "ecs": Delegate(ecs, describe_tasks=describe_tasks, stop_task=stop_task),
+    }
+    result = cli(
+        "ecs-release", "--image", "repo/app:v2", "--migration-timeout", "5m", clients=clients
+    )
+    assert result.exit_code == 1
+    assert "still RUNNING after 0:05:00; stopped it" in result.output
+    assert len(stopped) == 1
+
+
+def test_deployment_timeout_stops_with_rollback(cli: Cli, world: World) -> None:
+    world.codedeploy.steps = [Step("InProgress", 10.0)]
+    result = release(cli, "--timeout", "45m", "--poll-interval", "60s")
+    assert result.exit_code == 1
+    assert "not finished after 0:45:00" in result.output
+    assert world.codedeploy.stopped == [{"deploymentId": "d-FAKE0", "autoRollbackEnabled": True}]
+    # Our own loop outlives the stock waiter's 30 minutes.
+    assert sum(cli.time.slept) >= 45 * 60
+
+
+def test_throttling_is_retried(cli: Cli, world: World, database_url: str) -> None:
+    cli.database_url = database_url
+    world.codedeploy.throttle = {"get_deployment": 3, "create_deployment": 1}
+    result = release(cli)
+    assert result.exit_code == 0, result.output
+    assert world.codedeploy.calls.count("create_deployment") == 2
+    assert len(world.codedeploy.created) == 1
+    assert len(ledger_entries(database_url, Event.RELEASE_DEPLOYED)) == 1
+
+
+def test_refuses_to_start_while_another_deployment_is_in_progress(cli: Cli, world: World) -> None:
+    active = world.codedeploy.add_active()
+    result = release(cli)
+    assert result.exit_code == 1
+    assert f"already has a deployment in progress ({active})" in result.output
+    assert len(world.task_definition_revisions("ec-migrate")) == 1
+
+
+class Exploding:
+    """Any call on it fails the test: a dry run must not reach a client."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"dry run called {name}")
+
+
+def test_dry_run_prints_every_call_and_makes_none(cli: Cli, world: World) -> None:
+    clients = {name: Exploding() for name in world.clients}
+    result = cli("ecs-release", "--image", "repo/app:v2", "--dry-run", clients=clients)
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if "[dry-run] would call" in line]
+    called = [line.split("would call ", 1)[1].split("(", 1)[0] for line in lines]
+    assert called == [
+        "codedeploy.list_deployments",
+        "ecs.describe_services",
+        "ecs.describe_task_definition",
+        "ecs.register_task_definition",
+        "ecs.run_task",
+        "ecs.describe_tasks",
+        "ecs.run_task",
+        "ecs.describe_tasks",
+        "ecs.describe_task_definition",
+        "ecs.register_task_definition",
+        "elbv2.describe_listeners",
+        "codedeploy.list_deployments",
+        "codedeploy.create_deployment",
+        "codedeploy.get_deployment",
+        "codedeploy.list_deployment_targets",
+    ]
+    assert "image': 'repo/app:v2'" in result.output
+    assert "[dry-run] would record release_deployed" in result.output
+    assert len(world.task_definition_revisions("ec-app")) == 1
+
+
+def test_missing_credentials_give_a_clear_error(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    # Without injected clients the command builds real boto3 clients from the environment.
+    from click.testing import CliRunner
+
+    from expandcontract.cli import main
+
+    result = CliRunner().invoke(
+        main, ["ecs-release", "--image", "x:1", "--from-terraform", cli.terraform], obj={}
+    )
+    assert result.exit_code == 2
+    assert "no AWS credentials found" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_missing_region_gives_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    from click.testing import CliRunner
+
+    from expandcontract.cli import main
+
+    result = CliRunner().invoke(
+        main, ["snapshot", "--db-instance", "db", "--database-url", "postgresql://x/y"], obj={}
+    )
+    assert result.exit_code == 2
+    assert "no AWS region configured" in result.output
+
+
+def test_codedeploy_fake_is_required_because_moto_never_progresses(world: World) -> None:
+    # Documents why FakeCodeDeploy exists: a real moto deployment stays "Created".
+    import boto3
+
+    moto_codedeploy = boto3.client("codedeploy", region_name="eu-west-1")
+    assert isinstance(world.codedeploy, FakeCodeDeploy)
+    assert not hasattr(type(moto_codedeploy), "nonexistent")
