@@ -27,6 +27,16 @@ class Direction:
     source: str | None = None
     reject_reason: str | None = None
 
+    def matches(self) -> str:
+        """Sets ``unchanged``: do the targets already hold what this direction would compute?"""
+        targets = list(self.assign)
+        computed = ", ".join(self.assign[c] for c in targets)
+        current = ", ".join(f"NEW.{ident(c)}" for c in targets)
+        test = f"ROW({computed}) IS NOT DISTINCT FROM ROW({current})"
+        if self.reject_reason:
+            test += f" AND ({self.reject_reason}) IS NULL"
+        return f"SELECT {test} INTO unchanged" + (f" FROM {self.source};" if self.source else ";")
+
     def statements(self) -> str:
         targets = list(self.assign)
         values = [self.assign[c] for c in targets]
@@ -49,7 +59,9 @@ class InstallSyncTrigger(PhasedOperation):
 
     A ``BEFORE INSERT OR UPDATE`` trigger: a write that sets only old columns (the old release)
     fills the new ones through ``forward``; a write that sets only new columns (the new
-    release) fills the old ones through ``backward``. A write that sets both is left alone.
+    release) fills the old ones through ``backward``. A write that sets both is left alone, and
+    so is a write of new columns equal to the conversion of the old value (the backfill's own
+    UPDATE): the original value is never rewritten.
     With no ``old_columns`` it is a one-way fill: ``forward`` runs whenever every new column is
     NULL after the write. ``functions`` are helpers installed with the trigger (and dropped with
     it), e.g. one parse and one compose function the backfill calls too::
@@ -101,10 +113,16 @@ class InstallSyncTrigger(PhasedOperation):
             old_insert = old_update = "false"
             all_new_null = ", ".join(f"NEW.{ident(c)}" for c in self.new_columns)
             forward_when = f"num_nonnulls({all_new_null}) = 0"
+        # A write of new columns that equals the conversion of the old value (the backfill's
+        # own UPDATE) carries no news: rewriting the old column from it would change the
+        # original value (a composed address is not byte-for-byte what blue wrote).
         backward = (
             f"""
-        ELSIF new_written AND NOT old_written THEN
-            {self.backward.statements()}"""
+    ELSIF new_written AND NOT old_written THEN
+        {self.forward.matches()}
+        IF unchanged IS NOT TRUE THEN
+            {self.backward.statements()}
+        END IF;"""
             if self.backward
             else ""
         )
@@ -113,6 +131,7 @@ DECLARE
     old_written boolean;
     new_written boolean;
     reject text;
+    unchanged boolean;
 BEGIN
     IF TG_OP = 'INSERT' THEN
         old_written := {old_insert};
