@@ -320,6 +320,25 @@ def _simple(kind: str, effect: Effect):
     return handler
 
 
+def _option_flags(options: tuple | None, known: frozenset[str]) -> frozenset[str]:
+    names = {getattr(option, "defname", None) for option in options or ()}
+    return frozenset(name for name in names if name in known)
+
+
+def _vacuum(stmt: ast.VacuumStmt, sql: str) -> list[Change]:
+    # VACUUM FULL rewrites the table under an ACCESS EXCLUSIVE lock; the linter wants to know.
+    return [Change("vacuum", Effect.NEUTRAL, sql, flags=_option_flags(stmt.options, _FULL))]
+
+
+def _reindex(stmt: ast.ReindexStmt, sql: str) -> list[Change]:
+    flags = _option_flags(stmt.params, _CONCURRENTLY)
+    return [Change("reindex", Effect.NEUTRAL, sql, name=stmt.name, flags=flags)]
+
+
+_FULL = frozenset({"full"})
+_CONCURRENTLY = frozenset({"concurrently"})
+
+
 def _lock(stmt: ast.LockStmt, sql: str) -> list[Change]:
     return [Change("lock_table", Effect.NEUTRAL, sql, table=_name(rel)) for rel in stmt.relations]
 
@@ -351,5 +370,6 @@ _HANDLERS = {
     ast.TransactionStmt: _simple("transaction", Effect.NEUTRAL),
     ast.DoStmt: _simple("do_block", Effect.OPAQUE),
     ast.LockStmt: _lock,
-    ast.VacuumStmt: _simple("vacuum", Effect.NEUTRAL),
+    ast.VacuumStmt: _vacuum,
+    ast.ReindexStmt: _reindex,
 }

@@ -1,0 +1,104 @@
+"""What a rule is, and the context every rule reads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from alembic.script import ScriptDirectory
+
+from expandcontract.lint.model import RevisionAnalysis, Severity, Statement
+from expandcontract.phases import Phase
+from expandcontract.sql import Change
+from expandcontract.usage import Usage
+
+EARLY = frozenset({Phase.EXPAND, Phase.MIGRATE})  # phases in which the old release still runs
+ALL_PHASES = frozenset({Phase.EXPAND, Phase.MIGRATE, Phase.CONTRACT, None})
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A rule's raw result; the engine adds the rule's id, severity and suggestion."""
+
+    message: str
+    analysis: RevisionAnalysis | None = None
+    line: int | None = None
+    sql: str | None = None
+    file: Path | None = None  # for findings outside any revision (env.py)
+
+
+@dataclass
+class LintContext:
+    """The whole script directory, analysed, plus the releases given with ``--metadata``."""
+
+    script: ScriptDirectory
+    revisions: list[RevisionAnalysis]  # oldest first
+    env_path: Path
+    env_has_hook: bool
+    project_root: Path
+    releases: list[tuple[str, Usage]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.by_id = {analysis.revision: analysis for analysis in self.revisions}
+
+    def dependencies(self, analysis: RevisionAnalysis) -> list[RevisionAnalysis]:
+        """Every revision ``analysis`` needs (down revisions and depends_on), transitively."""
+        seen: dict[str, RevisionAnalysis] = {}
+        stack = list(analysis.script._all_down_revisions)
+        while stack:
+            rev_id = stack.pop()
+            if rev_id in seen or rev_id not in self.by_id:
+                continue
+            seen[rev_id] = self.by_id[rev_id]
+            stack.extend(self.by_id[rev_id].script._all_down_revisions)
+        return list(seen.values())
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One check with a stable id (``EC`` + three digits) and a kebab-case name."""
+
+    id: str
+    name: str
+    severity: Severity
+    summary: str
+    why: str
+    alternative: str
+    check: Callable[[LintContext], Iterable[Hit]] | None = None  # None: the engine emits it
+
+
+def each_change(
+    ctx: LintContext,
+    phases: Iterable[Phase | None] = ALL_PHASES,
+    honour_exemptions: bool = False,
+) -> Iterator[tuple[RevisionAnalysis, Statement, Change]]:
+    """Every upgrade change of every revision in ``phases``.
+
+    With ``honour_exemptions``, destructive changes the revision exempts with a reason
+    (``expandcontract_exemptions = {kind: reason}``, the same declaration runtime policing
+    honours) are skipped.
+    """
+    wanted = set(phases)
+    for analysis in ctx.revisions:
+        if analysis.phase not in wanted:
+            continue
+        exemptions = analysis.exemptions if honour_exemptions else {}
+        for statement, change in analysis.changes():
+            if exemptions.get(change.kind, "").strip():
+                continue
+            yield analysis, statement, change
+
+
+def target(change: Change) -> str:
+    """``table.column`` (or whatever the change names), for messages."""
+    parts = [part for part in (change.table, change.column) if part]
+    return ".".join(parts) or (change.name or "?")
+
+
+def phase_name(analysis: RevisionAnalysis) -> str:
+    """``an expand revision`` / ``a migrate revision`` / ..., for messages."""
+    if analysis.phase is None:
+        return "an unphased revision"
+    article = "an" if str(analysis.phase)[0] in "aeiou" else "a"
+    return f"{article} {analysis.phase} revision"

@@ -1,0 +1,45 @@
+"""EC402 contract-drops-live-usage: contract drops something the newest listed release uses.
+
+Why: contract may only remove what no running release needs. The newest release passed with
+``--metadata`` is the one that stays live after contract; if its models still map the column
+or table, it fails the moment contract commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from expandcontract.lint.model import Severity
+from expandcontract.lint.rules._base import Hit, LintContext, Rule, each_change, target
+from expandcontract.lint.rules.ec401_removes_release_usage import REMOVALS
+from expandcontract.phases import Phase
+from expandcontract.usage import removed_in_use
+
+
+def check(ctx: LintContext) -> Iterator[Hit]:
+    if not ctx.releases:
+        return
+    newest, usage = ctx.releases[-1]
+    for analysis, statement, change in each_change(ctx, {Phase.CONTRACT}):
+        if change.kind not in REMOVALS or not change.table:
+            continue
+        column = None if change.kind in ("drop_table", "rename_table") else change.column
+        if removed_in_use(usage, change.table, column):
+            yield Hit(
+                f"contract {change.describe()} removes {target(change)}, which the newest "
+                f"release {newest} still uses",
+                analysis,
+                statement.line,
+                statement.sql,
+            )
+
+
+RULE = Rule(
+    "EC402",
+    "contract-drops-live-usage",
+    Severity.ERROR,
+    "contract removes schema the newest release uses",
+    __doc__ or "",
+    "deploy a release that no longer uses it and mark it stable first; then contract",
+    check,
+)

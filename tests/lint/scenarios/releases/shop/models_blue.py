@@ -1,0 +1,11 @@
+"""Release blue: reads and writes the flat address."""
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+customers = sa.Table(
+    "customers", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("name", sa.Text),
+    sa.Column("address", sa.Text),
+    sa.Column("fax", sa.Text),
+)
