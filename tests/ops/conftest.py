@@ -5,8 +5,8 @@
 from __future__ import annotations
 
 import textwrap
-from datetime import timedelta
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -28,12 +28,19 @@ PLAIN_ENV_PY = """\
 from alembic import context
 from sqlalchemy import create_engine
 
-engine = create_engine(context.config.attributes["expandcontract.database_url"])
-with engine.connect() as connection:
-    context.configure(connection=connection, transaction_per_migration=True)
+import expandcontract.ops  # registers the operations, nothing else
+
+if context.is_offline_mode():
+    context.configure(dialect_name="postgresql", literal_binds=True)
     with context.begin_transaction():
         context.run_migrations()
-engine.dispose()
+else:
+    engine = create_engine(context.config.attributes["expandcontract.database_url"])
+    with engine.connect() as connection:
+        context.configure(connection=connection, transaction_per_migration=True)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
 """
 
 HEADER = """\

@@ -37,13 +37,21 @@ op.execute('''INSERT INTO customers (name, address) VALUES
 
 def _three_phases(project, pattern: str) -> None:
     project.revision("scene", "expand", SCENE)
-    project.revision("p_expand", "expand", f"{pattern}.expand(op)", f"{pattern}.revert(op, 'expand')")
     project.revision(
-        "p_migrate", "migrate", f"{pattern}.migrate(op)", f"{pattern}.revert(op, 'migrate')",
+        "p_expand", "expand", f"{pattern}.expand(op)", f"{pattern}.revert(op, 'expand')"
+    )
+    project.revision(
+        "p_migrate",
+        "migrate",
+        f"{pattern}.migrate(op)",
+        f"{pattern}.revert(op, 'migrate')",
         depends_on=["p_expand"],
     )
     project.revision(
-        "p_contract", "contract", f"{pattern}.contract(op)", f"{pattern}.revert(op, 'contract')",
+        "p_contract",
+        "contract",
+        f"{pattern}.contract(op)",
+        f"{pattern}.revert(op, 'contract')",
         depends_on=["p_migrate"],
     )
 
@@ -60,7 +68,9 @@ def test_split_column(make_project) -> None:
     assert project.columns("customers")[-4:] == ["street", "city", "state", "zip"]
     assert project.has_trigger("customers", "address_split_sync")
     # Blue writes only the flat address; green writes only the structured columns.
-    project.sql("INSERT INTO customers (name, address) VALUES ('blue', '9 Elm St, Austin, TX 73301')")
+    project.sql(
+        "INSERT INTO customers (name, address) VALUES ('blue', '9 Elm St, Austin, TX 73301')"
+    )
     project.sql(
         "INSERT INTO customers (name, street, city, state, zip) "
         "VALUES ('green', '5 Oak Ave', 'Denver', 'CO', '80202')"
@@ -107,9 +117,7 @@ def test_split_column(make_project) -> None:
     project.upgrade("contract@head")
     assert "address" not in project.columns("customers")
     assert not project.has_trigger("customers", "address_split_sync")
-    assert not project.scalar(
-        "SELECT count(*) FROM pg_proc WHERE proname LIKE 'address_split%'"
-    )
+    assert not project.scalar("SELECT count(*) FROM pg_proc WHERE proname LIKE 'address_split%'")
     assert ("Broken", "4 Bay St", "Tampa", "FL", "33602") in _split(project)
 
     # Reverting the contract brings the old column back, composed from the new ones.
@@ -179,8 +187,7 @@ RETYPE = (
     'using="round(value::numeric * 100)::bigint", back="(value / 100.0)::numeric(12, 2)::text")\n'
 )
 DOMAIN = (
-    'DOMAIN = AddNotNullColumn("people", "domain", "text", '
-    "fill=\"split_part(r.mail, '@', 2)\")\n"
+    'DOMAIN = AddNotNullColumn("people", "domain", "text", fill="split_part(r.mail, \'@\', 2)")\n'
 )
 PEOPLE = """
 op.execute("CREATE TABLE people (id bigserial PRIMARY KEY, mail text)")
@@ -214,7 +221,11 @@ def test_rename_column(make_project) -> None:
     project.upgrade("contract@head")
     assert project.columns("people") == ["id", "email"]
     assert project.rows("SELECT email FROM people ORDER BY id") == [
-        ("ada@a.org",), ("bob@b.net",), (None,), ("blue@old.io",), ("green@new.io",)
+        ("ada@a.org",),
+        ("bob@b.net",),
+        (None,),
+        ("blue@old.io",),
+        ("green@new.io",),
     ]
 
 
@@ -257,11 +268,17 @@ def test_add_not_null_column(make_project) -> None:
     project.upgrade("contract@head")
     assert project.not_null("people", "domain")
     assert project.rows("SELECT domain FROM people ORDER BY id") == [
-        ("a.org",), ("b.net",), ("fixed.org",), ("old.io",)
+        ("a.org",),
+        ("b.net",),
+        ("fixed.org",),
+        ("old.io",),
     ]
 
 
 def test_every_pattern_is_tested() -> None:
     assert sorted(PATTERNS) == [
-        "add_not_null_column", "change_column_type", "rename_column", "split_column"
+        "add_not_null_column",
+        "change_column_type",
+        "rename_column",
+        "split_column",
     ]

@@ -1,0 +1,146 @@
+"""Zero-stall DDL: short lock waits, retries with backoff, statement_timeout relaxed only where safe."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from expandcontract.config import Settings
+from expandcontract.runtime.ddl import DdlPolicy, LockRetriesExhausted, needs_long_statement
+
+SCENE = """
+op.execute("CREATE TABLE t (id bigserial PRIMARY KEY, a int)")
+op.execute("INSERT INTO t (a) SELECT i FROM generate_series(1, 20) AS i")
+"""
+
+
+class Blocker:
+    """Another session holding a transaction that read ``t`` (an app connection left open)."""
+
+    def __init__(self, url: str, table: str = "t") -> None:
+        self.engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        self.connection = self.engine.connect()
+        self.connection.execute(sa.text(f"SELECT count(*) FROM {table}"))
+
+    def release(self, after: float = 0.0) -> threading.Timer:
+        timer = threading.Timer(after, self.close)
+        timer.start()
+        return timer
+
+    def close(self) -> None:
+        self.connection.rollback()
+        self.connection.close()
+        self.engine.dispose()
+
+
+def _settings(**kwargs) -> Settings:
+    return Settings(lock_timeout=timedelta(milliseconds=200), **kwargs)
+
+
+def test_ddl_behind_a_long_transaction_is_retried_until_it_gets_the_lock(
+    make_project, caplog
+) -> None:
+    project = make_project("p", settings=_settings(lock_retries=20))
+    project.revision("scene", "expand", SCENE)
+    project.revision(
+        "two_steps",
+        "expand",
+        # Two statements in one revision transaction: the retried second one must not lose the first.
+        'op.expand_create_table("side", sa.Column("id", sa.Integer, primary_key=True))\n'
+        'op.expand_add_column("t", "b", sa.Text())',
+    )
+    project.upgrade("scene")
+    blocker = Blocker(project.url)
+    timer = blocker.release(after=1.0)
+    caplog.set_level(logging.WARNING, logger="expandcontract.runtime.ddl")
+    started = time.monotonic()
+    project.upgrade("heads")
+    timer.join()
+    assert time.monotonic() - started >= 0.9
+    assert project.columns("t") == ["id", "a", "b"]
+    assert project.exists("side")
+    retries = [r for r in caplog.records if "lock not available" in r.getMessage()]
+    assert retries, "expected lock_not_available retries"
+
+
+def test_giving_up_after_the_retries_rolls_the_revision_back(make_project) -> None:
+    project = make_project("p", settings=_settings(lock_retries=2))
+    project.revision("scene", "expand", SCENE)
+    project.revision("add_b", "expand", 'op.expand_add_column("t", "b", sa.Text())')
+    project.upgrade("scene")
+    blocker = Blocker(project.url)
+    try:
+        with pytest.raises(LockRetriesExhausted, match="gave up after 3 attempts") as failed:
+            project.upgrade("heads")
+    finally:
+        blocker.close()
+    assert "pg_stat_activity" in str(failed.value)
+    assert project.columns("t") == ["id", "a"]
+    assert project.scalar("SELECT version_num FROM alembic_version") == "scene"
+
+
+def test_an_app_query_never_waits_much_longer_than_lock_timeout(make_project) -> None:
+    project = make_project("p", settings=_settings(lock_retries=30))
+    project.revision("scene", "expand", SCENE)
+    project.revision("add_b", "expand", 'op.expand_add_column("t", "b", sa.Text())')
+    project.upgrade("scene")
+    blocker = Blocker(project.url)
+    timer = blocker.release(after=1.5)
+    waits: list[float] = []
+    stop = threading.Event()
+
+    def client() -> None:
+        engine = sa.create_engine(project.url, poolclass=sa.pool.NullPool)
+        with engine.connect() as connection:
+            while not stop.is_set():
+                started = time.monotonic()
+                connection.execute(sa.text("SELECT a FROM t WHERE id = 1"))
+                connection.rollback()
+                waits.append(time.monotonic() - started)
+                time.sleep(0.01)
+        engine.dispose()
+
+    reader = threading.Thread(target=client)
+    reader.start()
+    try:
+        project.upgrade("heads")
+    finally:
+        stop.set()
+        reader.join()
+        timer.join()
+    assert "b" in project.columns("t")
+    assert max(waits) < 0.2 + 0.3  # lock_timeout plus generous scheduling slack, far below 1.5 s
+
+
+def test_statement_timeout_applies_to_ddl_but_not_to_concurrent_index_builds(make_project) -> None:
+    slow = """
+op.execute('''CREATE FUNCTION slow(v int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
+    BEGIN PERFORM pg_sleep(0.02); RETURN v; END $$''')
+"""
+    project = make_project("p", settings=_settings(statement_timeout=timedelta(milliseconds=150)))
+    project.revision("scene", "expand", SCENE + slow)
+    project.revision("concurrent", "expand", 'op.expand_create_index("ix_slow", "t", ["slow(a)"])')
+    project.upgrade("heads")  # 20 rows x 20 ms = 0.4 s > statement_timeout, and allowed
+    assert project.scalar("SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_slow'::regclass")
+    project.revision(
+        "blocking", "expand", 'op.execute("CREATE INDEX ix_slow_plain ON t (slow(a))")'
+    )
+    with pytest.raises(sa.exc.OperationalError, match="statement timeout"):
+        project.upgrade("heads")
+
+
+def test_policy() -> None:
+    policy = DdlPolicy.from_settings(Settings(lock_timeout=timedelta(seconds=2), lock_retries=4))
+    assert (policy.lock_timeout_ms, policy.retries) == (2000, 4)
+    waits = [policy.backoff(attempt) for attempt in range(1, 12)]
+    assert all(0 < w <= 5.0 for w in waits)
+    assert waits[-1] > waits[0]  # grows (jitter keeps it within [ceiling/2, ceiling])
+    assert needs_long_statement("CREATE INDEX CONCURRENTLY ix ON t (a)")
+    assert needs_long_statement("ALTER TABLE t VALIDATE CONSTRAINT ck")
+    assert not needs_long_statement("CREATE INDEX ix ON t (a)")
+    assert not needs_long_statement("ALTER TABLE t ADD COLUMN b int")

@@ -1,0 +1,114 @@
+"""Operations check the live database before acting, and refuse with a clear message."""
+
+from __future__ import annotations
+
+import pytest
+
+from expandcontract.errors import PreconditionFailed
+
+SCENE = """
+op.execute("CREATE TABLE t (id bigserial PRIMARY KEY, a text, b text)")
+op.execute("INSERT INTO t (a) VALUES ('x'), ('y'), ('x')")
+"""
+
+BACKFILL = """
+FILL_B = RunBackfill("fill_b", "t", {"b": "upper(t.a)"}, pending="t.b IS NULL AND t.a IS NOT NULL")
+"""
+
+
+def test_contract_refuses_before_the_backfill_ran(make_project) -> None:
+    project = make_project("p", preamble=BACKFILL)
+    project.revision("scene", "expand", SCENE)
+    project.revision(
+        "drop_a",
+        "contract",
+        'op.contract_drop_column("t", "a", after_backfill=FILL_B)',
+        depends_on=["scene"],
+    )
+    with pytest.raises(PreconditionFailed, match="backfill 'fill_b' of t is not complete"):
+        project.upgrade("heads")
+    assert "a" in project.columns("t")
+
+
+def test_contract_refuses_when_a_write_after_the_backfill_is_not_converted(make_project) -> None:
+    project = make_project("p", preamble=BACKFILL)
+    project.revision("scene", "expand", SCENE)
+    project.revision("fill", "migrate", "op.invoke(FILL_B)", depends_on=["scene"])
+    project.revision(
+        "drop_a",
+        "contract",
+        'op.contract_drop_column("t", "a", after_backfill=FILL_B)',
+        depends_on=["fill"],
+    )
+    project.upgrade("migrate@head")
+    assert project.rows("SELECT DISTINCT b FROM t ORDER BY b") == [("X",), ("Y",)]
+    project.sql("INSERT INTO t (a) VALUES ('late')")  # no trigger converts it
+    with pytest.raises(PreconditionFailed, match="not complete"):
+        project.upgrade("contract@head")
+    project.sql("UPDATE t SET b = 'LATE' WHERE a = 'late'")
+    project.upgrade("contract@head")
+    assert project.columns("t") == ["id", "b"]
+
+
+def test_dropping_a_missing_sync_trigger_is_refused(project) -> None:
+    project.revision("scene", "expand", SCENE)
+    project.revision(
+        "drop_sync",
+        "contract",
+        'op.contract_drop_sync_trigger("t_sync", "t")',
+        depends_on=["scene"],
+    )
+    with pytest.raises(PreconditionFailed, match="trigger t_sync does not exist on t"):
+        project.upgrade("heads")
+
+
+def test_dropping_a_referenced_table_is_refused(project) -> None:
+    project.revision(
+        "scene",
+        "expand",
+        SCENE
+        + '\nop.execute("CREATE TABLE u (id int PRIMARY KEY, t_id bigint REFERENCES t (id))")',
+    )
+    project.revision("drop_t", "contract", 'op.contract_drop_table("t")', depends_on=["scene"])
+    with pytest.raises(PreconditionFailed, match="still referenced by foreign keys u.u_t_id_fkey"):
+        project.upgrade("heads")
+    assert project.exists("t")
+
+
+def test_set_not_null_refuses_while_nulls_remain(project) -> None:
+    project.revision("scene", "expand", SCENE)
+    project.revision("nn", "contract", 'op.contract_set_not_null("t", "b")', depends_on=["scene"])
+    with pytest.raises(PreconditionFailed, match="3 row"):
+        project.upgrade("heads")
+    assert not project.not_null("t", "b")
+
+
+def test_an_invalid_leftover_index_is_rebuilt(project) -> None:
+    project.revision("scene", "expand", SCENE)
+    project.revision("uq", "expand", 'op.expand_create_index("ix_t_a", "t", ["a"], unique=True)')
+    project.upgrade("scene")
+    # A concurrent build that failed half-way (duplicates) leaves an INVALID index behind.
+    engine = project.engine().execution_options(isolation_level="AUTOCOMMIT")
+    with pytest.raises(Exception, match="could not create unique index"), engine.connect() as conn:
+        conn.exec_driver_sql("CREATE UNIQUE INDEX CONCURRENTLY ix_t_a ON t (a)")
+    assert (
+        project.scalar("SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_t_a'::regclass")
+        is False
+    )
+    project.sql("DELETE FROM t WHERE id = 3")
+    project.upgrade("heads")
+    assert (
+        project.scalar("SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_t_a'::regclass")
+        is True
+    )
+    with pytest.raises(Exception, match="duplicate key"):
+        project.sql("INSERT INTO t (a) VALUES ('x')")
+
+
+def test_not_null_without_default_is_rejected(project) -> None:
+    from expandcontract.ops import OperationError
+
+    project.revision("scene", "expand", SCENE)
+    project.revision("nn", "expand", 'op.expand_add_column("t", "c", sa.Integer(), nullable=False)')
+    with pytest.raises(OperationError, match="NOT NULL without a default"):
+        project.upgrade("heads")
