@@ -12,16 +12,17 @@ from expandcontract.errors import HistoryError
 from expandcontract.lint.config import LintConfig, load_lint_config
 from expandcontract.lint.loading import open_script_directory
 from expandcontract.lint.model import Finding, LintResult, RevisionAnalysis, Severity
-from expandcontract.lint.render import RenderFailed, render_statements
+from expandcontract.lint.render import Renderer, RenderFailed
 from expandcontract.lint.rules import Hit, LintContext, Rule, all_rules, rule_aliases
-from expandcontract.lint.static import analyse_source, env_calls_hook
+from expandcontract.lint.static import analyse_source, env_calls_hook, static_statements
 from expandcontract.lint.suppress import matches, read_suppressions
 from expandcontract.phases import phase_of
 from expandcontract.usage import Usage, load_metadata, schema_usage
 
 
-def analyse_revision(script: Script) -> RevisionAnalysis:
+def analyse_revision(script: Script, renderer: Renderer | None = None) -> RevisionAnalysis:
     """Render and read one revision (never raises for problems in the revision itself)."""
+    renderer = renderer or Renderer()
     path = Path(script.path)
     source = path.read_text(encoding="utf-8")
     facts = analyse_source(source)
@@ -31,14 +32,14 @@ def analyse_revision(script: Script) -> RevisionAnalysis:
         phase, phase_error = None, str(err)
     analysis = RevisionAnalysis(script, phase, path, facts, phase_error=phase_error)
     try:
-        analysis.upgrade = render_statements(script, "upgrade")
+        analysis.upgrade = renderer.render(script, "upgrade")
     except RenderFailed as err:
         analysis.rendered = False
         analysis.render_error = str(err)
         analysis.render_error_line = err.line
-        analysis.upgrade = facts.static_statements
+        analysis.upgrade = static_statements(source)
     try:
-        analysis.downgrade = render_statements(script, "downgrade")
+        analysis.downgrade = renderer.render(script, "downgrade")
     except RenderFailed:
         analysis.downgrade = []  # downgrades that query the database are common and fine
     analysis.suppressions = read_suppressions(source, facts)
@@ -74,7 +75,8 @@ def lint(
     root = path.resolve().parent
     config = lint_config or load_lint_config(root, select, ignore)
     releases = load_releases(metadata)
-    analyses = [analyse_revision(revision) for revision in revisions]
+    renderer = Renderer()
+    analyses = [analyse_revision(revision, renderer) for revision in revisions]
     ctx = LintContext(
         script=script,
         revisions=analyses,

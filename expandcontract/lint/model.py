@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,6 @@ class StaticFacts:
     downgrade_is_noop: bool = True
     downgrade_line: int | None = None
     statement_spans: list[tuple[int, int]] = field(default_factory=list)
-    static_statements: list[Statement] = field(default_factory=list)
     line_count: int = 0
     assignments: dict[str, int] = field(default_factory=dict)  # top-level name -> line
 
@@ -89,6 +89,7 @@ class RevisionAnalysis:
         """Every change of the upgrade, with the statement that makes it."""
         return [(stmt, change) for stmt in self.upgrade for change in stmt.changes]
 
+    @cached_property
     def created_tables(self) -> set[str]:
         """Tables this revision creates itself: locking rules do not apply to empty new tables."""
         return {
@@ -98,7 +99,7 @@ class RevisionAnalysis:
         }
 
     def is_new_table(self, table: str | None) -> bool:
-        return table is not None and _bare(table) in self.created_tables()
+        return table is not None and _bare(table) in self.created_tables
 
 
 def _bare(name: str) -> str:

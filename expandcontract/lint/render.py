@@ -105,34 +105,49 @@ def _record_invocations(operations: Operations, recorder: _Recorder) -> None:
     operations.invoke = invoke  # type: ignore[method-assign]
 
 
-def render_statements(revision: Script, direction: str = "upgrade") -> list[Statement]:
-    """The statements ``revision.upgrade()`` (or ``downgrade()``) emits, with source lines.
+class Renderer:
+    """Renders revisions one after another through one offline migration context.
 
-    Raises :class:`RenderFailed` when the function raises (for example because it queries the
-    database through ``op.get_bind()``, which has no connection offline).
+    Building a MigrationContext is the expensive part of rendering a small revision (it builds
+    the version table's metadata), so one is shared by every revision of a lint run.
     """
-    function = getattr(revision.module, direction, None)
-    if function is None:
-        return []
-    path = Path(revision.path)
-    recorder = _Recorder(path)
-    buffer = io.StringIO()
-    context = offline_context(buffer)
-    context.impl.static_output = recorder.output  # type: ignore[method-assign]
-    attach(context, RunState(offline=True, rendering=True)).enter(
-        revision.revision, phase_of(revision), revision.module, is_upgrade=direction == "upgrade"
-    )
-    previous = getattr(alembic_op, "_proxy", None)
-    try:
-        with Operations.context(context) as operations:
-            _record_invocations(operations, recorder)
-            function()
-    except Exception as err:  # noqa: BLE001 - any failure of user code becomes a finding
-        raise RenderFailed(f"{type(err).__name__}: {err}", _error_line(err, path)) from err
-    finally:
-        # Operations.context() clears the module-level ``op`` proxy; restore whatever was there.
-        alembic_op._proxy = previous  # type: ignore[attr-defined]
-    return recorder.statements
+
+    def __init__(self) -> None:
+        self.context = offline_context(io.StringIO())
+        self.state = attach(self.context, RunState(offline=True, rendering=True))
+
+    def render(self, revision: Script, direction: str = "upgrade") -> list[Statement]:
+        """The statements ``revision.upgrade()`` (or ``downgrade()``) emits, with source lines.
+
+        Raises :class:`RenderFailed` when the function raises (for example because it queries
+        the database through ``op.get_bind()``, which has no connection offline).
+        """
+        function = getattr(revision.module, direction, None)
+        if function is None:
+            return []
+        path = Path(revision.path)
+        recorder = _Recorder(path)
+        self.context.impl.static_output = recorder.output  # type: ignore[method-assign]
+        self.state.enter(
+            revision.revision, phase_of(revision), revision.module, direction == "upgrade"
+        )
+        previous = getattr(alembic_op, "_proxy", None)
+        try:
+            with Operations.context(self.context) as operations:
+                _record_invocations(operations, recorder)
+                function()
+        except Exception as err:  # noqa: BLE001 - any failure of user code becomes a finding
+            raise RenderFailed(f"{type(err).__name__}: {err}", _error_line(err, path)) from err
+        finally:
+            # Operations.context() clears the module-level ``op`` proxy; restore it.
+            alembic_op._proxy = previous  # type: ignore[attr-defined]
+            self.state.current = None
+        return recorder.statements
+
+
+def render_statements(revision: Script, direction: str = "upgrade") -> list[Statement]:
+    """Render one revision (see :meth:`Renderer.render`)."""
+    return Renderer().render(revision, direction)
 
 
 def _error_line(err: BaseException, path: Path) -> int | None:

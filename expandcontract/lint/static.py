@@ -52,12 +52,21 @@ def analyse_source(source: str) -> StaticFacts:
         facts.has_downgrade = True
         facts.downgrade_line = downgrade.body[0].lineno if downgrade.body else downgrade.lineno
         facts.downgrade_is_noop = all(_is_noop(stmt) for stmt in downgrade.body)
-    upgrade = functions.get("upgrade")
-    if upgrade is not None:
-        facts.static_statements = list(_static_statements(upgrade))
     facts.row_loops.sort()
     facts.get_bind_lines.sort()
     return facts
+
+
+def static_statements(source: str) -> list[Statement]:
+    """The statements ``upgrade()``'s operation calls and literal SQL stand for, read statically.
+
+    Only needed when a revision cannot be rendered, so it is not part of :func:`analyse_source`.
+    """
+    tree = ast.parse(source)
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == "upgrade":
+            return list(_static_statements(node))
+    return []
 
 
 def _attr(call: ast.Call) -> str | None:

@@ -41,9 +41,13 @@ class LintContext:
 
     def __post_init__(self) -> None:
         self.by_id = {analysis.revision: analysis for analysis in self.revisions}
+        self._dependencies: dict[str, list[RevisionAnalysis]] = {}
 
     def dependencies(self, analysis: RevisionAnalysis) -> list[RevisionAnalysis]:
         """Every revision ``analysis`` needs (down revisions and depends_on), transitively."""
+        cached = self._dependencies.get(analysis.revision)
+        if cached is not None:
+            return cached
         seen: dict[str, RevisionAnalysis] = {}
         stack = list(analysis.script._all_down_revisions)
         while stack:
@@ -52,7 +56,8 @@ class LintContext:
                 continue
             seen[rev_id] = self.by_id[rev_id]
             stack.extend(self.by_id[rev_id].script._all_down_revisions)
-        return list(seen.values())
+        self._dependencies[analysis.revision] = list(seen.values())
+        return self._dependencies[analysis.revision]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,65 @@
+"""Bad input is reported with file and line, exit status 2, and never a traceback."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+
+def _assert_clean_error(result, *expected: str) -> None:
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    for text in expected:
+        assert text in result.output
+
+
+def test_syntax_error_in_a_revision(check, in_scenario: Callable[[str], Path]) -> None:
+    in_scenario("bad_syntax")
+    _assert_clean_error(
+        check(), "alembic/versions/e02_broken.py:12: syntax error: '(' was never closed"
+    )
+
+
+def test_revision_raising_on_import(check, in_scenario: Callable[[str], Path]) -> None:
+    in_scenario("bad_import")
+    _assert_clean_error(
+        check(), "alembic/versions/e01_raises.py:9:", "RuntimeError: configuration missing"
+    )
+
+
+def test_broken_down_revision_chain(check, in_scenario: Callable[[str], Path]) -> None:
+    in_scenario("broken_chain")
+    _assert_clean_error(
+        check("--format", "json"),
+        "alembic/versions/e02_orphan.py:6: broken revision chain: revision 'e01_gone'",
+    )
+
+
+def test_missing_config_file(check, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    _assert_clean_error(check(), "alembic.ini: no Alembic config file")
+    _assert_clean_error(check("-c", "deploy/alembic.ini"), "deploy/alembic.ini")
+
+
+def test_config_without_script_location(check, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("alembic.ini").write_text("[alembic]\n")
+    _assert_clean_error(check(), "alembic.ini:")
+
+
+def test_revision_raising_while_rendering_is_a_finding(
+    check, in_scenario: Callable[[str], Path]
+) -> None:
+    in_scenario("rendering")
+    result = check()
+    assert result.exit_code == 1
+    assert (
+        "alembic/versions/e02_raises.py:13: EC001 error (render-failed) [expand e02_raises] "
+        "upgrade() raised while rendering: AttributeError" in result.output
+    )
+    assert "Traceback" not in result.output
+
+
+def test_unimportable_metadata_is_a_usage_error(check, in_scenario: Callable[[str], Path]) -> None:
+    in_scenario("releases")
+    _assert_clean_error(check("--metadata", "blue=shop.nowhere:metadata"), "shop.nowhere")
