@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,44 +43,97 @@ class BatchRunner:
             **extra,
         }
 
+    def _begin(self) -> Any:
+        transaction = self.connection.begin()
+        # Never queue behind an application transaction for long: fail, back off, retry.
+        self.connection.execute(sa.text(f"SET LOCAL lock_timeout = {self.lock_timeout_ms}"))
+        return transaction
+
+    def _run(self, statement: str, predicate: str, params: dict[str, Any]) -> int:
+        return int(
+            self.connection.execute(
+                sa.text(self.sql.for_range(statement, predicate)), self._params(params)
+            ).rowcount
+        )
+
     def batch(self, cursor: tuple[str, ...] | None, size: int) -> tuple[Range | None, int, int]:
-        """Run one batch transaction; returns (range, converted, quarantined), range None at the end."""
-        conn = self.connection
-        with conn.begin():
-            conn.execute(sa.text(f"SET LOCAL lock_timeout = {self.lock_timeout_ms}"))
-            rng = self.pager.next_range(conn, cursor, size)
+        """Run one batch transaction; returns (range, converted, quarantined).
+
+        The range is None when no rows are left after ``cursor``.
+        """
+        with self._begin():
+            rng = self.pager.next_range(self.connection, cursor, size)
             if rng is None:
                 return None, 0, 0
             predicate, params = self.pager.predicate(rng)
             quarantined = 0
             if self.sql.quarantine_rejected:
-                quarantined = conn.execute(
-                    sa.text(self.sql.for_range(self.sql.quarantine_rejected, predicate)),
+                quarantined = self._run(self.sql.quarantine_rejected, predicate, params)
+            converted = self._run(self.sql.update, predicate, params)
+            store.advance_state(
+                self.connection, self.spec.name, rng.hi, rng.units, converted, quarantined
+            )
+        return rng, converted, quarantined
+
+    def salvage(
+        self, cursor: tuple[str, ...] | None, is_data_error: Callable[[sa.exc.DBAPIError], bool]
+    ) -> tuple[Range | None, int, int]:
+        """Convert the next single unit (a row, or a page) row by row; quarantine what raises.
+
+        Bisection ends here, with a unit whose batch failed: its pending rows are converted
+        under savepoints, halving the set until each row that raises is alone; such a row is
+        quarantined with the database's message as the reason.
+        """
+        conn = self.connection
+        with self._begin():
+            rng = self.pager.next_range(conn, cursor, 1)
+            if rng is None:
+                return None, 0, 0
+            predicate, params = self.pager.predicate(rng)
+            quarantined = 0
+            if self.sql.quarantine_rejected:
+                quarantined = self._run(self.sql.quarantine_rejected, predicate, params)
+            keys = (
+                conn.execute(
+                    sa.text(self.sql.for_range(self.sql.pending_keys, predicate)),
                     self._params(params),
-                ).rowcount
-            converted = conn.execute(
-                sa.text(self.sql.for_range(self.sql.update, predicate)), params
-            ).rowcount
+                )
+                .scalars()
+                .all()
+            )
+            converted, failed = self._convert_rows(predicate, params, list(keys), is_data_error)
+            quarantined += failed
             store.advance_state(conn, self.spec.name, rng.hi, rng.units, converted, quarantined)
         return rng, converted, quarantined
 
-    def quarantine_failed(self, cursor: tuple[str, ...] | None, reason: str) -> Range | None:
-        """Quarantine the single next row, whose conversion raised ``reason``."""
-        conn = self.connection
-        with conn.begin():
-            rng = self.pager.next_range(conn, cursor, 1)
-            if rng is None:
-                return None
-            predicate, params = self.pager.predicate(rng)
-            args = self._params(params, reason=reason)
-            try:
-                with conn.begin_nested():
-                    recorded = conn.execute(
-                        sa.text(self.sql.for_range(self.sql.quarantine_row, predicate)), args
-                    ).rowcount
-            except sa.exc.DBAPIError:
-                recorded = conn.execute(
-                    sa.text(self.sql.for_range(self.sql.quarantine_row_plain, predicate)), args
-                ).rowcount
-            store.advance_state(conn, self.spec.name, rng.hi, rng.units, 0, recorded)
-        return Range(rng.lo, rng.hi, recorded)
+    def _convert_rows(
+        self,
+        predicate: str,
+        params: dict[str, Any],
+        keys: list[str],
+        is_data_error: Callable[[sa.exc.DBAPIError], bool],
+    ) -> tuple[int, int]:
+        """Convert ``keys`` under a savepoint, halving the set until the failing rows are alone."""
+        rows = f"{predicate} AND {self.pager.key_text()} = ANY(CAST(:row_keys AS text[]))"
+        rows_params = {**params, "row_keys": keys}
+        try:
+            with self.connection.begin_nested():
+                return self._run(self.sql.update, rows, rows_params), 0
+        except sa.exc.DBAPIError as err:
+            if not is_data_error(err):
+                raise
+            if len(keys) == 1:
+                return 0, self._quarantine_row(rows, rows_params, err)
+        half = len(keys) // 2
+        first = self._convert_rows(predicate, params, keys[:half], is_data_error)
+        second = self._convert_rows(predicate, params, keys[half:], is_data_error)
+        return first[0] + second[0], first[1] + second[1]
+
+    def _quarantine_row(self, row: str, params: dict[str, Any], err: sa.exc.DBAPIError) -> int:
+        params = {**params, "reason": f"conversion failed: {error_message(err)}"}
+        try:
+            with self.connection.begin_nested():
+                return self._run(self.sql.quarantine_row, row, params)
+        except sa.exc.DBAPIError:
+            # The ``original`` expression (or the source) raises too: keep the row as JSON.
+            return self._run(self.sql.quarantine_row_plain, row, params)

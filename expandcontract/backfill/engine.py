@@ -182,7 +182,9 @@ def run_backfill(
             report.resumed_from = saved.last_key if saved else None
             with conn.begin():
                 try:
-                    statements = build_statements(conn, spec, table, pager)
+                    # A re-run must not examine rows still open in quarantine again.
+                    reopened = store.open_quarantine_count(conn, spec.table, spec.name) > 0
+                    statements = build_statements(conn, spec, table, pager, reopened)
                 except sa.exc.DBAPIError as err:  # pragma: no cover - building runs no SQL
                     raise BackfillSpecError(f"backfill {spec.name!r}: {err}") from err
             runner = BatchRunner(conn, spec, table, pager, statements, int(lock_timeout * 1000))
@@ -193,7 +195,9 @@ def run_backfill(
                     1.0, table.reltuples / table.relpages if table.relpages else 100
                 )
             initial = max(1, int(initial_batch / rows_per_unit))
-            sizer = BatchSizer(time_budget, size=initial, maximum=max_batch)
+            # A floor of a few rows keeps throughput sane when the budget is unreachable.
+            floor = 1 if table.uses_ctid else min(10, initial)
+            sizer = BatchSizer(time_budget, size=initial, minimum=floor, maximum=max_batch)
             reporter = make_reporter(
                 progress,
                 spec.name,

@@ -28,6 +28,11 @@ MAX_TRANSIENT_RETRIES = 20
 MIN_RAMP = 16
 
 
+def is_data_error(err: sa.exc.DBAPIError) -> bool:
+    """True when the error comes from a row's data rather than the SQL or the server."""
+    return sqlstate(err).startswith(DATA_ERROR_CLASSES)
+
+
 class StopEvent(Protocol):
     def is_set(self) -> bool: ...
 
@@ -78,7 +83,7 @@ class BatchLoop:
 
     def _next_size(self) -> int:
         if self.zone:
-            return max(1, self.zone // 2) if self.zone > 1 else 1
+            return max(1, self.zone // 2)
         if self.ramp is not None:
             return min(self.ramp, self.sizer.size)
         return self.sizer.size
@@ -86,14 +91,16 @@ class BatchLoop:
     def run(self) -> bool:
         """Loop until the end (returns True) or a stop request (returns False)."""
         while not self.stopping():
-            size = self._next_size()
             t0 = time.monotonic()
+            size = self._next_size()
             try:
-                rng, converted, quarantined = self.runner.batch(self.cursor, size)
+                if self.zone == 1:
+                    rng, converted, quarantined = self.runner.salvage(self.cursor, is_data_error)
+                else:
+                    rng, converted, quarantined = self.runner.batch(self.cursor, size)
             except sa.exc.DBAPIError as err:
                 self._note_seconds(time.monotonic() - t0)
-                if self._on_error(err, size):
-                    return True
+                self._on_error(err, size)
                 continue
             seconds = time.monotonic() - t0
             self.transient = 0
@@ -102,20 +109,27 @@ class BatchLoop:
             self._note_seconds(seconds)
             self.report.batches += 1
             self._account(rng.hi, rng.units, converted, quarantined)
-            if self.zone:
-                # The failing row lies after this range: keep halving what is left of the zone.
-                self.zone = max(0, self.zone - rng.units)
-                self.zone_passed = self.zone_passed + rng.units if self.zone else 0
-            elif self.ramp is not None:
-                self.ramp *= 2
-                if self.ramp >= self.sizer.size:
-                    self.ramp = None
-            else:
-                rows = rng.units * self.rows_per_unit
-                self.sizer.record(rng.units, seconds, (converted + quarantined) / max(rows, 1))
+            self._adapt(rng.units, seconds, converted + quarantined)
             if self.delay > 0 and not self.stopping():
                 self.signals.wait(self.delay)
         return False
+
+    def _adapt(self, units: int, seconds: float, worked: int) -> None:
+        if self.zone == 1:
+            # The failing unit was salvaged: ramp up again from about the gap before it.
+            self.ramp = max(MIN_RAMP, self.zone_passed)
+            self.zone = self.zone_passed = 0
+        elif self.zone:
+            # The failing row lies after this range: keep halving what is left of the zone.
+            self.zone = max(0, self.zone - units)
+            self.zone_passed = self.zone_passed + units if self.zone else 0
+        elif self.ramp is not None:
+            self.ramp *= 2
+            if self.ramp >= self.sizer.size:
+                self.ramp = None
+        else:
+            rows = units * self.rows_per_unit
+            self.sizer.record(units, seconds, worked / max(rows, 1))
 
     def _note_seconds(self, seconds: float) -> None:
         self.report.batch_seconds.append(seconds)
@@ -131,30 +145,21 @@ class BatchLoop:
         self.report.rows_quarantined += quarantined
         self.reporter.update(self.done, self.converted_total, self.quarantined_total)
 
-    def _on_error(self, err: sa.exc.DBAPIError, size: int) -> bool:
-        """Handle a failed batch; True when the table turned out to be finished."""
+    def _on_error(self, err: sa.exc.DBAPIError, size: int) -> None:
+        """Handle a failed batch: bisect on bad data, retry transient failures, else raise."""
         state = sqlstate(err)
         name = self.runner.spec.name
-        if state.startswith(DATA_ERROR_CLASSES):
-            if size > 1:
-                self.zone = size
-                return False
-            rng = self.runner.quarantine_failed(
-                self.cursor, f"conversion failed: {error_message(err)}"
-            )
-            if rng is None:
-                return True
-            self._account(rng.hi, 1, 0, rng.units)
-            self.ramp = max(MIN_RAMP, self.zone_passed)
-            self.zone = self.zone_passed = 0
-            return False
+        if is_data_error(err):
+            # The failing row is within the first ``size`` units after the cursor.
+            self.zone = size
+            return
         if state in TRANSIENT_STATES and self.transient < MAX_TRANSIENT_RETRIES:
             self.transient += 1
             self.report.retries += 1
             self.sizer.shrink()
             log.info("backfill %s: %s; retrying the batch", name, error_message(err))
             time.sleep(min(2.0, 0.05 * 2**self.transient) * random.uniform(0.5, 1.0))
-            return False
+            return
         if state.startswith("42"):
             raise BackfillSpecError(
                 f"backfill {name!r}: its SQL is invalid: {error_message(err)}"

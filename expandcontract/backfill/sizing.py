@@ -2,11 +2,13 @@
 
 Small fixed batches waste most of their time on per-batch overhead (1,000-row batches reached
 only 0.61x of one set-based UPDATE on the reference machine); big fixed batches hold row locks
-for seconds. So the size is recomputed after every batch from the measured cost per row.
+for seconds. So the size is recomputed after every batch from how long it took: scaled by
+budget / duration, growing at most ``growth``-fold per batch and shrinking at once.
 
-The estimate is of the cost of a *full* batch, where every row needs converting: a batch that
-mostly skipped rows (the sync trigger had filled them) is cheap, and sizing the next batch from
-it alone would make that batch far too long when it reaches rows that do need work.
+Judging whole-batch durations (not a cost per row) keeps fixed per-batch overhead from
+spiralling the size down. A batch that mostly skipped rows (the sync trigger had filled them)
+is judged as if at least ``MIN_FRACTION`` of its rows had needed work, so that reaching rows
+that do need work makes the next batch at most about twice too long, not many times.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from dataclasses import dataclass, field
 
 # Aim a little under the budget so that normal jitter stays within it.
 TARGET_FILL = 0.85
-# The share of rows assumed to need work when a batch mostly skipped rows.
-MIN_FRACTION = 0.2
-SMOOTHING = 0.3
+# The share of rows assumed to need work when a batch mostly skipped rows: skipping a row
+# costs a good part of converting it (both read it through the index), so this is moderate.
+MIN_FRACTION = 0.5
 
 
 @dataclass
@@ -29,29 +31,28 @@ class BatchSizer:
     minimum: int = 1
     maximum: int = 500_000
     growth: float = 2.0
-    cost_per_unit: float | None = field(default=None, init=False)
+    overhead: float | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.size = max(self.minimum, min(self.size, self.maximum))
 
     def record(self, units: int, seconds: float, work_fraction: float) -> int:
-        """Account one committed batch; return the size of the next one.
+        """Account one committed batch of ``units``; return the size of the next one.
 
         ``work_fraction`` is the share of the batch's rows that were converted or quarantined.
         """
         if units <= 0:
             return self.size
-        # Cost of a full batch, assuming at least MIN_FRACTION of the rows needed work; an
-        # overestimate only makes batches shorter, which is the safe side.
-        observed = seconds / units / max(min(work_fraction, 1.0), MIN_FRACTION)
-        if self.cost_per_unit is None or observed > self.cost_per_unit:
-            # Slow down at once (lock waits, a checkpoint), speed up gradually.
-            self.cost_per_unit = observed
-        else:
-            self.cost_per_unit += SMOOTHING * (observed - self.cost_per_unit)
-        wanted = self.budget * TARGET_FILL / max(self.cost_per_unit, 1e-9)
-        ceiling = max(units, self.size) * self.growth
-        self.size = int(max(self.minimum, min(wanted, ceiling, self.maximum)))
+        # The quickest batch so far bounds the fixed per-batch cost (round trips, commit);
+        # only the rest grows with the rows that need work. Overestimates are the safe side.
+        self.overhead = seconds if self.overhead is None else min(self.overhead, seconds)
+        variable = seconds - self.overhead
+        full = self.overhead + variable / max(min(work_fraction, 1.0), MIN_FRACTION)
+        factor = min(self.budget * TARGET_FILL / max(full, 1e-6), self.growth)
+        if 1.0 <= factor < 1.25:
+            # Close enough: do not chase timing noise.
+            factor = 1.0
+        self.size = int(max(self.minimum, min(units * factor, self.maximum)))
         return self.size
 
     def shrink(self, factor: float = 0.5) -> int:

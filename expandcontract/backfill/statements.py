@@ -34,6 +34,8 @@ class BatchStatements:
     """Records the rows of the range with ``:reason`` (after their conversion raised)."""
     quarantine_row_plain: str
     """The same, keeping the whole row as JSON (when ``original`` raises too)."""
+    pending_keys: str
+    """The quarantine keys of the range's pending rows."""
 
     def for_range(self, statement: str, predicate: str) -> str:
         return statement.replace(RANGE, predicate)
@@ -54,9 +56,18 @@ def _quarantine_insert(key: str, original: str, reason: str, from_: str, where: 
 
 
 def build_statements(
-    connection: Connection, spec: Backfill, table: TableInfo, pager: Pager
+    connection: Connection,
+    spec: Backfill,
+    table: TableInfo,
+    pager: Pager,
+    skip_quarantined: bool = False,
 ) -> BatchStatements:
-    """Compose the per-batch statements for ``spec`` on ``table``."""
+    """Compose the per-batch statements for ``spec`` on ``table``.
+
+    ``skip_quarantined`` leaves out rows with an open quarantine entry of this backfill, so a
+    re-run does not examine them again (the check costs an index probe per row, so it is only
+    added when such entries exist).
+    """
     quote = connection.dialect.identifier_preparer.quote
     source = _fragment(spec.source) if spec.source else None
     columns = [(quote(column), _fragment(expression)) for column, expression in spec.columns]
@@ -71,7 +82,14 @@ def build_statements(
     else:
         assignments = ", ".join(f"{column} = ({expression})" for column, expression in columns)
 
+    key = pager.key_text()
     where = f"{RANGE} AND ({_fragment(spec.pending)})"
+    if skip_quarantined:
+        where += (
+            f" AND NOT EXISTS (SELECT 1 FROM {QUARANTINE_TABLE} AS q "
+            "WHERE q.backfill_name = :backfill_name AND q.table_name = :table_name "
+            f"AND q.primary_key = {key} AND q.resolved_at IS NULL)"
+        )
     update_where = where
     if reject:
         # Rejected rows are left untouched: their new values are never even computed.
@@ -82,7 +100,6 @@ def build_statements(
     plain_from = f"{table.sql_name} AS t"
     joined_from = plain_from + (f" LEFT JOIN {source} ON TRUE" if source else "")
     original = f"({_fragment(spec.original)})::text" if spec.original else "to_jsonb(t)::text"
-    key = pager.key_text()
     rejected = None
     if reject:
         rejected = _quarantine_insert(
@@ -95,4 +112,5 @@ def build_statements(
         quarantine_row_plain=_quarantine_insert(
             key, "to_jsonb(t)::text", ":reason", plain_from, where
         ),
+        pending_keys=f"SELECT {key} FROM {plain_from} WHERE {where}",
     )
