@@ -38,6 +38,8 @@ def fake_aws_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    # moto otherwise builds thousands of default AMIs per region: seconds per test.
+    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 
 
 class FakeTime:
@@ -265,11 +267,17 @@ def moto_aws() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="session")
+def boto_session() -> boto3.session.Session:
+    """One session for all tests: it caches the service models clients are built from."""
+    return boto3.session.Session(region_name=REGION)
+
+
 @pytest.fixture
-def world(moto_aws: None) -> World:
+def world(moto_aws: None, boto_session: boto3.session.Session) -> World:
     """VPC, ECS cluster and CODE_DEPLOY service, ALB with two target groups, RDS, alarms."""
     clients = {
-        name: boto3.client(name, region_name=REGION)
+        name: boto_session.client(name)
         for name in ("ec2", "ecs", "elbv2", "rds", "cloudwatch", "ssm", "secretsmanager")
     }
     ec2, ecs, elbv2 = clients["ec2"], clients["ecs"], clients["elbv2"]
