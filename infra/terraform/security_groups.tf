@@ -1,6 +1,7 @@
 # Security groups reference each other instead of CIDR ranges wherever both ends are ours:
 # internet -> ALB -> tasks -> database. The database accepts nothing but PostgreSQL from the tasks
-# (the app and the one-off migration task share the task group). There is no SSH rule anywhere.
+# (the app and the one-off migration task share the task group) and from security groups listed in
+# db_client_security_group_ids (a release runner inside the VPC). There is no SSH rule anywhere.
 
 resource "aws_security_group" "alb" {
   name        = "${local.name}-alb"
@@ -112,6 +113,17 @@ resource "aws_vpc_security_group_ingress_rule" "db_from_tasks" {
   from_port                    = 5432
   to_port                      = 5432
   referenced_security_group_id = aws_security_group.tasks.id
+}
+
+resource "aws_vpc_security_group_ingress_rule" "db_from_clients" {
+  for_each = toset(var.db_client_security_group_ids)
+
+  security_group_id            = aws_security_group.db.id
+  description                  = "PostgreSQL from ${each.value} (release runner writing the ledger)"
+  ip_protocol                  = "tcp"
+  from_port                    = 5432
+  to_port                      = 5432
+  referenced_security_group_id = each.value
 }
 
 resource "aws_security_group" "hook_lambda" {

@@ -89,6 +89,17 @@ variable "test_listener_cidrs" {
   }
 }
 
+variable "db_client_security_group_ids" {
+  description = "Extra security groups allowed to reach PostgreSQL, e.g. self-hosted CI runners inside the VPC that run `expandcontract ecs-release` and write the release ledger. Never a CIDR range."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for id in var.db_client_security_group_ids : can(regex("^sg-[0-9a-f]+$", id))])
+    error_message = "db_client_security_group_ids must be security group ids (sg-...)."
+  }
+}
+
 variable "certificate_arn" {
   description = "ACM certificate ARN for the HTTPS listener on 443. When empty the production listener is plain HTTP on 80; when set, 80 redirects to 443."
   type        = string

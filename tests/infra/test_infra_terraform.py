@@ -255,7 +255,11 @@ def test_rollback_alarms_watch_both_target_groups_by_rate(terraform: Terraform) 
     assert metrics["errors"]["metric_name"] == "HTTPCode_Target_5XX_Count"
     assert metrics["requests"]["metric_name"] == "RequestCount"
     for metric in metrics.values():
-        assert "TargetGroup" in metric["dimensions"]
+        # Per target group (the for_each colour), on this load balancer.
+        assert metric["dimensions"] == {
+            "LoadBalancer": "${aws_lb.main.arn_suffix}",
+            "TargetGroup": "${each.value.dimension}",
+        }
     assert rate["treat_missing_data"] == "notBreaching"
     rollback_alarms = terraform.locals["rollback_alarms"]
     # Both colours of the rate alarm are rollback alarms, not only the group being deployed to.
@@ -311,11 +315,15 @@ def test_database_reachable_only_from_tasks(terraform: Terraform) -> None:
     db_rules = {
         n: r for n, r in rules.items() if r["security_group_id"] == "${aws_security_group.db.id}"
     }
-    assert list(db_rules) == ["db_from_tasks"]
-    rule = db_rules["db_from_tasks"]
-    assert (rule["from_port"], rule["to_port"]) == (5432, 5432)
-    assert rule["referenced_security_group_id"] == "${aws_security_group.tasks.id}"
-    assert "cidr_ipv4" not in rule
+    assert sorted(db_rules) == ["db_from_clients", "db_from_tasks"]
+    assert db_rules["db_from_tasks"]["referenced_security_group_id"] == (
+        "${aws_security_group.tasks.id}"
+    )
+    assert db_rules["db_from_clients"]["for_each"] == "${toset(var.db_client_security_group_ids)}"
+    for rule in db_rules.values():
+        assert (rule["from_port"], rule["to_port"]) == (5432, 5432)
+        assert "referenced_security_group_id" in rule
+        assert not {"cidr_ipv4", "cidr_ipv6", "prefix_list_id"} & set(rule), "no address ranges"
     for name, rule in rules.items():
         assert not (rule.get("cidr_ipv4") == "0.0.0.0/0" and rule.get("from_port") in (22, 5432)), (
             name
