@@ -3,9 +3,9 @@
 The revision runs against an offline (``as_sql``) PostgreSQL migration context, exactly as
 ``alembic upgrade --sql`` would run it, but with ``Operations.invoke`` wrapped:
 every statement written to the script is attributed to the innermost operation being invoked
-and to the line of the revision file on the call stack. ``COMMIT``/``BEGIN`` written outside
-any operation come from ``autocommit_block()`` and tell us when a statement runs outside the
-revision's transaction.
+and to the line of the revision file on the call stack. ``COMMIT``/``BEGIN`` not written by
+raw ``op.execute()`` SQL come from ``autocommit_block()`` and tell us when a statement runs
+outside the revision's transaction.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from alembic.operations import Operations
 from alembic.operations import ops as alembic_ops
 from alembic.script import Script
 
+import expandcontract.ops  # noqa: F401 - registers the phase-typed operations on ``op``
 from expandcontract.lint.model import Statement
 from expandcontract.phases import phase_of
 from expandcontract.render import offline_context
@@ -59,13 +60,14 @@ class _Recorder:
         sql = text.strip()
         if not sql:
             return
-        bare = sql.rstrip(";").strip().upper()
-        if not self.op_stack and bare in ("COMMIT", "BEGIN"):
-            # autocommit_block(): the statements between run outside a transaction.
-            self.in_transaction = bare == "BEGIN"
-            return
         outer = self.op_stack[0] if self.op_stack else None
         raw = isinstance(outer, alembic_ops.ExecuteSQLOp)
+        bare = sql.rstrip(";").strip().upper()
+        if not raw and bare in ("COMMIT", "BEGIN"):
+            # autocommit_block() (ours or an operation's): what comes between runs outside the
+            # revision's transaction. COMMIT written by the revision's own raw SQL is kept.
+            self.in_transaction = bare == "BEGIN"
+            return
         op_name = _op_name(outer) if outer is not None else None
         self.statements.append(
             parse_statement(sql, self.source_line(), self.in_transaction, raw, op_name)

@@ -30,7 +30,7 @@ RULE = Rule(
     Severity.WARNING,
     "a revision can only be analysed statically (it queries the database)",
     __doc__ or "",
-    "move data work into a migrate revision using op.backfill (batched, resumable SQL), "
+    "move data work into a migrate revision using op.migrate_backfill (batched, resumable SQL), "
     "which renders offline",
     check,
 )

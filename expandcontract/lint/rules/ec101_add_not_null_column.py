@@ -36,7 +36,7 @@ RULE = Rule(
     Severity.ERROR,
     "NOT NULL column added without a default",
     __doc__ or "",
-    "expand: add the column nullable (op.add_column_nullable); migrate: backfill in batches; "
-    "contract: SET NOT NULL via a validated CHECK — or use the add-NOT-NULL-column pattern",
+    "expand: add the column nullable (op.expand_add_column); migrate: backfill in batches; "
+    "contract: SET NOT NULL via a validated CHECK — or the add_not_null_column pattern (expandcontract.ops.patterns)",
     check,
 )

@@ -38,6 +38,6 @@ RULE = Rule(
     "column added with a volatile default or stored generated value (table rewrite)",
     __doc__ or "",
     "expand: add the column without a default (or with a constant one) and SET DEFAULT after; "
-    "migrate: fill existing rows with op.backfill",
+    "migrate: fill existing rows with op.migrate_backfill",
     check,
 )

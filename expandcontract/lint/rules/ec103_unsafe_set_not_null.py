@@ -73,6 +73,6 @@ RULE = Rule(
     "SET NOT NULL outside contract, or without a validated CHECK constraint",
     __doc__ or "",
     "expand: ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID; migrate: VALIDATE CONSTRAINT c; "
-    "contract: SET NOT NULL (or op.set_not_null, which does all three)",
+    "contract: SET NOT NULL (op.contract_set_not_null checks and does it)",
     check,
 )

@@ -31,7 +31,7 @@ RULE = Rule(
     Severity.ERROR,
     "column type changed in place",
     __doc__ or "",
-    "use the change-column-type pattern: expand adds a new column plus a sync trigger, migrate "
+    "use the change_column_type pattern (expandcontract.ops.patterns): expand adds a new column plus a sync trigger, migrate "
     "backfills it, contract drops the old column",
     check,
 )

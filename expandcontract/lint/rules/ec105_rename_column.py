@@ -31,7 +31,7 @@ RULE = Rule(
     Severity.ERROR,
     "column renamed in place",
     __doc__ or "",
-    "use the rename-column pattern: expand adds the new column with a two-way sync trigger, "
+    "use the rename_column pattern (expandcontract.ops.patterns): expand adds the new column with a two-way sync trigger, "
     "migrate backfills it, contract drops the old column",
     check,
 )

@@ -36,6 +36,6 @@ RULE = Rule(
     "index built without CONCURRENTLY",
     __doc__ or "",
     "op.create_index(..., postgresql_concurrently=True) inside "
-    "`with op.get_context().autocommit_block():` (or op.create_index_concurrently)",
+    "`with op.get_context().autocommit_block():` (or op.expand_create_index)",
     check,
 )

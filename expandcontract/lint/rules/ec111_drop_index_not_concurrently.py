@@ -33,6 +33,6 @@ RULE = Rule(
     Severity.ERROR,
     "index dropped without CONCURRENTLY",
     __doc__ or "",
-    "op.drop_index(..., postgresql_concurrently=True) inside an autocommit_block()",
+    "op.contract_drop_index, or op.drop_index(..., postgresql_concurrently=True) inside an autocommit_block()",
     check,
 )

@@ -35,6 +35,6 @@ RULE = Rule(
     Severity.ERROR,
     "foreign key added without NOT VALID",
     __doc__ or "",
-    "expand: ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID; migrate: VALIDATE CONSTRAINT",
+    "expand: op.expand_add_foreign_key (NOT VALID); migrate: op.migrate_validate_constraint",
     check,
 )

@@ -35,6 +35,6 @@ RULE = Rule(
     Severity.ERROR,
     "CHECK constraint added without NOT VALID",
     __doc__ or "",
-    "expand: ADD CONSTRAINT ... CHECK (...) NOT VALID; migrate: VALIDATE CONSTRAINT",
+    "expand: op.expand_add_check (NOT VALID); migrate: op.migrate_validate_constraint",
     check,
 )

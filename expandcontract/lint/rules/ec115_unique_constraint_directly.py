@@ -40,6 +40,6 @@ RULE = Rule(
     "UNIQUE / PRIMARY KEY / EXCLUDE constraint built in place",
     __doc__ or "",
     "expand: CREATE UNIQUE INDEX CONCURRENTLY, then ALTER TABLE ... ADD CONSTRAINT ... "
-    "UNIQUE USING INDEX (or op.add_unique_constraint_concurrently)",
+    "UNIQUE USING INDEX (op.expand_add_unique does both)",
     check,
 )

@@ -46,6 +46,6 @@ RULE = Rule(
     "statement that rewrites or exclusively locks a whole table",
     __doc__ or "",
     "REINDEX ... CONCURRENTLY; for tablespace/logged changes or reclaiming space, use pg_repack "
-    "or a new table filled by op.backfill outside the migration",
+    "or a new table filled by op.migrate_backfill outside the migration",
     check,
 )

@@ -31,6 +31,6 @@ RULE = Rule(
     Severity.WARNING,
     "data modified in an expand revision",
     __doc__ or "",
-    "move the data change to a migrate revision and use op.backfill (batched, resumable)",
+    "move the data change to a migrate revision and use op.migrate_backfill (batched, resumable)",
     check,
 )

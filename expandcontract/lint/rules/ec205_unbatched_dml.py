@@ -34,7 +34,7 @@ RULE = Rule(
     Severity.ERROR,
     "whole-table UPDATE/DELETE in one statement",
     __doc__ or "",
-    "use op.backfill in a migrate revision: keyset batches, one short transaction each, "
+    "use op.migrate_backfill in a migrate revision: keyset batches, one short transaction each, "
     "resumable, with bad rows quarantined",
     check,
 )

@@ -26,7 +26,7 @@ RULE = Rule(
     Severity.ERROR,
     "Python loop executing SQL per row",
     __doc__ or "",
-    "express the change as one set-based UPDATE and run it with op.backfill (batched by "
+    "express the change as one set-based UPDATE and run it with op.migrate_backfill (batched by "
     "primary key) in a migrate revision",
     check,
 )
