@@ -14,7 +14,14 @@ from datetime import timedelta
 
 from expandcontract.aws.clients import Aws, Echo, Sleep
 from expandcontract.aws.codedeploy import active_deployments
-from expandcontract.aws.metrics import Thresholds, alarms_firing, divergence, target_group_stats
+from expandcontract.aws.metrics import (
+    TargetGroupStats,
+    Thresholds,
+    alarms_firing,
+    divergence,
+    period_stats,
+    target_group_stats,
+)
 from expandcontract.aws.records import Records
 from expandcontract.aws.snapshot import Snapshot, snapshot_status, take_snapshot
 from expandcontract.aws.target import ReleaseTarget
@@ -67,11 +74,25 @@ def run_contract(
     target.require("prod_listener_arn", "blue_target_group_arn", "green_target_group_arn")
     listener = str(target.prod_listener_arn)
     live = roles(aws, listener, target.target_groups).live
-    stats = target_group_stats(aws, [live], listener, stable.stable_at, clock())[live]
+    now = clock()
+    stats = target_group_stats(aws, [live], listener, stable.stable_at, now)[live]
     echo(f"  {live}: {stats.describe()}")
+    limits = thresholds or Thresholds()
     problems = [f"alarm {name}" for name in alarms_firing(aws, target.alarm_names)]
-    zero = type(stats)(0.0, 0.0, None)
-    problems += divergence(zero, stats, thresholds or Thresholds())
+    zero = TargetGroupStats(0.0, 0.0, None)
+    problems += divergence(zero, stats, limits)
+    # A bad hour inside a long, quiet soak must not be averaged away.
+    worst = max(
+        (
+            p
+            for p in period_stats(aws, live, listener, stable.stable_at, now)
+            if divergence(zero, p, limits)
+        ),
+        key=lambda p: p.error_rate,
+        default=None,
+    )
+    if worst is not None and not problems:
+        problems.append(f"one period had {worst.describe()}")
     if problems:
         raise _refuse(
             verdict, [f"green is not healthy over the soak window: {p}" for p in problems]

@@ -14,6 +14,7 @@ def placeholder_response(
 ) -> dict[str, Any]:
     """A minimal, well-formed answer to ``service.operation(**params)``."""
     containers = [str(name) for name in dict.fromkeys(hints.get("containers", ())) if name]
+    by_family: Mapping[str, str] = hints.get("container_by_family", {})
     key = f"{service}.{operation}"
     if key == "ecs.describe_services":
         return {
@@ -32,11 +33,13 @@ def placeholder_response(
             ]
         }
     if key == "ecs.describe_task_definition":
+        family = str(params.get("taskDefinition", "<family>"))
+        names = [by_family[family]] if by_family.get(family) else containers[:1]
         return {
             "taskDefinition": {
-                "family": str(params.get("taskDefinition", "<family>")),
+                "family": family.strip("<>"),
                 "containerDefinitions": [
-                    {"name": name, "image": "<current image>"} for name in containers
+                    {"name": name, "image": "<current image>"} for name in names
                 ],
             }
         }

@@ -80,14 +80,14 @@ def period_for(window: timedelta) -> int:
     return 3600
 
 
-def target_group_stats(
+def _series(
     aws: Aws,
     target_groups: Sequence[str],
     listener_arn: str,
     start: datetime,
     end: datetime,
-) -> dict[str, TargetGroupStats]:
-    """Requests, 5XX and mean latency of each target group between ``start`` and ``end``."""
+) -> dict[str, dict[Any, float]]:
+    """Datapoints per query id (``req0``, ``err0``, ``lat0``, ...): ``{timestamp: value}``."""
     period = period_for(end - start)
     lb = load_balancer_dimension(listener_arn)
     queries: list[dict[str, Any]] = []
@@ -104,11 +104,7 @@ def target_group_stats(
     series: dict[str, dict[Any, float]] = {}
     token: str | None = None
     while True:
-        params: dict[str, Any] = {
-            "MetricDataQueries": queries,
-            "StartTime": start,
-            "EndTime": end,
-        }
+        params: dict[str, Any] = {"MetricDataQueries": queries, "StartTime": start, "EndTime": end}
         if token:
             params["NextToken"] = token
         answer = aws.cloudwatch.get_metric_data(**params)
@@ -117,23 +113,56 @@ def target_group_stats(
             points.update(zip(result.get("Timestamps", []), result.get("Values", []), strict=False))
         token = answer.get("NextToken")
         if not token:
-            break
-    stats = {}
-    for index, arn in enumerate(target_groups):
-        requests = series.get(f"req{index}", {})
-        latency = series.get(f"lat{index}", {})
-        total = sum(requests.values())
-        # Weight each period's mean latency by its request count; unweighted without counts.
-        weights = [(value, requests.get(ts, 0.0)) for ts, value in latency.items()]
-        weight = sum(w for _, w in weights)
-        if weights and weight:
-            mean = sum(v * w for v, w in weights) / weight
-        elif weights:
-            mean = sum(v for v, _ in weights) / len(weights)
-        else:
-            mean = None
-        stats[arn] = TargetGroupStats(total, sum(series.get(f"err{index}", {}).values()), mean)
-    return stats
+            return series
+
+
+def _stats(requests: dict[Any, float], errors: dict[Any, float], latency: dict[Any, float]):
+    # Weight each period's mean latency by its request count; unweighted without counts.
+    weights = [(value, requests.get(ts, 0.0)) for ts, value in latency.items()]
+    weight = sum(w for _, w in weights)
+    if weights and weight:
+        mean: float | None = sum(v * w for v, w in weights) / weight
+    elif weights:
+        mean = sum(v for v, _ in weights) / len(weights)
+    else:
+        mean = None
+    return TargetGroupStats(sum(requests.values()), sum(errors.values()), mean)
+
+
+def target_group_stats(
+    aws: Aws,
+    target_groups: Sequence[str],
+    listener_arn: str,
+    start: datetime,
+    end: datetime,
+) -> dict[str, TargetGroupStats]:
+    """Requests, 5XX and mean latency of each target group between ``start`` and ``end``."""
+    series = _series(aws, target_groups, listener_arn, start, end)
+    return {
+        arn: _stats(
+            series.get(f"req{index}", {}),
+            series.get(f"err{index}", {}),
+            series.get(f"lat{index}", {}),
+        )
+        for index, arn in enumerate(target_groups)
+    }
+
+
+def period_stats(
+    aws: Aws, target_group: str, listener_arn: str, start: datetime, end: datetime
+) -> list[TargetGroupStats]:
+    """One :class:`TargetGroupStats` per CloudWatch period, so a bad hour is not averaged away."""
+    series = _series(aws, [target_group], listener_arn, start, end)
+    requests, errors, latency = (series.get(f"{k}0", {}) for k in ("req", "err", "lat"))
+    stamps = sorted(set(requests) | set(errors))
+    return [
+        _stats(
+            {ts: requests.get(ts, 0.0)},
+            {ts: errors.get(ts, 0.0)},
+            {ts: latency[ts]} if ts in latency else {},
+        )
+        for ts in stamps
+    ]
 
 
 def divergence(

@@ -26,17 +26,12 @@ class TaskResult:
 
 
 def network_configuration(
-    aws: Aws, cluster: str, service: str | None, subnets: Sequence[str], groups: Sequence[str]
+    service: dict[str, Any], subnets: Sequence[str], groups: Sequence[str]
 ) -> dict[str, Any]:
     """The service's own awsvpc configuration, else one built from the configured subnets."""
-    if service:
-        described = aws.ecs.describe_services(cluster=cluster, services=[service])
-        services = described.get("services") or []
-        if not services:
-            raise AwsConfigurationError(f"ECS service {service} not found in cluster {cluster}")
-        config = services[0].get("networkConfiguration")
-        if config and config.get("awsvpcConfiguration", {}).get("subnets"):
-            return dict(config)
+    config = service.get("networkConfiguration")
+    if config and config.get("awsvpcConfiguration", {}).get("subnets"):
+        return dict(config)
     if not subnets or not groups:
         raise AwsConfigurationError(
             "cannot tell which network the migration task runs in: the service has no awsvpc "

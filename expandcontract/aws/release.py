@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from expandcontract.aws.clients import Aws, Echo, Sleep
 from expandcontract.aws.codedeploy import appspec_content, create_deployment, refuse_if_active
+from expandcontract.aws.errors import AwsConfigurationError
 from expandcontract.aws.lint import Linter, lint, run_check
 from expandcontract.aws.metrics import Thresholds
 from expandcontract.aws.migration_task import network_configuration, run_one_off_task
@@ -88,14 +89,15 @@ def ecs_release(
 
     # Fail before touching the database if the group is busy.
     refuse_if_active(aws, app, group)
-    described = aws.ecs.describe_services(cluster=cluster, services=[service])["services"][0]
+    services = aws.ecs.describe_services(cluster=cluster, services=[service]).get("services")
+    if not services:
+        raise AwsConfigurationError(f"ECS service {service} not found in cluster {cluster}")
+    described = services[0]
     previous = str(described["taskDefinition"])
 
     _step(echo, 2, f"migrate: {', '.join(plan.phases) or 'nothing'} in a one-off ECS task")
     if plan.phases:
-        network = network_configuration(
-            aws, cluster, service, target.subnets, target.security_groups
-        )
+        network = network_configuration(described, target.subnets, target.security_groups)
         source = target.migration_task_family or previous
         container = target.migration_container_name if target.migration_task_family else None
         migration = clone_task_definition(

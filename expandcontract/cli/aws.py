@@ -105,6 +105,9 @@ class Session:
                     self.target.container_name,
                     self.target.migration_container_name,
                 ],
+                "container_by_family": {
+                    self.target.migration_task_family: self.target.migration_container_name
+                },
                 "live_target_group": self.target.blue_target_group_arn,
             },
         )
@@ -375,7 +378,7 @@ def snapshot(**options: Any) -> None:
     type=float,
     default=0.01,
     show_default=True,
-    help="Green's 5XX rate over the soak window may not exceed this.",
+    help="Green's 5XX rate over the soak window (and in any one period) may not exceed this.",
 )
 @click.option("--snapshot-timeout", default="3h", show_default=True, help="Snapshot wait limit.")
 @click.option("--poll-interval", default="30s", show_default=True, help="How often to poll.")
@@ -405,7 +408,7 @@ def contract(**options: Any) -> None:
         clock=session.clock,
         sleep=session.sleep,
         echo=session.echo,
-        thresholds=Thresholds(max_5xx_increase=options["max_5xx_increase"], min_requests=1),
+        thresholds=Thresholds(max_5xx_increase=options["max_5xx_increase"]),
         snapshot_timeout=parse_duration(options["snapshot_timeout"]),
         poll_interval=parse_duration(options["poll_interval"]).total_seconds(),
     )

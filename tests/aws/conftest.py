@@ -435,6 +435,7 @@ class Cli:
     time: FakeTime
     terraform: str
     database_url: str | None = None
+    config_path: str = "no-alembic.ini"
     linter: Callable[[str], int] = lambda config_path: 0
 
     def __call__(self, *args: str, clients: dict[str, Any] | None = None) -> Any:
@@ -442,7 +443,7 @@ class Cli:
 
         from expandcontract.cli import main
 
-        argv = [*args, "--from-terraform", self.terraform, "-c", "no-alembic.ini"]
+        argv = [*args, "--from-terraform", self.terraform, "-c", self.config_path]
         if self.database_url:
             argv += ["--database-url", self.database_url]
         obj = {
