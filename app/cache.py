@@ -71,7 +71,11 @@ class CustomerCache:
 
 
 def init_app(app: Flask) -> None:
-    """Attach the cache (a disabled one when ``REDIS_URL`` is not set)."""
+    """Attach the cache (a disabled one when ``REDIS_URL`` is not set).
+
+    ``CACHE_PEER_VERSIONS`` lists every cache version whose entries a write must drop (default:
+    blue's and green's).
+    """
     url = app.config.get("REDIS_URL")
     client = None
     if url:
@@ -81,7 +85,7 @@ def init_app(app: Flask) -> None:
         client,
         app.config["CACHE_VERSION"],
         app.config["CACHE_TTL_SECONDS"],
-        set(DEFAULT_CACHE_VERSIONS.values()),
+        set(app.config.get("CACHE_PEER_VERSIONS") or DEFAULT_CACHE_VERSIONS.values()),
     )
 
 

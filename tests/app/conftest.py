@@ -94,6 +94,21 @@ def start_app(database_url: str) -> Iterator[Callable[..., Live]]:
 
 
 @pytest.fixture
+def make_app() -> Iterator[Callable[..., Flask]]:
+    """``make_app(config)``: :func:`create_app` for in-process use; its pool is closed afterwards."""
+    made: list[Flask] = []
+
+    def make(config: dict[str, Any] | None = None) -> Flask:
+        app = create_app(config)
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        engine_of(app).dispose()
+
+
+@pytest.fixture
 def blue(start_app: Callable[..., Live]) -> Live:
     return start_app("blue")
 
