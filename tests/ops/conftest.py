@@ -195,12 +195,16 @@ def project(tmp_path: Path, database_url: str) -> Iterator[Project]:
 
 
 @pytest.fixture
-def make_project(tmp_path: Path, database_url: str) -> Iterator[object]:
-    """``make_project(name, **kwargs)``: more projects (plain Alembic, other settings) on the same database."""
+def make_project(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[object]:
+    """``make_project(name, url=None, **kwargs)``: projects (plain Alembic, other settings, ...).
+
+    Without ``url`` they share the test's fresh database.
+    """
     made: list[Project] = []
 
-    def factory(name: str, **kwargs: object) -> Project:
-        project = Project(tmp_path / name, database_url, **kwargs)  # type: ignore[arg-type]
+    def factory(name: str, url: str | None = None, **kwargs: object) -> Project:
+        target = url or request.getfixturevalue("database_url")
+        project = Project(tmp_path / name, target, **kwargs)  # type: ignore[arg-type]
         made.append(project)
         return project
 
