@@ -6,6 +6,7 @@ python-hcl2 and assert what it declares. Each test names the failure it protects
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -375,3 +376,23 @@ def test_example_outputs_json_matches_declared_outputs(terraform: Terraform) -> 
     assert set(example) == set(terraform.outputs)
     for name, entry in example.items():
         assert set(entry) == {"sensitive", "type", "value"}, name
+
+
+def test_outputs_cover_every_setting_the_release_helpers_read(terraform: Terraform) -> None:
+    """`expandcontract ... --from-terraform outputs.json` reads these names; none may be missing."""
+    target_module = pytest.importorskip("expandcontract.aws.target")
+    wanted = {
+        spec.metadata["terraform"]
+        for spec in dataclasses.fields(target_module.ReleaseTarget)
+        if spec.metadata.get("terraform")
+    }
+    # An Aurora cluster is the alternative to the RDS instance this stack creates.
+    missing = wanted - set(terraform.outputs) - {"db_cluster_identifier"}
+    assert not missing, (
+        f"outputs the release helpers read but Terraform does not declare: {missing}"
+    )
+    resolved = target_module.resolve_target(
+        terraform=TERRAFORM_DIR / "outputs.example.json", environ={}
+    )
+    assert resolved.smoke_test_function == "expandcontract-prod-smoke-test"
+    assert len(resolved.alarm_names) == 4 and len(resolved.subnets) == 2
