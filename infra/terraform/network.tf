@@ -150,6 +150,7 @@ data "aws_iam_policy_document" "flow_logs" {
     actions = [
       "logs:CreateLogStream",
       "logs:PutLogEvents",
+      "logs:DescribeLogGroups",
       "logs:DescribeLogStreams",
     ]
     resources = ["${aws_cloudwatch_log_group.flow_logs.arn}:*"]

@@ -34,17 +34,8 @@ resource "aws_vpc_security_group_ingress_rule" "alb_https" {
   cidr_ipv4         = each.value
 }
 
-locals {
-  # The hook Lambda runs in the private subnets and reaches the internet-facing ALB through the NAT
-  # gateways, so their addresses are what the test listener sees as its source.
-  test_listener_sources = toset(concat(
-    var.test_listener_cidrs,
-    [for eip in aws_eip.nat : "${eip.public_ip}/32"],
-  ))
-}
-
 resource "aws_vpc_security_group_ingress_rule" "alb_test_listener" {
-  for_each = local.test_listener_sources
+  for_each = toset(var.test_listener_cidrs)
 
   security_group_id = aws_security_group.alb.id
   description       = "Test listener (pre-release validation) from ${each.value}"
@@ -52,6 +43,20 @@ resource "aws_vpc_security_group_ingress_rule" "alb_test_listener" {
   from_port         = local.test_listener_port
   to_port           = local.test_listener_port
   cidr_ipv4         = each.value
+}
+
+# The hook Lambda runs in the private subnets and reaches the internet-facing ALB through the NAT
+# gateways, so their addresses are what the test listener sees as the source of the smoke test.
+# (count, not for_each: the addresses are only known after apply.)
+resource "aws_vpc_security_group_ingress_rule" "alb_test_listener_from_nat" {
+  count = local.nat_count
+
+  security_group_id = aws_security_group.alb.id
+  description       = "Test listener from NAT gateway ${count.index} (smoke-test hook Lambda)"
+  ip_protocol       = "tcp"
+  from_port         = local.test_listener_port
+  to_port           = local.test_listener_port
+  cidr_ipv4         = "${aws_eip.nat[count.index].public_ip}/32"
 }
 
 resource "aws_vpc_security_group_egress_rule" "alb_to_tasks" {

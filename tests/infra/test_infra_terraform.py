@@ -125,12 +125,17 @@ def test_listeners_production_80_or_443_and_restricted_test_listener(terraform: 
 
 
 def test_test_listener_only_reachable_from_configured_cidrs(terraform: Terraform) -> None:
-    rule = terraform.resource("aws_vpc_security_group_ingress_rule", "alb_test_listener")
-    assert rule["for_each"] == "${local.test_listener_sources}"
-    assert rule["from_port"] == rule["to_port"] == "${local.test_listener_port}"
-    sources = terraform.locals["test_listener_sources"]
-    assert "var.test_listener_cidrs" in sources and "aws_eip.nat" in sources
-    assert "0.0.0.0/0" not in sources
+    rules = terraform.all_of("aws_vpc_security_group_ingress_rule")
+    on_test_port = {
+        name: rule
+        for name, rule in rules.items()
+        if rule["from_port"] == "${local.test_listener_port}"
+    }
+    assert sorted(on_test_port) == ["alb_test_listener", "alb_test_listener_from_nat"]
+    assert on_test_port["alb_test_listener"]["for_each"] == "${toset(var.test_listener_cidrs)}"
+    assert on_test_port["alb_test_listener"]["cidr_ipv4"] == "${each.value}"
+    nat = on_test_port["alb_test_listener_from_nat"]
+    assert nat["cidr_ipv4"] == "${aws_eip.nat[count.index].public_ip}/32"
     cidr_var = terraform.variables["test_listener_cidrs"]
     assert cidr_var["default"] == []
     assert '"0.0.0.0/0"' in terraform.block(cidr_var, "validation")["condition"], (
