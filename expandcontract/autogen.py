@@ -58,10 +58,12 @@ def split_by_phase(script: ScriptDirectory, directive: ops.MigrationScript) -> D
             additive = [o for o in operation.ops if _phase(o) is Phase.EXPAND]
             removing = [o for o in operation.ops if _phase(o) is Phase.CONTRACT]
             if additive:
-                expand.append(ops.ModifyTableOps(operation.table_name, additive, operation.schema))
+                expand.append(
+                    ops.ModifyTableOps(operation.table_name, additive, schema=operation.schema)
+                )
             if removing:
                 contract.append(
-                    ops.ModifyTableOps(operation.table_name, removing, operation.schema)
+                    ops.ModifyTableOps(operation.table_name, removing, schema=operation.schema)
                 )
         elif _phase(operation) is Phase.EXPAND:
             expand.append(operation)

@@ -24,6 +24,7 @@ from alembic.runtime.migration import MigrationContext, MigrationInfo
 from alembic.script import Script, ScriptDirectory
 from sqlalchemy.engine import Connection
 
+from expandcontract.autogen import phase_directives
 from expandcontract.config import LEDGER_TABLE, Settings, load_settings
 from expandcontract.durations import utcnow
 from expandcontract.errors import ConfigurationError
@@ -62,6 +63,10 @@ def run_migrations(
     """
     run = _Run.from_context(context)
     configure_kwargs["include_object"] = _exclude_own_tables(configure_kwargs.get("include_object"))
+    # Autogenerate writes additive changes to expand and destructive ones to contract.
+    configure_kwargs["process_revision_directives"] = phase_directives(
+        context.script, configure_kwargs.get("process_revision_directives")
+    )
     configure_kwargs.setdefault("transaction_per_migration", True)
     if context.is_offline_mode():
         configure_kwargs["transaction_per_migration"] = False  # one script, one transaction
