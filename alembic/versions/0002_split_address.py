@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from expandcontract.ops.patterns.split_column import SplitColumn
+from expandcontract.ops.patterns import SplitColumn
 
 # revision identifiers, used by Alembic.
 revision: str = "0002_split_address"
