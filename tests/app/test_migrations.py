@@ -1,0 +1,58 @@
+"""The reference history itself: lint-clean, phase-shaped, and reversible without losing data."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from click.testing import CliRunner
+
+from expandcontract.api import mark_release_stable
+from expandcontract.cli import main
+from tests.app.conftest import REPO
+
+
+def test_expandcontract_check_finds_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+    result = CliRunner().invoke(
+        main,
+        ["check", "-c", str(REPO / "alembic.ini"), "--format", "json",
+         "--metadata", "blue=app.models_v1:metadata", "--metadata", "green=app.models_v2:metadata"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["findings"] == []
+
+
+def test_offline_sql_of_the_contract_carries_the_guard_block(
+    alembic_config: Config, capsys: pytest.CaptureFixture[str]
+) -> None:
+    command.upgrade(alembic_config, "heads", sql=True)
+    sql = capsys.readouterr().out
+    assert (
+        "ALTER TABLE customers DROP COLUMN" in sql
+        or 'DROP COLUMN "address"' in sql
+        or "DROP COLUMN address" in sql
+    )
+    assert sql.index("contract refused for 0004_contract_address") < sql.index("DROP COLUMN")
+
+
+def test_downgrading_the_contract_restores_the_flat_address(
+    upgrade, alembic_config: Config, db
+) -> None:
+    upgrade("0001_customers")
+    db(
+        "INSERT INTO customers (name, email, address) VALUES ('A', 'a@example.test', '1 Main St, Apt 4, Boise, id, 83702')"
+    )
+    upgrade("migrate@head")
+    mark_release_stable(alembic_config, "green", soak="1h", at="2020-01-01T00:00:00Z")
+    upgrade("contract@head")
+    command.downgrade(alembic_config, "contract@base")
+    [row] = db("SELECT address, street_address, state FROM customers")
+    assert row == {
+        "address": "1 Main St, Apt 4, Boise, ID, 83702",
+        "street_address": "1 Main St, Apt 4",
+        "state": "ID",
+    }
