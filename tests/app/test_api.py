@@ -171,3 +171,23 @@ def test_unknown_route_and_method_are_json(api: Live) -> None:
     assert wrong.status_code == 405
     assert "POST" in wrong.headers["Allow"]
     assert wrong.json()["error"] == "method_not_allowed"
+
+
+def test_no_request_leaves_a_transaction_open(api: Live, db) -> None:
+    """An idle-in-transaction connection would make the next ALTER TABLE queue behind it."""
+    customer = api.post("/api/customers", json=ADA).json()
+    api.post("/api/customers", json=ADA)  # 409 after a failed INSERT
+    api.post("/api/customers", json={"name": ""})  # 400
+    api.get(f"/api/customers/{customer['id']}")
+    api.get("/api/customers")
+    api.get("/api/customers/424242")  # 404 after a SELECT
+    api.put(f"/api/customers/{customer['id']}", json={"name": "B"})
+    api.get("/health")
+    sessions = db(
+        "SELECT state, count(*) AS n FROM pg_stat_activity "
+        "WHERE application_name = 'customers-blue' GROUP BY state"
+    )
+    assert sessions, "the app keeps pooled connections"
+    assert {row["state"] for row in sessions} == {"idle"}
+    # ... so DDL gets its lock at once.
+    db("SET lock_timeout = '500ms'; ALTER TABLE customers ADD COLUMN probe integer")
