@@ -10,6 +10,7 @@ depends_on = None
 
 def upgrade():
     op.execute("SET lock_timeout = '2s'")
+    op.execute("SET statement_timeout = '60s'")
     op.add_column("customers", sa.Column("vip", sa.Boolean))
 
 
