@@ -225,9 +225,10 @@ def main() -> None:
     print(f"squawk violations: {sum(verdicts.values())}")
     for verdict, count in sorted(verdicts.items(), key=lambda item: -item[1]):
         print(f"  {count:>4}  {verdict}")
+    only = ", ".join(f"{rule} x{count}" for rule, count in sorted(ours_only.items()))
     print(
         f"expandcontract findings: {ours_total}; with no squawk counterpart: "
-        f"{sum(ours_only.values())} ({', '.join(f'{k} x{v}' for k, v in sorted(ours_only.items()))})"
+        f"{sum(ours_only.values())} ({only})"
     )
     for problem in problems:
         print(f"  {problem}")
