@@ -29,3 +29,10 @@ def test_one_module_per_rule_with_why_and_alternative() -> None:
         assert module.__doc__.startswith(f"{rule.id} {rule.name}: ")
         assert "Why:" in module.__doc__
         assert rule.why == module.__doc__ and len(rule.alternative) > 20
+
+
+def test_readme_documents_every_rule() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Linting in CI", 1)[1]
+    for rule in all_rules():
+        assert f"| `{rule.id}` | `{rule.name}` | {rule.severity} |" in section
