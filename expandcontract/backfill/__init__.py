@@ -19,7 +19,7 @@ Contract operations check :func:`backfill_complete` and :func:`open_quarantine_c
 
 from __future__ import annotations
 
-from expandcontract.backfill.checks import backfill_complete
+from expandcontract.backfill.checks import backfill_complete, resolve_converted
 from expandcontract.backfill.engine import BackfillReport, run_backfill
 from expandcontract.backfill.errors import (
     BackfillBusy,
@@ -50,6 +50,7 @@ __all__ = [
     "backfill_complete",
     "list_quarantine",
     "open_quarantine_count",
+    "resolve_converted",
     "resolve_quarantine",
     "run_backfill",
 ]

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 
 from expandcontract.backfill import store
 from expandcontract.backfill.batch import BatchRunner
+from expandcontract.backfill.checks import resolve_converted
 from expandcontract.backfill.errors import (
     BackfillBusy,
     BackfillInterrupted,
@@ -59,6 +60,8 @@ class BackfillReport:
     complete: bool = False
     stopped: bool = False
     """True when ``stop_event`` or a signal ended the run early."""
+    quarantine_resolved: int = 0
+    """Open quarantine entries closed because their rows no longer need converting."""
     retries: int = 0
     final_batch_size: int = 0
     batch_seconds: list[float] = field(default_factory=list, repr=False)
@@ -226,6 +229,8 @@ def run_backfill(
             with conn.begin():
                 status = "complete" if report.complete else "stopped"
                 store.set_status(conn, spec.name, status)
+                if report.complete:
+                    report.quarantine_resolved = resolve_converted(conn, spec)
         finally:
             _release_lock(conn, spec.name)
     log.info(

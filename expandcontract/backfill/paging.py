@@ -112,7 +112,12 @@ def _quote(connection: Connection, name: str) -> str:
 
 
 class KeysetPager:
-    """Next ``size`` primary-key values after the cursor, through the key's index."""
+    """Next ``size`` primary-key values after the cursor, through the key's index.
+
+    The walk ends at the largest key that existed when the run started: rows inserted later
+    are the sync trigger's (and the application's) to fill, and chasing them would never end
+    while the application keeps inserting.
+    """
 
     unit = "rows"
 
@@ -123,6 +128,11 @@ class KeysetPager:
         self._key = self.cols[0] if len(self.cols) == 1 else f"({', '.join(self.cols)})"
         self._texts = ", ".join(f"{c}::text" for c in self.cols)
         self._order = ", ".join(self.cols)
+        desc = ", ".join(f"{c} DESC" for c in self.cols)
+        last = connection.execute(
+            sa.text(f"SELECT {self._texts} FROM {table.sql_name} AS t ORDER BY {desc} LIMIT 1")
+        ).first()
+        self.end: tuple[str, ...] | None = tuple(last) if last is not None else None
 
     def key_text(self) -> str:
         if len(self.cols) == 1:
@@ -143,24 +153,27 @@ class KeysetPager:
     def next_range(
         self, connection: Connection, cursor: tuple[str, ...] | None, size: int
     ) -> Range | None:
+        if self.end is None:
+            return None
         where, params = self._after(cursor)
-        base = f"SELECT {self._texts} FROM {self.table.sql_name} AS t WHERE {where} ORDER BY "
+        upper, end_params = self._bound("end", self.end)
         row = connection.execute(
-            sa.text(base + f"{self._order} LIMIT 1 OFFSET :off"), {**params, "off": size - 1}
+            sa.text(
+                f"SELECT {self._texts} FROM {self.table.sql_name} AS t WHERE {where} "
+                f"AND {self._key} <= {upper} ORDER BY {self._order} LIMIT 1 OFFSET :off"
+            ),
+            {**params, **end_params, "off": size - 1},
         ).first()
         if row is not None:
             return Range(cursor, tuple(row), size)
-        # Fewer than ``size`` keys are left: the last one closes the final range.
-        desc = ", ".join(f"{c} DESC" for c in self.cols)
-        row = connection.execute(sa.text(base + f"{desc} LIMIT 1"), params).first()
-        if row is None:
-            return None
-        rng = Range(cursor, tuple(row), size)
-        pred, pred_params = self.predicate(rng)
+        # Fewer than ``size`` keys are left: the final range ends at the end key.
+        rng = Range(cursor, self.end, size)
+        predicate, predicate_params = self.predicate(rng)
         count = connection.execute(
-            sa.text(f"SELECT count(*) FROM {self.table.sql_name} AS t WHERE {pred}"), pred_params
+            sa.text(f"SELECT count(*) FROM {self.table.sql_name} AS t WHERE {predicate}"),
+            predicate_params,
         ).scalar_one()
-        return Range(cursor, tuple(row), int(count))
+        return Range(cursor, self.end, int(count)) if count else None
 
     def predicate(self, rng: Range) -> tuple[str, dict[str, Any]]:
         lower, params = self._after(rng.lo)

@@ -332,3 +332,28 @@ def test_quarantine_helpers_before_any_backfill(engine):
         assert open_quarantine_count(conn, "customers") == 0
         assert list_quarantine(conn) == []
         assert resolve_quarantine(conn, "customers") == 0
+
+
+def test_a_rerun_resolves_quarantined_rows_that_were_fixed_since(engine, customers):
+    customers(1000)
+    run_backfill(engine, spec(), **SMALL)
+    with engine.connect() as conn:
+        before = open_quarantine_count(conn, "customers")
+    with engine.begin() as conn:
+        # Someone corrects row 7 (it had no commas); blue rewrites it, the trigger would split it.
+        conn.execute(
+            sa.text(
+                "UPDATE customers SET address = '7 Fixed St, Salem, OR 97301', "
+                "street = '7 Fixed St', city = 'Salem', state = 'OR', zip = '97301' WHERE id = 7"
+            )
+        )
+
+    report = run_backfill(engine, spec(), **SMALL)
+
+    assert report.quarantine_resolved == 1
+    with engine.connect() as conn:
+        assert open_quarantine_count(conn, "customers") == before - 1
+        (entry,) = [
+            q for q in list_quarantine(conn, "customers", include_resolved=True) if q.resolved_at
+        ]
+    assert entry.primary_key == "7" and entry.resolution.startswith("converted later")

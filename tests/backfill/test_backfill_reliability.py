@@ -1,0 +1,191 @@
+"""The backfill under crashes, signals and concurrent writes (real processes, real database)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from expandcontract.backfill import Backfill, backfill_complete, run_backfill
+from tests.backfill.backfill_support import (
+    SPEC,
+    expected_split,
+    quarantine_rows,
+    row_kind,
+    table_rows,
+)
+
+DRIVER = Path(__file__).with_name("backfill_driver.py")
+# Slow enough to be caught halfway: small batches with a pause between them.
+SLOW = ["--time-budget", "0.05", "--delay", "0.05", "--initial-batch", "100", "--max-batch", "200"]
+
+
+def start_driver(url: str, spec: dict, *options: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, str(DRIVER), url, json.dumps(spec), *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def saved_state(engine: sa.Engine, name: str = "split_address") -> tuple | None:
+    with engine.connect() as conn:
+        if not conn.execute(
+            sa.text("SELECT to_regclass('expandcontract_backfill_state')")
+        ).scalar():
+            return None
+        return conn.execute(
+            sa.text(
+                "SELECT status, last_key, scanned FROM expandcontract_backfill_state "
+                "WHERE name = :n"
+            ),
+            {"n": name},
+        ).first()
+
+
+def wait_until_scanned(engine: sa.Engine, rows: int, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        state = saved_state(engine)
+        if state is not None and state.scanned >= rows:
+            return
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    raise AssertionError(f"the backfill did not reach {rows} rows in time")
+
+
+def test_killed_run_resumes_and_ends_like_an_uninterrupted_run(engine, database_url, customers):
+    customers(4000)
+    customers(4000, table="reference")
+    run_backfill(
+        engine, Backfill(**{**SPEC, "table": "reference", "name": "reference"}), progress=False
+    )
+
+    proc = start_driver(database_url, SPEC, *SLOW)
+    wait_until_scanned(engine, 1500, proc)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate()
+    status, last_key, scanned = saved_state(engine)
+    assert status == "running" and 1500 <= scanned < 4000
+
+    again = start_driver(database_url, SPEC)
+    out, err = again.communicate(timeout=120)
+    assert again.returncode == 0, err
+    result = json.loads(out.splitlines()[-1])
+    assert result["complete"] and result["resumed_from"] == last_key
+
+    assert table_rows(engine) == table_rows(engine, "reference")
+    killed, reference = quarantine_rows(engine), quarantine_rows(engine, "reference")
+    assert killed == reference
+    assert len({key for key, _, _ in killed}) == len(killed)
+
+
+def test_sigterm_stops_cleanly_with_the_cursor_saved(engine, database_url, customers):
+    customers(4000)
+    proc = start_driver(database_url, SPEC, *SLOW)
+    wait_until_scanned(engine, 1000, proc)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+
+    assert proc.returncode == 130
+    assert "stopped by SIGTERM" in err and "run it again to resume" in err
+    # Not a terminal: periodic progress lines with rate and ETA.
+    assert re.search(r"backfill split_address: [\d,]+/4,000 rows .*rows/s, ETA \d+:\d\d:\d\d", err)
+    status, last_key, scanned = saved_state(engine)
+    assert status == "stopped" and scanned < 4000
+    cursor = int(last_key[0])
+    for id_, address, *split in table_rows(engine):
+        if id_ > cursor:
+            assert split == [None] * 4
+        elif row_kind(id_) == "good":
+            assert tuple(split) == expected_split(address)
+    with engine.connect() as conn:
+        open_transactions = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND state LIKE 'idle in transaction%'"
+            )
+        ).scalar()
+    assert open_transactions == 0
+
+    again = start_driver(database_url, SPEC)
+    out, err = again.communicate(timeout=120)
+    assert again.returncode == 0, err
+    assert json.loads(out.splitlines()[-1])["resumed_from"] == last_key
+    with engine.connect() as conn:
+        assert backfill_complete(conn, Backfill(**SPEC))
+
+
+SYNC_TRIGGER = f"""
+CREATE FUNCTION customers_sync() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' OR NEW.address IS DISTINCT FROM OLD.address THEN
+        SELECT {", ".join(SPEC["set_columns"].values())}
+          INTO NEW.street, NEW.city, NEW.state, NEW.zip
+          FROM (SELECT NEW.address) AS t (address);
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER customers_sync BEFORE INSERT OR UPDATE ON customers
+    FOR EACH ROW EXECUTE FUNCTION customers_sync();
+"""
+
+
+def test_writes_during_the_backfill_end_up_correct(engine, customers):
+    customers(3000)
+    with engine.begin() as conn:
+        # Only well-formed rows here: this test is about concurrency, not quarantine.
+        conn.execute(sa.text("UPDATE customers SET address = id || ' Main St, Salem, OR 97301'"))
+        conn.execute(sa.text(SYNC_TRIGGER))
+    finished = threading.Event()
+    writes: list[int] = []
+
+    def writer() -> None:
+        rng = random.Random(7)
+        with engine.connect() as conn:
+            next_id = 10_000
+            while not finished.is_set():
+                with conn.begin():
+                    target = rng.randint(1, 3000)
+                    conn.execute(
+                        sa.text("UPDATE customers SET address = :a WHERE id = :id"),
+                        {"a": f"{target} Writer Ave, Newtown, TX 7{target:04d}", "id": target},
+                    )
+                    conn.execute(
+                        sa.text("INSERT INTO customers (id, address) VALUES (:id, :a)"),
+                        {"id": next_id, "a": f"{next_id} New Rd, Austin, TX 78701"},
+                    )
+                writes.append(target)
+                next_id += 1
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        report = run_backfill(
+            engine,
+            Backfill(**SPEC),
+            time_budget=0.05,
+            delay=0.02,
+            initial_batch=100,
+            progress=False,
+        )
+    finally:
+        finished.set()
+        thread.join()
+
+    assert report.complete and len(writes) > 20
+    rows = table_rows(engine)
+    assert len(rows) == 3000 + len(writes)
+    for id_, address, *split in rows:
+        assert tuple(split) == expected_split(address), (id_, address, split)
+    assert quarantine_rows(engine) == []
