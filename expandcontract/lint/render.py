@@ -10,6 +10,7 @@ outside the revision's transaction.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import sys
@@ -23,12 +24,16 @@ from alembic.operations import Operations
 from alembic.operations import ops as alembic_ops
 from alembic.script import Script
 
-import expandcontract.ops  # noqa: F401 - registers the phase-typed operations on ``op``
 from expandcontract.lint.model import Statement
 from expandcontract.phases import phase_of
 from expandcontract.render import offline_context
 from expandcontract.runtime.state import RunState, attach
 from expandcontract.sql import Change, SqlParseError, classify
+
+# Register the phase-typed operations on ``op`` so revisions using them render; without them
+# (a broken install), such revisions report EC001 instead of stopping the linter.
+with contextlib.suppress(ImportError):
+    import expandcontract.ops  # noqa: F401
 
 
 class RenderFailed(Exception):

@@ -61,7 +61,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str) 
     (tmp_path / "pyproject.toml").write_text("[tool.expandcontract]\n")
     _models(tmp_path, 'sa.Column("name", sa.String(100))', 'sa.Column("address", sa.Text)')
     config = Config("alembic.ini")
-    config.set_main_option("sqlalchemy.url", database_url)
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))  # ini escaping
     created = create_revision(config, Phase.EXPAND, "customers", autogenerate=True)
     assert [phase_of(s) for s in created] == [Phase.EXPAND]
     command.upgrade(config, "heads")
