@@ -80,6 +80,10 @@ def ecs_release(
     app, group = str(target.codedeploy_app), str(target.codedeploy_group)
     cluster, service = str(target.cluster), str(target.service)
 
+    if not aws.dry_run:
+        # The release is recorded at the end: find out now, not after deploying, if we cannot.
+        records.read(lambda ledger: ledger.exists())
+
     _step(echo, 1, "lint: expandcontract check")
     if plan.skip_lint:
         echo("  skipped (--skip-lint)")

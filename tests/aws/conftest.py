@@ -456,5 +456,7 @@ class Cli:
 
 
 @pytest.fixture
-def cli(world: World, fake_time: FakeTime, tmp_path: Any) -> Cli:
-    return Cli(world, fake_time, write_terraform_outputs(world.target, tmp_path / "outputs.json"))
+def cli(world: World, fake_time: FakeTime, tmp_path: Any, database_url: str) -> Cli:
+    """Runs ``expandcontract`` with the world's clients, fake time and a fresh ledger database."""
+    terraform = write_terraform_outputs(world.target, tmp_path / "outputs.json")
+    return Cli(world, fake_time, terraform, database_url)

@@ -31,7 +31,6 @@ def release(cli: Cli, *extra: str) -> Any:
 def test_happy_path_migrates_registers_deploys_and_records(
     cli: Cli, world: World, database_url: str
 ) -> None:
-    cli.database_url = database_url
     result = release(cli)
     assert result.exit_code == 0, result.output
     out = result.output
@@ -77,8 +76,7 @@ def test_happy_path_migrates_registers_deploys_and_records(
 def test_mark_stable_after_watches_then_records_the_stable_mark(
     cli: Cli, world: World, database_url: str
 ) -> None:
-    cli.database_url = database_url
-    result = release(cli, "--mark-stable-after", "30m", "--soak", "24h")
+    result = release(cli, "--mark-stable-after", "30m", "--soak", "24h", "--poll-interval", "60s")
     assert result.exit_code == 0, result.output
     [stable] = ledger_entries(database_url, Event.RELEASE_STABLE)
     assert stable.release == "v2"
@@ -134,7 +132,6 @@ def test_green_5xx_divergence_rolls_back(cli: Cli, world: World) -> None:
 
 
 def test_similar_green_and_blue_do_not_diverge(cli: Cli, world: World, database_url: str) -> None:
-    cli.database_url = database_url
     minutes = cli.time.minutes(90)
     world.put_metrics(world.blue, minutes, requests=500, errors=2, latency=0.05)
     world.put_metrics(world.green, minutes, requests=100, errors=0, latency=0.055)
@@ -219,7 +216,6 @@ def test_deployment_timeout_stops_with_rollback(cli: Cli, world: World) -> None:
 
 
 def test_throttling_is_retried(cli: Cli, world: World, database_url: str) -> None:
-    cli.database_url = database_url
     world.codedeploy.throttle = {"get_deployment": 3, "create_deployment": 1}
     result = release(cli)
     assert result.exit_code == 0, result.output
@@ -307,3 +303,33 @@ def test_codedeploy_fake_is_required_because_moto_never_progresses(world: World)
     moto_codedeploy = boto3.client("codedeploy", region_name="eu-west-1")
     assert isinstance(world.codedeploy, FakeCodeDeploy)
     assert not hasattr(type(moto_codedeploy), "nonexistent")
+
+
+def test_unreachable_ledger_fails_before_anything_is_deployed(cli: Cli, world: World) -> None:
+    cli.database_url = None
+    result = release(cli)
+    assert result.exit_code == 2
+    assert "no database URL" in result.output
+    assert len(world.task_definition_revisions("ec-migrate")) == 1
+    assert world.codedeploy.created == []
+
+
+def test_the_real_linter_stops_a_release_with_an_unsafe_expand(
+    cli: Cli, world: World, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from expandcontract.aws.lint import run_check
+    from tests.aws.test_contract import write_project
+
+    (tmp_path / "project").mkdir()
+    monkeypatch.chdir(tmp_path / "project")
+    ini = write_project(tmp_path / "project")
+    expand = tmp_path / "project" / "migrations" / "versions" / "e1.py"
+    expand.write_text(
+        expand.read_text().replace("op.create_table(", 'op.drop_column("a", "b"); op.create_table(')
+    )
+    cli.config_path = str(ini)
+    cli.linter = run_check
+    result = release(cli)
+    assert result.exit_code == 1
+    assert "`expandcontract check` found errors" in result.output
+    assert len(world.task_definition_revisions("ec-migrate")) == 1

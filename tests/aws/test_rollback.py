@@ -26,7 +26,6 @@ def record(database_url: str, event: Event, **fields: object) -> None:
 @pytest.fixture
 def deployed(cli: Cli, world: World, database_url: str) -> str:
     """Release v2 went out through CodeDeploy; v1's task definition is the previous one."""
-    cli.database_url = database_url
     record(
         database_url,
         Event.RELEASE_DEPLOYED,
@@ -108,7 +107,6 @@ def test_after_contract_restores_the_snapshot_to_a_new_instance(
 def test_contract_of_an_earlier_release_does_not_block(
     cli: Cli, world: World, database_url: str
 ) -> None:
-    cli.database_url = database_url
     record(database_url, Event.CONTRACT_APPLIED, revision="old", phase="contract")
     record(
         database_url,

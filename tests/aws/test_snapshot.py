@@ -31,7 +31,6 @@ def test_identifier_is_always_valid(source: str) -> None:
 def test_identifier_computed_once_across_retries_and_a_moving_clock(
     cli: Cli, world: World, database_url: str, fake_time: FakeTime
 ) -> None:
-    cli.database_url = database_url
     rds = world.clients["rds"]
     attempts: list[str] = []
 
@@ -87,6 +86,7 @@ def test_snapshot_wait_times_out_with_a_hint(world: World, fake_time: FakeTime) 
             echo=lambda _: None,
             db_instance="ec-db",
             timeout=timedelta(hours=3),
+            poll_interval=600,
         )
     assert sum(fake_time.slept) >= 3 * 3600
 
@@ -102,3 +102,24 @@ def test_snapshot_needs_a_database(cli: Cli, world: World, tmp_path: Any) -> Non
     result = cli("snapshot")
     assert result.exit_code == 2
     assert "db_instance_identifier: --db-instance" in result.output
+
+
+def test_aurora_cluster_snapshot(world: World, fake_time: FakeTime) -> None:
+    rds = world.clients["rds"]
+    rds.create_db_cluster(
+        DBClusterIdentifier="ec-aurora",
+        Engine="aurora-postgresql",
+        MasterUsername="app",
+        MasterUserPassword="secret-password",
+    )
+    aws = Aws(clients=world.clients, sleep=fake_time.sleep)
+    taken = take_snapshot(
+        aws,
+        clock=fake_time.clock,
+        sleep=fake_time.sleep,
+        echo=lambda _: None,
+        db_cluster="ec-aurora",
+    )
+    assert taken.kind == "cluster"
+    found = rds.describe_db_cluster_snapshots(DBClusterSnapshotIdentifier=taken.identifier)
+    assert found["DBClusterSnapshots"][0]["DBClusterIdentifier"] == "ec-aurora"
