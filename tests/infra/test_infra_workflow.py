@@ -56,7 +56,7 @@ def referenced_commands(workflow: dict[Any, Any]) -> set[str]:
 
 def test_workflow_parses_with_the_expected_jobs(workflow: dict[Any, Any]) -> None:
     # PyYAML reads the bare key `on` as the boolean True.
-    triggers = workflow.get("on", workflow.get(True))
+    triggers = workflow["on"] if "on" in workflow else workflow[True]
     assert set(triggers) == {"push", "pull_request"}
     assert set(workflow["jobs"]) == {"test", "migration-lint", "release"}
     assert workflow["permissions"] == {"contents": "read"}
