@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from expandcontract.errors import ConfigurationError, ExpandContractError
 
 if TYPE_CHECKING:
-    from expandcontract.backfill.engine import BackfillReport
+    from expandcontract.backfill.report import BackfillReport
 
 
 class BackfillSpecError(ConfigurationError):

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from expandcontract.backfill.batch import BatchRunner, error_message, sqlstate
 from expandcontract.backfill.errors import BackfillFailed, BackfillSpecError
 from expandcontract.backfill.progress import ProgressReporter
+from expandcontract.backfill.report import BackfillReport
 from expandcontract.backfill.signals import StopSignals
 from expandcontract.backfill.sizing import BatchSizer
 from expandcontract.backfill.store import SavedState
@@ -51,7 +52,7 @@ class BatchLoop:
         self,
         runner: BatchRunner,
         sizer: BatchSizer,
-        report: object,
+        report: BackfillReport,
         saved: SavedState | None,
         reporter: ProgressReporter,
         signals: StopSignals,

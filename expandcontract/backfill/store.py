@@ -7,6 +7,7 @@ Both live in the target database (so every runner sees them) and start with
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -62,7 +63,9 @@ def ensure_tables(connection: Connection) -> None:
 
 
 def _exists(connection: Connection, table: str) -> bool:
-    return connection.execute(sa.text("SELECT to_regclass(:t) IS NOT NULL"), {"t": table}).scalar()
+    return bool(
+        connection.execute(sa.text("SELECT to_regclass(:t) IS NOT NULL"), {"t": table}).scalar()
+    )
 
 
 @dataclass(frozen=True)
@@ -166,8 +169,11 @@ class QuarantinedRow:
     resolution: str | None
 
 
-def _filters(table: str | None, name: str | None, keys: list[str] | None) -> tuple[str, dict]:
-    clauses, params = [], {}
+def _filters(
+    table: str | None, name: str | None, keys: list[str] | None
+) -> tuple[str, dict[str, Any]]:
+    clauses: list[str] = []
+    params: dict[str, Any] = {}
     if table is not None:
         clauses.append("table_name = :table")
         params["table"] = table
