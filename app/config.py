@@ -32,10 +32,7 @@ def database_url_from(env: Mapping[str, str]) -> str:
         raise AppConfigError(
             "set DATABASE_URL, or DB_HOST (with DB_PORT, DB_NAME, DB_USER, DB_PASSWORD)"
         )
-    try:
-        port = int(env.get("DB_PORT") or 5432)
-    except ValueError as err:
-        raise AppConfigError(f"DB_PORT must be a number, not {env['DB_PORT']!r}") from err
+    port = _number(env, "DB_PORT", 5432)
     url = URL.create(
         "postgresql+psycopg",
         username=env.get("DB_USER") or "postgres",
@@ -77,11 +74,22 @@ def load_config(
         "DATABASE_URL": database_url_from(env),
         "REDIS_URL": env.get("REDIS_URL") or None,
         "CACHE_VERSION": env.get("CACHE_VERSION") or DEFAULT_CACHE_VERSIONS[version],
-        "CACHE_TTL_SECONDS": int(env.get("CACHE_TTL_SECONDS") or 300),
-        "DB_POOL_SIZE": int(env.get("DB_POOL_SIZE") or 5),
-        "DB_MAX_OVERFLOW": int(env.get("DB_MAX_OVERFLOW") or 10),
+        # Short: a read racing a write may re-cache the old row after the invalidation.
+        "CACHE_TTL_SECONDS": _number(env, "CACHE_TTL_SECONDS", 60),
+        "DB_POOL_SIZE": _number(env, "DB_POOL_SIZE", 5),
+        "DB_MAX_OVERFLOW": _number(env, "DB_MAX_OVERFLOW", 10),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
-        "JSON_SORT_KEYS": False,
+        "MAX_CONTENT_LENGTH": 64 * 1024,  # a customer is a few hundred bytes; bigger is a 413
     }
     config.update(overrides)
     return config
+
+
+def _number(env: Mapping[str, str], key: str, default: int) -> int:
+    raw = env.get(key)
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as err:
+        raise AppConfigError(f"{key} must be a number, not {raw!r}") from err

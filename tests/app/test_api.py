@@ -96,6 +96,12 @@ def test_non_object_bodies_are_400(api: Live, data: str, headers: dict) -> None:
         assert response.headers["Content-Type"] == "application/json"
 
 
+def test_oversized_body_is_413_json(api: Live) -> None:
+    response = api.post("/api/customers", json={"name": "A" * 70_000, "email": "a@example.test"})
+    assert response.status_code == 413
+    assert response.json()["error"] == "request_entity_too_large"
+
+
 def test_empty_update_is_400_and_unknown_ids_404(api: Live) -> None:
     customer = api.post("/api/customers", json=ADA).json()
     assert api.put(f"/api/customers/{customer['id']}", json={}).status_code == 400

@@ -47,6 +47,10 @@ def test_database_url_wins_and_gets_the_psycopg_driver() -> None:
         ({}, "set DATABASE_URL"),
         ({"DATABASE_URL": "not a url"}, "not a database URL"),
         ({"DB_HOST": "h", "DB_PORT": "five"}, "DB_PORT must be a number"),
+        (
+            {"DATABASE_URL": "postgresql://h/db", "CACHE_TTL_SECONDS": "1m"},
+            "CACHE_TTL_SECONDS must",
+        ),
         ({"DATABASE_URL": "postgresql://h/db", "APP_VERSION": "purple"}, "APP_VERSION must be"),
     ],
 )
