@@ -136,6 +136,7 @@ def child(url: str, table: str, budget: float) -> None:
                 "batches": report.batches,
                 "max_batch": report.max_batch_seconds,
                 "p95_batch": seconds[int(0.95 * (len(seconds) - 1))] if seconds else 0.0,
+                "over_250ms": sum(1 for s in seconds if s > 0.25),
                 "final_batch_size": report.final_batch_size,
                 "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             }
@@ -209,6 +210,9 @@ def main() -> None:
             "(target < 150 MB, flat)"
         )
         print(f"tables identical after both         : {'yes' if same else 'NO'}")
+        print(
+            f"load average (1/5/15 min)           : {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
+        )
     finally:
         with admin.connect() as conn:
             conn.execute(sa.text(f"DROP DATABASE IF EXISTS {scratch} WITH (FORCE)"))

@@ -118,7 +118,7 @@ class BarReporter(ProgressReporter):
 
         self._progress = Progress(
             TextColumn("backfill [bold]{task.description}"),
-            BarColumn(),
+            BarColumn(bar_width=20),
             MofNCompleteColumn(),
             TextColumn("{task.fields[rate]}"),
             TimeRemainingColumn(),
