@@ -40,7 +40,10 @@ def phase_directives(
     def process(context: Any, revision: Any, directives: Directives) -> None:
         if user_hook is not None:
             user_hook(context, revision, directives)
-        if len(directives) == 1 and not directives[0].upgrade_ops.is_empty():
+        if len(directives) != 1:
+            return
+        upgrade_ops = directives[0].upgrade_ops
+        if upgrade_ops is not None and not upgrade_ops.is_empty():
             directives[:] = split_by_phase(script, directives[0])
 
     return process
