@@ -80,9 +80,11 @@ def ecs_release(
     app, group = str(target.codedeploy_app), str(target.codedeploy_group)
     cluster, service = str(target.cluster), str(target.service)
 
+    previous_release: str | None = None
     if not aws.dry_run:
         # The release is recorded at the end: find out now, not after deploying, if we cannot.
-        records.read(lambda ledger: ledger.exists())
+        last = records.read(lambda ledger: ledger.latest(Event.RELEASE_DEPLOYED))
+        previous_release = last.release if last else None
 
     _step(echo, 1, "lint: expandcontract check")
     if plan.skip_lint:
@@ -180,6 +182,7 @@ def ecs_release(
             "image": plan.image,
             "task_definition": new.arn,
             "previous_task_definition": previous,
+            "previous_release": previous_release,
             "deployment_id": deployment_id,
             "target_group": live.idle,
         },

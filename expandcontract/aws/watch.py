@@ -15,7 +15,13 @@ from datetime import datetime, timedelta
 from expandcontract.aws.clients import Aws, Echo, Sleep
 from expandcontract.aws.codedeploy import deployment_progress, stop_with_rollback
 from expandcontract.aws.errors import AwsTimeout, DeploymentFailed
-from expandcontract.aws.metrics import Thresholds, alarms_firing, divergence, target_group_stats
+from expandcontract.aws.metrics import (
+    TargetGroupStats,
+    Thresholds,
+    alarms_firing,
+    divergence,
+    target_group_stats,
+)
 from expandcontract.ledger import Clock
 
 TERMINAL_FAILURES = {"Failed", "Stopped"}
@@ -55,7 +61,7 @@ class Watch:
         groups = [c.green] if green_only else [c.blue, c.green]
         stats = target_group_stats(self.aws, groups, c.listener_arn, start, now)
         green = stats[c.green]
-        blue = stats.get(c.blue) or type(green)(0.0, 0.0, None)
+        blue = stats.get(c.blue) or TargetGroupStats(0.0, 0.0, None)
         problems += divergence(blue, green, c.thresholds)
         return problems
 

@@ -168,6 +168,17 @@ def _duration(value: str | None) -> timedelta | None:
     return parse_duration(value) if value else None
 
 
+def _release_from_image(image: str) -> str:
+    """The image tag (or the short digest) names the release unless --release does."""
+    name, _, digest = image.partition("@")
+    if digest:
+        return digest.rsplit(":", 1)[-1][:12]
+    last = name.rsplit("/", 1)[-1]
+    if ":" in last:
+        return last.rsplit(":", 1)[1]
+    raise click.UsageError(f"image {image} has no tag to name the release: pass --release NAME")
+
+
 def _hooks(values: tuple[str, ...]) -> dict[str, str]:
     from expandcontract.aws.codedeploy import HOOK_EVENTS
 
@@ -247,7 +258,7 @@ def ecs_release(**options: Any) -> None:
 
     session = Session(options, dry_run=options["dry_run"])
     image = options["image"]
-    release = options["release_name"] or image.rsplit(":", 1)[-1].split("@")[0]
+    release = options["release_name"] or _release_from_image(image)
     phases = [p.strip() for p in options["phases"].split(",") if p.strip() not in ("", "none")]
     bad = [p for p in phases if p not in ("expand", "migrate")]
     if bad:

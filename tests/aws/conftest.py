@@ -8,6 +8,7 @@ test waits for real.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -101,6 +102,9 @@ class FakeCodeDeploy:
         self.created: list[dict[str, Any]] = []
         self.stopped: list[dict[str, Any]] = []
         self.calls: list[str] = []
+        # Called with the AppSpec's task definition when a deployment succeeds, as the real
+        # CodeDeploy makes it the service's primary task set.
+        self.on_success: Callable[[str], None] = lambda task_definition: None
 
     def _enter(self, operation: str) -> None:
         self.calls.append(operation)
@@ -126,7 +130,12 @@ class FakeCodeDeploy:
         self._enter("create_deployment")
         deployment_id = f"d-FAKE{len(self.deployments)}"
         self.created.append(params)
-        self.deployments[deployment_id] = {"status": "Created", "step": 0, "steps": self.steps}
+        self.deployments[deployment_id] = {
+            "status": "Created",
+            "step": 0,
+            "steps": self.steps,
+            "appspec": json.loads(params["revision"]["appSpecContent"]["content"]),
+        }
         return {"deploymentId": deployment_id}
 
     def _current(self, deployment_id: str) -> Step:
@@ -137,9 +146,12 @@ class FakeCodeDeploy:
     def get_deployment(self, deploymentId: str) -> dict[str, Any]:
         self._enter("get_deployment")
         d = self.deployments[deploymentId]
-        if d["status"] != "Stopped":
+        if d["status"] not in ("Stopped", "Succeeded"):
             d["step"] += 1
             d["status"] = self._current(deploymentId).status
+            if d["status"] == "Succeeded" and "appspec" in d:
+                resource = d["appspec"]["Resources"][0]["TargetService"]["Properties"]
+                self.on_success(resource["TaskDefinition"])
         step = self._current(deploymentId)
         info: dict[str, Any] = {"deploymentId": deploymentId, "status": d["status"]}
         if step.error and d["status"] != "Stopped":
@@ -404,6 +416,9 @@ def world(moto_aws: None, boto_session: boto3.session.Session) -> World:
         smoke_test_function="ec-smoke-test",
     )
     fake = FakeCodeDeploy()
+    fake.on_success = lambda arn: ecs.update_service(
+        cluster="ec", service="ec-app", taskDefinition=arn
+    )
     clients["codedeploy"] = fake
     lb_dimension = "/".join(prod.split(":listener/")[1].split("/")[:3])
     return World(target, clients, fake, app, lb_dimension)

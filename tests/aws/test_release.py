@@ -333,3 +333,40 @@ def test_the_real_linter_stops_a_release_with_an_unsafe_expand(
     assert result.exit_code == 1
     assert "`expandcontract check` found errors" in result.output
     assert len(world.task_definition_revisions("ec-migrate")) == 1
+
+
+def test_release_then_rollback_returns_to_the_previous_release(
+    cli: Cli, world: World, database_url: str
+) -> None:
+    first = cli("ecs-release", "--image", "repo/app:v2", "--skip-lint")
+    assert first.exit_code == 0, first.output
+    second = cli("ecs-release", "--image", "repo/app:v3", "--skip-lint")
+    assert second.exit_code == 0, second.output
+    latest = ledger_entries(database_url, Event.RELEASE_DEPLOYED)[0]
+    assert (latest.release, latest.details["previous_release"]) == ("v3", "v2")
+    v2_arn = world.task_definition_revisions("ec-app")[1]
+
+    back = cli("rollback")
+    assert back.exit_code == 0, back.output
+    spec = json.loads(world.codedeploy.created[-1]["revision"]["appSpecContent"]["content"])
+    assert spec["Resources"][0]["TargetService"]["Properties"]["TaskDefinition"] == v2_arn
+    rolled = ledger_entries(database_url, Event.RELEASE_DEPLOYED)[0]
+    assert rolled.release == "v2" and rolled.details["rollback"] is True
+
+
+@pytest.mark.parametrize(
+    ("image", "release_name"),
+    [("repo/app@sha256:0123456789abcdef99", "0123456789ab"), ("host:5000/app:2.1", "2.1")],
+)
+def test_release_name_comes_from_the_image(
+    cli: Cli, world: World, database_url: str, image: str, release_name: str
+) -> None:
+    result = cli("ecs-release", "--image", image, "--skip-lint", "--phases", "none")
+    assert result.exit_code == 0, result.output
+    assert ledger_entries(database_url, Event.RELEASE_DEPLOYED)[0].release == release_name
+
+
+def test_image_without_tag_needs_a_release_name(cli: Cli) -> None:
+    result = cli("ecs-release", "--image", "host:5000/app", "--skip-lint")
+    assert result.exit_code == 2
+    assert "pass --release NAME" in result.output
