@@ -44,7 +44,7 @@ def _base(row: RowMapping) -> dict[str, Any]:
 
 
 class Blue:
-    """v1: one flat ``address`` string, stored as written."""
+    """v1: one flat ``address`` string, stored as given (trimmed)."""
 
     name = "blue"
     metadata = models_v1.metadata
