@@ -138,3 +138,11 @@ def test_list_rules(check) -> None:
     result = check("--list-rules")
     assert result.exit_code == 0
     assert re.search(r"^EC107\s+drop-column\s+error\s+", result.output, re.M)
+
+
+def test_check_has_help(check) -> None:
+    result = check("--help")
+    assert result.exit_code == 0
+    assert "Exit status: 0 no error findings, 1 error findings, 2 usage" in result.output
+    for option in ("--format", "--select", "--ignore", "--metadata", "-c, --config"):
+        assert option in result.output
