@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -70,7 +71,20 @@ def lint(
     Raises :class:`~expandcontract.errors.ConfigurationError` (exit status 2) for bad input
     that stops the whole run; everything about individual revisions becomes a finding.
     """
-    path = Path(config_path)
+    saved_path = list(sys.path)  # alembic's prepend_sys_path must not outlive the run
+    try:
+        return _lint(Path(config_path), select, ignore, metadata, lint_config)
+    finally:
+        sys.path[:] = saved_path
+
+
+def _lint(
+    path: Path,
+    select: Iterable[str] | None,
+    ignore: Iterable[str] | None,
+    metadata: Iterable[str],
+    lint_config: LintConfig | None,
+) -> LintResult:
     _, script, revisions = open_script_directory(path)
     root = path.resolve().parent
     config = lint_config or load_lint_config(root, select, ignore)
