@@ -239,7 +239,7 @@ data "aws_iam_policy_document" "smoke_test" {
   statement {
     sid       = "ReportHookResult"
     actions   = ["codedeploy:PutLifecycleEventHookExecutionStatus"]
-    resources = ["arn:${local.partition}:codedeploy:${var.aws_region}:${local.account_id}:deploymentgroup:${aws_codedeploy_app.main.name}/${local.codedeploy_group_name}"]
+    resources = [local.deployment_group]
   }
 
   statement {

@@ -185,3 +185,8 @@ output "dashboard_name" {
   description = "CloudWatch dashboard comparing blue and green."
   value       = aws_cloudwatch_dashboard.blue_green.dashboard_name
 }
+
+output "release_policy_arn" {
+  description = "IAM policy to attach to the CI role that runs the expandcontract release helpers."
+  value       = aws_iam_policy.release.arn
+}

@@ -22,6 +22,14 @@ INFRA = Path(__file__).resolve().parents[2] / "infra"
 TERRAFORM_DIR = INFRA / "terraform"
 TF_FILES = sorted(TERRAFORM_DIR.glob("*.tf"))
 
+# Actions AWS does not scope to a resource: the only ones allowed on "*".
+UNSCOPABLE_ACTIONS = {
+    "ecr:GetAuthorizationToken",
+    "ecs:DescribeTaskDefinition",
+    "ecs:RegisterTaskDefinition",
+    "cloudwatch:GetMetricData",
+}
+
 REQUIRED_OUTPUTS = {
     "cluster_name",
     "service_name",
@@ -288,7 +296,8 @@ def test_hook_lambda_is_wired_to_codedeploy(terraform: Terraform) -> None:
     assert invoke["resources"] == ["${aws_lambda_function.smoke_test.arn}"]
     hook = terraform.data["aws_iam_policy_document"]["smoke_test"]["statement"][0]
     assert hook["actions"] == ["codedeploy:PutLifecycleEventHookExecutionStatus"]
-    assert ":deploymentgroup:" in hook["resources"][0]
+    assert hook["resources"] == ["${local.deployment_group}"]
+    assert ":deploymentgroup:" in terraform.locals["deployment_group"]
 
 
 # --- database ------------------------------------------------------------------------------------
@@ -348,13 +357,8 @@ def test_iam_statements_never_grant_wildcard_actions(terraform: Terraform) -> No
                 assert action != "*" and not action.endswith(":*"), f"{name}: {action}"
             if statement.get("resources") == ["*"]:
                 assert all(
-                    a.startswith(
-                        (
-                            "ecr:GetAuthorizationToken",
-                            "elasticloadbalancing:Describe",
-                            "ssmmessages:",
-                        )
-                    )
+                    a in UNSCOPABLE_ACTIONS
+                    or a.startswith(("elasticloadbalancing:Describe", "ssmmessages:"))
                     for a in statement["actions"]
                 ), f"{name}: '*' resource for scopable actions {statement['actions']}"
     for name, attachment in terraform.all_of("aws_iam_role_policy_attachment").items():
@@ -401,3 +405,19 @@ def test_outputs_cover_every_setting_the_release_helpers_read(terraform: Terrafo
     )
     assert resolved.smoke_test_function == "expandcontract-prod-smoke-test"
     assert len(resolved.alarm_names) == 4 and len(resolved.subnets) == 2
+
+
+def test_release_policy_lets_ci_continue_only_this_deployment_group(terraform: Terraform) -> None:
+    """STOP_DEPLOYMENT waits for ContinueDeployment, so the release role must be able to send it."""
+    statements = {
+        s["sid"]: s for s in terraform.data["aws_iam_policy_document"]["release"]["statement"]
+    }
+    deploy = statements["DeployThroughCodeDeploy"]
+    assert {"codedeploy:ContinueDeployment", "codedeploy:StopDeployment"} <= set(deploy["actions"])
+    assert deploy["resources"] == ["${local.deployment_group}"]
+    assert statements["RunMigrationTask"]["resources"][0].endswith(
+        ":task-definition/${aws_ecs_task_definition.migration.family}:*"
+    )
+    actions = {a for s in statements.values() for a in s["actions"]}
+    assert not any(a.startswith("rds:Restore") or a.startswith("rds:Delete") for a in actions)
+    assert terraform.outputs["release_policy_arn"]["value"] == "${aws_iam_policy.release.arn}"
