@@ -248,6 +248,25 @@ def test_real_green_release_on_unexpanded_schema_fails_on_health(
     assert _customer_count(database_url) == 0
 
 
+def test_real_green_release_on_expanded_schema_passes(
+    hook: ModuleType, codedeploy: Any, listener: Any, real_app: Any, database_url: str
+) -> None:
+    """After `alembic upgrade expand@head` green serves: the hook's flat address is split."""
+    from alembic import command
+    from alembic.config import Config
+
+    repo = HOOK_PATH.parents[2]
+    config = Config(str(repo / "alembic.ini"))
+    config.set_main_option("script_location", str(repo / "alembic"))
+    config.attributes["expandcontract.database_url"] = database_url
+    command.upgrade(config, "expand@head")
+    listener(real_app("green"))
+    result = hook.handler(EVENT, None, codedeploy=codedeploy("Succeeded"))
+    assert result["status"] == "Succeeded", result["reason"]
+    assert "GET /health (green)" in result["reason"]
+    assert _customer_count(database_url) == 0
+
+
 # --- outcomes against the fake API ---------------------------------------------------------------
 
 
