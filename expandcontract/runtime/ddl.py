@@ -93,9 +93,9 @@ def install(migration_context: MigrationContext, settings: Settings) -> None:
         text = _ddl_text(construct, impl.dialect)
         if text is None:
             return original(construct, *args, **kwargs)
-        return execute_ddl(
-            impl.connection, lambda: original(construct, *args, **kwargs), text, policy
-        )
+        connection = impl.connection
+        assert connection is not None  # online: as_sql contexts are never wrapped
+        return execute_ddl(connection, lambda: original(construct, *args, **kwargs), text, policy)
 
     impl._exec = _exec  # type: ignore[method-assign]
 

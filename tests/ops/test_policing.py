@@ -184,3 +184,16 @@ def test_additive_sql_passes_in_expand(project) -> None:
     _revision(project, "expand", "ALTER TABLE t ADD COLUMN d int DEFAULT 0 NOT NULL")
     project.upgrade("heads")
     assert "d" in project.columns("t")
+
+
+def test_statements_in_an_autocommit_block_are_policed(on_scene) -> None:
+    project = on_scene
+    project.revision(
+        "outside_tx",
+        "expand",
+        "with op.get_context().autocommit_block():\n"
+        '    op.execute("DROP INDEX CONCURRENTLY ix_t_a")',
+    )
+    with pytest.raises(PhaseViolation, match="DROP INDEX"):
+        project.upgrade("heads")
+    assert project.scalar("SELECT to_regclass('ix_t_a') IS NOT NULL") is True

@@ -59,25 +59,26 @@ class AddNotNullColumn(Pattern):
             functions=[self.fill],
         )
 
+    def backfill(self) -> RunBackfill:
+        return RunBackfill(
+            self.base,
+            self.table,
+            {self.column: f"{qualified(self.fill.name)}(t)"},
+            pending=self.pending,
+            time_budget=self.time_budget,
+        )
+
     def operations(self, phase: Phase) -> list[PhasedOperation]:
         if phase is Phase.EXPAND:
             return [AddColumn(self.table, self.column, self.type_), self.trigger()]
         if phase is Phase.MIGRATE:
-            return [
-                RunBackfill(
-                    self.base,
-                    self.table,
-                    {self.column: f"{qualified(self.fill.name)}(t)"},
-                    pending=self.pending,
-                    time_budget=self.time_budget,
-                )
-            ]
+            return [self.backfill()]
         return [
             SetNotNull(self.table, self.column),
             DropSyncTrigger(
                 self.trigger().trigger,
                 self.table,
-                after_backfill=self.operations(Phase.MIGRATE)[0],
+                after_backfill=self.backfill(),
                 definition=self.trigger(),
             ),
         ]

@@ -101,29 +101,30 @@ END""",
             functions=[self.convert, self.back],
         )
 
+    def backfill(self) -> RunBackfill:
+        return RunBackfill(
+            self.base,
+            self.table,
+            {self.new_column: "c.converted"},
+            pending=self.pending,
+            reject_reason="c.reject_reason",
+            original=f"t.{ident(self.column)}::text",
+            source=f"LATERAL {qualified(self.convert.name)}(t.{ident(self.column)}) AS c",
+            time_budget=self.time_budget,
+        )
+
     def operations(self, phase: Phase) -> list[PhasedOperation]:
         if phase is Phase.EXPAND:
             return [AddColumn(self.table, self.new_column, self.new_type), self.trigger()]
         if phase is Phase.MIGRATE:
-            return [
-                RunBackfill(
-                    self.base,
-                    self.table,
-                    {self.new_column: "c.converted"},
-                    pending=self.pending,
-                    reject_reason="c.reject_reason",
-                    original=f"t.{ident(self.column)}::text",
-                    source=f"LATERAL {qualified(self.convert.name)}(t.{ident(self.column)}) AS c",
-                    time_budget=self.time_budget,
-                )
-            ]
+            return [self.backfill()]
         return [
             FinalizeRename(
                 self.table,
                 self.column,
                 self.new_column,
                 trigger=self.trigger(),
-                after_backfill=self.operations(Phase.MIGRATE)[0],
+                after_backfill=self.backfill(),
                 old_type=self.old_type,
                 restore=f"{qualified(self.back.name)}(t.{ident(self.new_column)})",
             )

@@ -49,26 +49,27 @@ class RenameColumn(Pattern):
             backward=Direction({self.old: f"NEW.{ident(self.new)}"}),
         )
 
+    def backfill(self) -> RunBackfill:
+        return RunBackfill(
+            self.base,
+            self.table,
+            {self.new: f"t.{ident(self.old)}"},
+            pending=self.pending,
+            time_budget=self.time_budget,
+        )
+
     def operations(self, phase: Phase) -> list[PhasedOperation]:
         if phase is Phase.EXPAND:
             return [AddColumn(self.table, self.new, self.type_), self.trigger()]
         if phase is Phase.MIGRATE:
-            return [
-                RunBackfill(
-                    self.base,
-                    self.table,
-                    {self.new: f"t.{ident(self.old)}"},
-                    pending=self.pending,
-                    time_budget=self.time_budget,
-                )
-            ]
+            return [self.backfill()]
         return [
             FinalizeRename(
                 self.table,
                 self.old,
                 self.new,
                 trigger=self.trigger(),
-                after_backfill=self.operations(Phase.MIGRATE)[0],
+                after_backfill=self.backfill(),
                 old_type=self.type_,
             )
         ]

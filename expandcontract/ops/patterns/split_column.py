@@ -129,13 +129,13 @@ class SplitColumn(Pattern):
             DropSyncTrigger(
                 self.trigger().trigger,
                 self.table,
-                after_backfill=self.operations(Phase.MIGRATE)[0],
+                after_backfill=self.backfill(),
                 definition=self.trigger(),
             ),
             DropColumn(
                 self.table,
                 self.column,
-                after_backfill=self.operations(Phase.MIGRATE)[0],
+                after_backfill=self.backfill(),
                 type_=self.old_type,
             ),
         ]
