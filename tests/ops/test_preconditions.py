@@ -16,18 +16,23 @@ FILL_B = RunBackfill("fill_b", "t", {"b": "upper(t.a)"}, pending="t.b IS NULL AN
 """
 
 
-def test_contract_refuses_before_the_backfill_ran(make_project) -> None:
+@pytest.mark.parametrize("reference", ["FILL_B", "'fill_b'"], ids=["definition", "name"])
+def test_contract_waits_for_the_backfill(make_project, reference: str) -> None:
     project = make_project("p", preamble=BACKFILL)
     project.revision("scene", "expand", SCENE)
+    project.revision("fill", "migrate", "op.invoke(FILL_B)", depends_on=["scene"])
     project.revision(
         "drop_a",
         "contract",
-        'op.contract_drop_column("t", "a", after_backfill=FILL_B)',
+        f'op.contract_drop_column("t", "a", after_backfill={reference})',
         depends_on=["scene"],
     )
     with pytest.raises(PreconditionFailed, match="backfill 'fill_b' of t is not complete"):
-        project.upgrade("heads")
+        project.upgrade("contract@head")
     assert "a" in project.columns("t")
+    project.upgrade("migrate@head")
+    project.upgrade("contract@head")
+    assert project.columns("t") == ["id", "b"]
 
 
 def test_contract_refuses_when_a_write_after_the_backfill_is_not_converted(make_project) -> None:
