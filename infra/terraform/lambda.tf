@@ -24,7 +24,7 @@ resource "aws_lambda_function" "smoke_test" {
   filename                       = data.archive_file.smoke_test.output_path
   source_code_hash               = data.archive_file.smoke_test.output_base64sha256
   memory_size                    = 128
-  reserved_concurrent_executions = 2
+  reserved_concurrent_executions = var.smoke_test_reserved_concurrency
   kms_key_arn                    = aws_kms_key.main.arn
   # The whole smoke test is bounded by the per-request timeout times the number of requests (6), plus
   # the status report; the function timeout sits above that.

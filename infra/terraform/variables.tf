@@ -300,6 +300,17 @@ variable "smoke_test_timeout_seconds" {
   }
 }
 
+variable "smoke_test_reserved_concurrency" {
+  description = "Concurrency reserved for the smoke-test hook (one run per deployment needs 1). Accounts whose total Lambda concurrency is 10 cannot reserve any: set -1 there."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.smoke_test_reserved_concurrency == -1 || (var.smoke_test_reserved_concurrency >= 1 && var.smoke_test_reserved_concurrency <= 10)
+    error_message = "smoke_test_reserved_concurrency must be -1 (unreserved) or 1-10."
+  }
+}
+
 variable "db_engine_version" {
   description = "PostgreSQL engine version (major or major.minor); the parameter group family follows the major version."
   type        = string
