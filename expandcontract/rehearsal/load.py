@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +24,12 @@ from expandcontract.rehearsal.customers import CustomerRegistry, Expected
 from expandcontract.rehearsal.router import SERVED_BY
 
 REQUEST_TIMEOUT = 5.0
+# A request that could not even be sent this long after it was due is dropped ("shed"): the
+# machine cannot sustain the rate, and an ever-growing backlog would turn every later latency
+# into queueing time. Longer than any stall the story provokes, so stalls are still measured.
+MAX_LAG = 5.0
+# Ids in a message, so failures group by kind: "/api/customers/17" -> "/api/customers/<id>".
+_IDS = re.compile(r"(?<=/)\d+\b|(?<=customer )\d+\b")
 # (kind, share): mostly reads, like a customer API; writes are flat addresses, which both
 # releases accept, so a write is valid whichever release the router picks.
 MIX = (("read", 0.60), ("read_v1", 0.08), ("list", 0.04), ("create", 0.14), ("update", 0.14))
@@ -40,15 +47,17 @@ class Sample:
     failed: bool
     bad_read: bool
     detail: str = ""
+    kind_of_failure: str = ""  # detail without ids and values, to group failures by
 
 
 class _Outcome(Exception):
     """A check on a response failed (carries what the table and report show)."""
 
-    def __init__(self, detail: str, *, bad_read: bool = False) -> None:
+    def __init__(self, detail: str, *, bad_read: bool = False, kind: str | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
         self.bad_read = bad_read
+        self.kind = kind or _IDS.sub("<id>", detail)
 
 
 class LoadGenerator:
@@ -140,7 +149,11 @@ class LoadGenerator:
         return response.status, served_by, data
 
     def _run(self, kind: str, scheduled: float) -> None:
-        served_by, status, failed, bad_read, detail = "-", 0, False, False, ""
+        lag = time.monotonic() - scheduled
+        if lag > MAX_LAG:
+            self._sink(Sample(scheduled - self._t0, "shed", "-", 0, lag * 1000.0, False, False))
+            return
+        served_by, status, failed, bad_read, detail, group = "-", 0, False, False, "", ""
         customer: Expected | None = None
         self._local.last = (0, "-")
         try:
@@ -152,9 +165,11 @@ class LoadGenerator:
             status, served_by = handler(customer)
         except _Outcome as outcome:
             failed, bad_read, detail = not outcome.bad_read, outcome.bad_read, outcome.detail
+            group = outcome.kind
             status, served_by = self._last
         except (OSError, http.client.HTTPException) as err:
             failed, detail = True, f"{kind}: no response ({type(err).__name__})"
+            group = detail
         finally:
             if customer is not None:
                 self._registry.release(customer.id)
@@ -169,6 +184,7 @@ class LoadGenerator:
                 failed=failed,
                 bad_read=bad_read,
                 detail=detail,
+                kind_of_failure=group,
             )
         )
 
@@ -257,6 +273,7 @@ def _check_customer(data: Any, expected: Expected, served_by: str) -> None:
             f"customer {expected.id} on {served_by}: address {seen.flat!r}, "
             f"expected {expected.flat!r}",
             bad_read=True,
+            kind=f"customer <id> on {served_by}: address differs from what was written",
         )
 
 

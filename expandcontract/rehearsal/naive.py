@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 
 import psycopg
+from alembic.script import ScriptDirectory
 
 from expandcontract.rehearsal.migrations import LongReport
 from expandcontract.rehearsal.seed import libpq_dsn
@@ -104,7 +105,15 @@ def contract(stage: Stage) -> None:
 def parse_function_sql(stage: Stage) -> list[str]:
     """The address parse function green's code calls for flat input (not a sync trigger).
 
-    Taken from the reference expand revision, so the naive story gives green what its code
-    needs and differs from the safe story only in the ways the article's scripts do.
+    Taken from the reference expand revision's split pattern, so the naive story gives green
+    what its code needs and differs from the safe story only in the ways the article's
+    scripts do.
     """
+    from expandcontract.ops.patterns.split_column import SplitColumn
+
+    script = ScriptDirectory.from_config(stage.config)
+    for revision in script.walk_revisions():
+        for value in vars(revision.module).values():
+            if isinstance(value, SplitColumn):
+                return [value.parse.create_sql()]
     return []

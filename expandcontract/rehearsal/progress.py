@@ -7,11 +7,15 @@ each event is one plain line, so the log reads the same.
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.spinner import Spinner
 from rich.text import Text
 
@@ -28,6 +32,7 @@ class StoryProgress:
         self.timeline = timeline
         self.phase = "starting"
         self.step = ""
+        self.library_messages: list[tuple[str, str]] = []  # (phase, message)
         self._live: Live | None = None
 
     def __enter__(self) -> StoryProgress:
@@ -67,9 +72,38 @@ class StoryProgress:
     def warn(self, message: str) -> None:
         self._say(f"  [yellow]{message}[/yellow]")
 
+    @contextmanager
+    def library_logs(self) -> Iterator[None]:
+        """Show the library's warnings (lock retries, backfill notices) as story lines."""
+        handler = _ToProgress(self)
+        logger = logging.getLogger("expandcontract")
+        logger.addHandler(handler)
+        try:
+            yield
+        finally:
+            logger.removeHandler(handler)
+
+    def messages(self, phase: str, containing: str) -> int:
+        """How many library messages of ``phase`` contain ``containing``."""
+        return sum(1 for p, m in self.library_messages if p == phase and containing in m)
+
     def _say(self, markup: str) -> None:
         elapsed = self.timeline.now()
         self.console.print(f"[dim]{elapsed:6.1f}s[/dim] {markup}", highlight=False)
+
+
+class _ToProgress(logging.Handler):
+    def __init__(self, progress: StoryProgress) -> None:
+        super().__init__(logging.INFO)
+        self.progress = progress
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        self.progress.library_messages.append((self.progress.phase, message))
+        self.progress.console.print(
+            f"[dim]{self.progress.timeline.now():6.1f}s     {escape(message)}[/dim]",
+            highlight=False,
+        )
 
 
 class _Status:

@@ -53,6 +53,11 @@ class RehearsalReport:
         reasons = []
         if self.aborted:
             reasons.append(f"the story stopped early: {self.aborted}")
+        if self.totals.shed:
+            reasons.append(
+                f"{self.totals.shed} request(s) were never sent: the machine could not keep up "
+                "with the load, so the proof is incomplete (try a lower --rps)"
+            )
         if self.totals.failed:
             reasons.append(f"{self.totals.failed} failed request(s)")
         if self.totals.bad_reads:
@@ -98,13 +103,6 @@ def build_report(
     consistency: Consistency,
     aborted: str | None = None,
 ) -> RehearsalReport:
-    samples = timeline.snapshot()
-    failures: list[str] = []
-    seen: set[str] = set()
-    for sample in sorted(samples, key=lambda s: s.at):
-        if (sample.failed or sample.bad_read) and sample.detail not in seen:
-            seen.add(sample.detail)
-            failures.append(f"{sample.at:7.2f}s {sample.detail}")
     return RehearsalReport(
         mode=mode,
         started_at=started_at,
@@ -118,9 +116,24 @@ def build_report(
             for p in timeline.phases
         ],
         events=[{"t": round(t, 3), "label": label} for t, label in timeline.events],
-        failures=failures[:30],
+        failures=failure_kinds(timeline),
         aborted=aborted,
     )
+
+
+def failure_kinds(timeline: Timeline, limit: int = 20) -> list[str]:
+    """Failed requests and bad reads grouped by kind: count, phase and the first example."""
+    groups: dict[str, list[Any]] = {}
+    for sample in sorted(timeline.snapshot(), key=lambda s: s.at):
+        if sample.failed or sample.bad_read:
+            kind = sample.kind_of_failure or sample.detail
+            groups.setdefault(kind, [0, sample])[0] += 1
+    phases = timeline.phases
+    lines = []
+    for kind, (count, first) in sorted(groups.items(), key=lambda g: -g[1][0]):
+        phase = next((p.name for p in reversed(phases) if p.start <= first.at), "-")
+        lines.append(f"{count:>5} x {kind} (first at {first.at:.1f}s in {phase}: {first.detail})")
+    return lines[:limit]
 
 
 def _ms(value: float | None) -> str:

@@ -13,6 +13,7 @@ import http.client
 import queue
 import random
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 SERVED_BY = "X-Served-By"
@@ -27,6 +28,8 @@ _HOP_BY_HOP = {
     "upgrade",
 }
 BACKEND_TIMEOUT = 30.0
+# Close pooled backend connections idle for longer than this; the apps keep them for 75 s.
+IDLE_SECONDS = 30.0
 
 
 class _Backend:
@@ -35,21 +38,31 @@ class _Backend:
     def __init__(self, name: str, port: int) -> None:
         self.name = name
         self.port = port
-        self._idle: queue.SimpleQueue[http.client.HTTPConnection] = queue.SimpleQueue()
+        self._idle: queue.SimpleQueue[tuple[float, http.client.HTTPConnection]] = (
+            queue.SimpleQueue()
+        )
+
+    def connect(self) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=BACKEND_TIMEOUT)
 
     def acquire(self) -> http.client.HTTPConnection:
-        try:
-            return self._idle.get_nowait()
-        except queue.Empty:
-            return http.client.HTTPConnection("127.0.0.1", self.port, timeout=BACKEND_TIMEOUT)
+        """A pooled connection that has not been idle too long, or a new one."""
+        while True:
+            try:
+                since, connection = self._idle.get_nowait()
+            except queue.Empty:
+                return self.connect()
+            if time.monotonic() - since < IDLE_SECONDS:
+                return connection
+            connection.close()
 
     def release(self, connection: http.client.HTTPConnection) -> None:
-        self._idle.put(connection)
+        self._idle.put((time.monotonic(), connection))
 
     def close(self) -> None:
         while True:
             try:
-                self._idle.get_nowait().close()
+                self._idle.get_nowait()[1].close()
             except queue.Empty:
                 return
 
@@ -203,9 +216,10 @@ class _ProxyHandler(BaseHTTPRequestHandler):
 def _forward(
     backend: _Backend, method: str, path: str, body: bytes | None, headers: dict[str, str]
 ) -> tuple[int, list[tuple[str, str]], bytes]:
-    """Send one request over a pooled connection; retry once if a kept-alive one went stale."""
+    """Send one request over a pooled connection; if that one went stale, once more over a new
+    connection (the backend closed it unread, so nothing was processed twice)."""
     for attempt in (1, 2):
-        connection = backend.acquire()
+        connection = backend.acquire() if attempt == 1 else backend.connect()
         fresh = connection.sock is None
         try:
             connection.request(method, path, body=body, headers=headers)

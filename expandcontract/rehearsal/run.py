@@ -14,6 +14,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from expandcontract.backfill.errors import BackfillInterrupted
 from expandcontract.errors import ExpandContractError
 from expandcontract.rehearsal.consistency import check_written_customers, quarantined_rows
 from expandcontract.rehearsal.customers import CustomerRegistry
@@ -74,9 +75,14 @@ def run_rehearsal(options: RehearsalOptions, console: Console | None = None) -> 
         )
         stack.callback(load.stop)
         stack.enter_context(progress)
+        stack.enter_context(progress.library_logs())
         load.start()
         try:
             _play(stage)
+        except BackfillInterrupted:
+            # Ctrl-C while the backfill ran (it catches SIGINT to stop cleanly): the user
+            # wants out, not a report of a story cut short.
+            raise KeyboardInterrupt from None
         except ExpandContractError as err:
             aborted = str(err).splitlines()[0]
             progress.warn(f"the story stopped: {err}")

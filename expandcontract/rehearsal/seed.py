@@ -9,8 +9,10 @@ from sqlalchemy.engine import make_url
 from expandcontract.rehearsal.addresses import AddressBook
 from expandcontract.rehearsal.customers import CustomerRegistry, Expected
 
-# One row in this many has an address the migration cannot convert (and must quarantine).
+# About one row in this many has an address the migration cannot convert (it must be
+# quarantined); small runs still get a few.
 MALFORMED_EVERY = 2000
+MALFORMED_AT_LEAST = 3
 
 
 def libpq_dsn(url: str) -> str:
@@ -27,9 +29,10 @@ def seed_customers(url: str, rows: int, registry: CustomerRegistry, seed: int = 
     book = AddressBook(seed)
     records = []
     malformed = 0
+    spacing = max(1, rows // max(MALFORMED_AT_LEAST, rows // MALFORMED_EVERY))
     for index in range(rows):
         name, email = book.name(), book.email("seed")
-        if index % MALFORMED_EVERY == MALFORMED_EVERY // 2:
+        if index % spacing == spacing // 2:
             records.append((name, email, book.malformed(), None))
             malformed += 1
         else:

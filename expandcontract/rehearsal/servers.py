@@ -1,10 +1,11 @@
-"""The blue and green releases as real HTTP servers: one subprocess each, on loopback."""
+"""The blue and green releases as real HTTP servers: gunicorn, as in the container, on loopback."""
 
 from __future__ import annotations
 
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -41,9 +42,9 @@ class AppServer:
         return self._process is not None and self._process.poll() is None
 
     def start(self, timeout: float = 30.0) -> AppServer:
-        """Start the process and wait until it listens (not until it is healthy)."""
-        port_file = self.workdir / f"{self.release}.port"
-        port_file.unlink(missing_ok=True)
+        """Start gunicorn on a socket bound here (so the port is known and never collides)."""
+        listener = socket.create_server(("127.0.0.1", 0), backlog=512)
+        self.port = listener.getsockname()[1]
         env = {
             **os.environ,
             "APP_VERSION": self.release,
@@ -51,18 +52,33 @@ class AppServer:
             "ENVIRONMENT": "rehearsal",
             "REDIS_URL": "",  # hermetic: the rehearsal needs nothing but PostgreSQL
             "LOG_LEVEL": "WARNING",
-            "PYTHONUNBUFFERED": "1",
+            "EXPANDCONTRACT_REHEARSAL_PID": str(os.getpid()),
         }
         self._log = self.log_path.open("ab")
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "expandcontract.rehearsal.serve", str(port_file)],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
+        try:
+            self._process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "-c",
+                    "python:expandcontract.rehearsal.gunicorn_conf",
+                    "--bind",
+                    f"fd://{listener.fileno()}",
+                    "--no-control-socket",
+                    "app:create_app()",
+                ],
+                env=env,
+                cwd=self.workdir,
+                stdin=subprocess.DEVNULL,
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+                pass_fds=[listener.fileno()],
+            )
+        finally:
+            listener.close()  # gunicorn has its own copy
         deadline = time.monotonic() + timeout
-        while not port_file.exists():
+        while self.health()[0] == 0:
             if self._process.poll() is not None:
                 raise AppServerError(
                     f"{self.release} exited with status {self._process.returncode} while "
@@ -71,8 +87,7 @@ class AppServer:
             if time.monotonic() > deadline:
                 self.stop()
                 raise AppServerError(f"{self.release} did not start within {timeout:g}s")
-            time.sleep(0.05)
-        self.port = int(port_file.read_text(encoding="utf-8"))
+            time.sleep(0.1)
         return self
 
     def health(self) -> tuple[int, dict[str, Any]]:

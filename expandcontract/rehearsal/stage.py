@@ -48,6 +48,10 @@ class Stage:
         phase.note = f"{phase.note}; {text}" if phase.note else text
 
     def v1_live(self) -> None:
+        # Cold caches and new pool connections are not the migration's doing: a phase of their
+        # own keeps them out of the v1 baseline.
+        self.progress.begin("warm-up", "load starts; blue opens its connections")
+        self.hold()
         self.progress.begin("v1 live", "blue serves 100 % on the v1 schema")
         self.hold()
 
@@ -71,14 +75,13 @@ class Stage:
     def roll_back(self, *, check_blue: bool) -> None:
         """Traffic back to blue. The safe way first checks blue can serve (never flip a
         listener to a target that is not healthy); the naive way flips blindly."""
+        status, _ = self.blue.health() if check_blue else (200, {})
         self.progress.begin("rollback", "send all traffic back to blue")
-        if check_blue:
-            status, body = self.blue.health()
-            if status != 200:
-                self.progress.warn(f"blue is not healthy (HTTP {status}): rollback refused")
-                self.note_phase("rollback refused: blue unhealthy")
-                self.hold()
-                return
+        if status != 200:
+            self.progress.warn(f"blue is not healthy (HTTP {status}): rollback refused")
+            self.note_phase("rollback refused: blue unhealthy")
+            self.hold()
+            return
         self.router.set_weights(blue=100, green=0)
         self.progress.note("blue 100 %", event=True)
         self.hold()

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from expandcontract.api import contract_allowed, mark_release_stable, upgrade_phase
 from expandcontract.errors import ContractRefused, ExpandContractError
 from expandcontract.phases import Phase
-from expandcontract.rehearsal.migrations import LongReport, migration_figures
+from expandcontract.rehearsal.migrations import LOCK_TIMEOUT, LongReport, migration_figures
 from expandcontract.rehearsal.stage import Stage
 
 GREEN_METADATA = "app.models_v2:metadata"
@@ -47,8 +47,13 @@ def expand(stage: Stage) -> None:
         waited = time.monotonic() - started
     if report.error is not None:
         p.warn(f"the reporting query failed: {report.error}")
-    p.note(f"expand applied in {waited:.1f}s (lock waits were short and retried)", event=True)
-    stage.note_phase(f"DDL waited for a {seconds:g}s report query with a 200 ms lock timeout")
+    retries = p.messages("expand", "lock not available")
+    p.note(
+        f"expand applied in {waited:.1f}s; {retries} lock wait(s) gave up after "
+        f"{LOCK_TIMEOUT.total_seconds() * 1000:.0f} ms and were retried, so traffic kept flowing",
+        event=True,
+    )
+    stage.note_phase(f"{retries} DDL lock wait(s) timed out and retried behind a report query")
     stage.hold()
 
 

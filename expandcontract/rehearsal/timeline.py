@@ -33,6 +33,7 @@ class PhaseStats:
     phase: str
     seconds: float
     requests: int
+    shed: int  # due but never sent: the load generator fell behind (machine overloaded)
     failed: int
     bad_reads: int
     stalled: int
@@ -98,13 +99,15 @@ class Timeline:
         return rows
 
     def totals(self) -> PhaseStats:
+        """Every request of the run, whatever phase it fell in."""
+        end = self.phases[-1].end if self.phases and self.phases[-1].end else self.now()
         samples = self.snapshot()
-        whole = PhaseRecord("total", 0.0, self.now())
+        whole = PhaseRecord("total", 0.0, end)
         migrated = [p.rows_migrated for p in self.phases if p.rows_migrated is not None]
         whole.rows_migrated = sum(migrated) if migrated else None
         quarantined = [p.rows_quarantined for p in self.phases if p.rows_quarantined is not None]
         whole.rows_quarantined = max(quarantined) if quarantined else None
-        return summarise(whole, whole.end or 0.0, samples)
+        return summarise(whole, end, samples)
 
     def buckets(self, width: float | None = None) -> list[dict[str, Any]]:
         """Per-interval series for the chart: traffic share, latency, errors."""
@@ -114,7 +117,8 @@ class Timeline:
         count = max(1, math.ceil(duration / width))
         bins: list[list[Sample]] = [[] for _ in range(count)]
         for sample in samples:
-            bins[min(count - 1, max(0, int(sample.at / width)))].append(sample)
+            if sample.kind != "shed":
+                bins[min(count - 1, max(0, int(sample.at / width)))].append(sample)
         series = []
         for index, group in enumerate(bins):
             latencies = sorted(s.latency_ms for s in group)
@@ -133,7 +137,8 @@ class Timeline:
         return series
 
 
-def summarise(record: PhaseRecord, end: float, samples: list[Sample]) -> PhaseStats:
+def summarise(record: PhaseRecord, end: float, everything: list[Sample]) -> PhaseStats:
+    samples = [s for s in everything if s.kind != "shed"]
     latencies = sorted(s.latency_ms for s in samples)
     answered = [s for s in samples if s.served_by in ("blue", "green")]
     blue = sum(1 for s in answered if s.served_by == "blue")
@@ -141,6 +146,7 @@ def summarise(record: PhaseRecord, end: float, samples: list[Sample]) -> PhaseSt
         phase=record.name,
         seconds=round(end - record.start, 2),
         requests=len(samples),
+        shed=len(everything) - len(samples),
         failed=sum(1 for s in samples if s.failed),
         bad_reads=sum(1 for s in samples if s.bad_read),
         stalled=sum(1 for s in samples if s.latency_ms > STALL_MS),

@@ -1,0 +1,48 @@
+"""gunicorn settings for a rehearsal release (``-c python:expandcontract.rehearsal.gunicorn_conf``).
+
+The container serves the app with gunicorn too; here it listens on a socket the rehearsal
+bound (``--bind fd://N``) and exits when the rehearsal that started it is gone, even if that
+process was killed with -9 and could not clean up.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from typing import Any
+
+worker_class = "gthread"
+workers = 2
+threads = 8
+graceful_timeout = 5
+# A starved machine can delay a worker's heartbeat; a killed worker would fail its requests.
+timeout = 120
+# Keep idle connections open longer than the router keeps them (as behind an ALB, whose idle
+# timeout must be shorter than the app's keep-alive): otherwise the app may close one just as
+# the router sends a request on it, and that request fails with a 502.
+keepalive = 75
+accesslog = None
+loglevel = "warning"
+
+
+def when_ready(server: Any) -> None:
+    parent = int(os.environ.get("EXPANDCONTRACT_REHEARSAL_PID", "0")) or os.getppid()
+
+    def watch() -> None:
+        while _alive(parent):
+            time.sleep(1.0)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="rehearsal-parent-watch", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
