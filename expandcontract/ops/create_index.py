@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic.operations import Operations
 
+from expandcontract.errors import PreconditionFailed
 from expandcontract.ops.base import PhasedOperation, internal, live_connection, register
 from expandcontract.ops.catalog import index_state
 from expandcontract.ops.sqltext import ident, qualified, schema_of
@@ -44,7 +46,14 @@ def build_concurrently(operations: Operations, name: str, table: str, sql: str) 
             # Our own repair of an unusable index, not a destructive change of the revision.
             with internal(context):
                 operations.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {qualified(qualified_name)}")
-    operations.execute(sql)
+    try:
+        operations.execute(sql)
+    except sa.exc.IntegrityError as err:
+        detail = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
+        raise PreconditionFailed(
+            f"cannot build unique index {name} on {table}: {detail}; remove the duplicates and "
+            "run again (the INVALID index the failed build left behind is rebuilt)"
+        ) from err
 
 
 @register

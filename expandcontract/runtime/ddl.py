@@ -13,6 +13,9 @@ it. So each DDL statement of a run:
   only for ``CREATE INDEX CONCURRENTLY`` and ``VALIDATE CONSTRAINT``, which hold no lock that
   blocks the app and legitimately take as long as the table is big.
 
+A retry inside a transaction keeps the locks earlier statements of the same revision took; keep
+one lock-taking DDL statement per revision (the operations run their slow steps in autocommit).
+
 Everything Alembic executes for a revision (``op.*`` and ``op.execute``) passes through the
 migration context's ``impl._exec``; :func:`install` wraps that one choke point.
 """

@@ -117,3 +117,14 @@ def test_not_null_without_default_is_rejected(project) -> None:
     project.revision("nn", "expand", 'op.expand_add_column("t", "c", sa.Integer(), nullable=False)')
     with pytest.raises(OperationError, match="NOT NULL without a default"):
         project.upgrade("heads")
+
+
+def test_a_unique_constraint_over_duplicates_is_refused_clearly(project) -> None:
+    project.revision("scene", "expand", SCENE)
+    project.revision("uq", "expand", 'op.expand_add_unique("uq_t_a", "t", ["a"])')
+    with pytest.raises(PreconditionFailed, match="cannot build unique index uq_t_a on t: .*dupl"):
+        project.upgrade("heads")
+    assert not project.has_constraint("t", "uq_t_a")
+    project.sql("DELETE FROM t WHERE id = 3")
+    project.upgrade("heads")
+    assert project.has_constraint("t", "uq_t_a")
