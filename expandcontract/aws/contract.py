@@ -37,7 +37,16 @@ Judge = Callable[[], Verdict]
 ApplyContract = Callable[[], None]
 
 
-def _refuse(verdict: Verdict, reasons: list[str]) -> ContractRefused:
+def _refuse(records: Records, verdict: Verdict, reasons: list[str]) -> ContractRefused:
+    """Record the refusal in the ledger (like the guard does) and build the error to raise."""
+    records.record(
+        Event.CONTRACT_REFUSED,
+        details={
+            "reasons": reasons,
+            "revisions": verdict.revisions,
+            "by": "expandcontract contract",
+        },
+    )
     return ContractRefused(reasons, verdict.revisions, verdict.allowed_at, verdict.remaining)
 
 
@@ -63,7 +72,7 @@ def run_contract(
         return None
     blocking = [r for r in verdict.reasons if not r.startswith(SNAPSHOT_REASON)]
     if blocking or verdict.stable is None:
-        raise _refuse(verdict, blocking or verdict.reasons)
+        raise _refuse(records, verdict, blocking or verdict.reasons)
     stable = verdict.stable
     echo(
         f"  release {stable.release} stable since {stable.stable_at.isoformat(timespec='seconds')}"
@@ -95,14 +104,14 @@ def run_contract(
         problems.append(f"one period had {worst.describe()}")
     if problems:
         raise _refuse(
-            verdict, [f"green is not healthy over the soak window: {p}" for p in problems]
+            records, verdict, [f"green is not healthy over the soak window: {p}" for p in problems]
         )
 
     echo("[3/5] deployments: none in progress")
     target.require("codedeploy_app", "codedeploy_group")
     active = active_deployments(aws, str(target.codedeploy_app), str(target.codedeploy_group))
     if active:
-        raise _refuse(verdict, [f"deployment {', '.join(active)} is in progress"])
+        raise _refuse(records, verdict, [f"deployment {', '.join(active)} is in progress"])
 
     echo("[4/5] snapshot: pre-contract backup")
     snapshot = _reusable_snapshot(aws, records, stable.recorded)

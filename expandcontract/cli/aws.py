@@ -380,7 +380,8 @@ def snapshot(**options: Any) -> None:
         poll_interval=parse_duration(options["poll_interval"]).total_seconds(),
     )
     session.records().record(Event.SNAPSHOT_RECORDED, details=taken.details())
-    click.echo(f"snapshot {taken.identifier} recorded")
+    if not session.dry_run:
+        click.echo(f"snapshot {taken.identifier} recorded")
 
 
 @click.command()

@@ -160,6 +160,8 @@ def test_contract_refused_while_a_deployment_is_in_progress(
     result = cli("contract")
     assert result.exit_code == 3
     assert "is in progress" in result.output
+    [refused] = ledger_entries(database_url, Event.CONTRACT_REFUSED)
+    assert refused.details["revisions"] == ["c1"]
     assert manual_snapshots(world) == []
     assert "address" in columns(database_url)
 
