@@ -13,17 +13,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from expandcontract.errors import (
-    ConfigurationError,
-    ContractRefused,
-    ExpandContractError,
-    PhaseViolation,
-    PreconditionFailed,
-)
-
 __version__ = "0.1.0"
 
 _LAZY = {
+    "ConfigurationError": "expandcontract.errors",
+    "ContractRefused": "expandcontract.errors",
+    "ExpandContractError": "expandcontract.errors",
+    "PhaseViolation": "expandcontract.errors",
+    "PreconditionFailed": "expandcontract.errors",
     "run_migrations": "expandcontract.runtime.hook",
     "check_compatibility": "expandcontract.compat",
     "CompatibilityReport": "expandcontract.compat",
@@ -42,6 +39,13 @@ if TYPE_CHECKING:
         upgrade_phase,
     )
     from expandcontract.compat import CompatibilityReport, check_compatibility
+    from expandcontract.errors import (
+        ConfigurationError,
+        ContractRefused,
+        ExpandContractError,
+        PhaseViolation,
+        PreconditionFailed,
+    )
     from expandcontract.phases import Phase
     from expandcontract.runtime.hook import run_migrations
 
