@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from alembic.operations import Operations
 
 from expandcontract.ops.add_check import _NotValidConstraint
-from expandcontract.ops.base import live_connection, register
+from expandcontract.ops.base import live_connection, register, run_sql
 from expandcontract.ops.catalog import constraint_exists
 from expandcontract.ops.create_index import build_concurrently, index_sql
 from expandcontract.ops.sqltext import ident, qualified
@@ -47,4 +47,4 @@ class AddUnique(_NotValidConstraint):
         build, attach = self.plan()
         with context.autocommit_block():
             build_concurrently(operations, self.constraint, self.table, build)
-            operations.execute(attach)
+            run_sql(operations, attach)

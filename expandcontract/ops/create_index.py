@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic.operations import Operations
 
 from expandcontract.errors import PreconditionFailed
-from expandcontract.ops.base import PhasedOperation, internal, live_connection, register
+from expandcontract.ops.base import PhasedOperation, internal, live_connection, register, run_sql
 from expandcontract.ops.catalog import index_state
 from expandcontract.ops.sqltext import ident, qualified, schema_of
 from expandcontract.phases import Phase
@@ -45,9 +45,11 @@ def build_concurrently(operations: Operations, name: str, table: str, sql: str) 
         if state == "invalid":
             # Our own repair of an unusable index, not a destructive change of the revision.
             with internal(context):
-                operations.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {qualified(qualified_name)}")
+                run_sql(
+                    operations, f"DROP INDEX CONCURRENTLY IF EXISTS {qualified(qualified_name)}"
+                )
     try:
-        operations.execute(sql)
+        run_sql(operations, sql)
     except sa.exc.IntegrityError as err:
         detail = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
         raise PreconditionFailed(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 
-from expandcontract.ops.base import PhasedOperation, live_connection, register
+from expandcontract.ops.base import PhasedOperation, live_connection, register, run_sql
 from expandcontract.ops.catalog import column_exists, constraint_exists, count_rows, require
 from expandcontract.ops.sqltext import ident, qualified, short_name
 from expandcontract.phases import Phase
@@ -65,9 +65,9 @@ class SetNotNull(PhasedOperation):
             connection = live_connection(context)
             # A run interrupted after the first step left the check behind: carry on from it.
             if connection is None or not constraint_exists(connection, self.table, self.check_name):
-                operations.execute(add)
+                run_sql(operations, add)
             for statement in rest:
-                operations.execute(statement)
+                run_sql(operations, statement)
 
     def reverse(self) -> PhasedOperation:
         return DropNotNull(self.table, self.column)

@@ -110,7 +110,7 @@ def _ddl_text(construct: Any, dialect: Any) -> str | None:
     if isinstance(construct, str):
         sql = construct
     elif isinstance(construct, TextClause):
-        sql = construct.text
+        sql = construct.text.replace("\\:", ":")  # text() escapes literal colons as \:
     else:
         return None
     try:
