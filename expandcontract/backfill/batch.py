@@ -1,4 +1,4 @@
-"""One batch transaction, and the single-row quarantine used when a batch fails on bad data."""
+"""One batch transaction, and the salvage of a unit whose batch failed on bad data."""
 
 from __future__ import annotations
 

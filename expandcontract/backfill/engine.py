@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, TextIO
+from typing import TextIO
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -70,7 +70,9 @@ def _release_lock(connection: Connection, name: str) -> None:
     connection.commit()
 
 
-def _prepare(connection: Connection, spec: Backfill, table: TableInfo, restart: bool) -> Any:
+def _prepare(
+    connection: Connection, spec: Backfill, table: TableInfo, restart: bool
+) -> store.SavedState | None:
     """Load the persisted cursor, or start afresh; returns the saved state or None."""
     with connection.begin():
         saved = store.load_state(connection, spec.name)

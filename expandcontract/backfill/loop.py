@@ -112,8 +112,8 @@ class BatchLoop:
             self._account(rng.hi, rng.units, converted, quarantined)
             self._adapt(rng.units, seconds, converted + quarantined)
             if rng.units < size:
-                # A short range was the end of the table: rows inserted since then are the
-                # sync trigger's. Chasing them would never end under a steady insert rate.
+                # A short range reached the end key fixed when the run started: rows inserted
+                # since then are the sync trigger's (chasing them would never end).
                 return True
             if self.delay > 0 and not self.stopping():
                 self.signals.wait(self.delay)

@@ -6,7 +6,8 @@ speed: when an application write changes a row while the batch waits for its loc
 re-checks ``pending`` and re-computes the new values on the *latest* row version, so the batch
 never overwrites a fresher write with values derived from an old one.
 
-PostgreSQL does not let a LATERAL item in ``UPDATE ... FROM`` reference the target table, in so a ``source`` is evaluated in a scalar sub-SELECT per row instead.
+PostgreSQL does not let a LATERAL item in ``UPDATE ... FROM`` reference the target table, so
+a ``source`` is evaluated in a scalar sub-SELECT per row instead.
 """
 
 from __future__ import annotations
