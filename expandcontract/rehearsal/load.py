@@ -88,6 +88,8 @@ class LoadGenerator:
         self._kinds = _weighted_cycle(MIX)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rehearsal-load")
         self._local = threading.local()
+        self._connections: list[http.client.HTTPConnection] = []
+        self._connections_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -102,6 +104,10 @@ class LoadGenerator:
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._pool.shutdown(wait=True, cancel_futures=False)
+        with self._connections_lock:
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            connection.close()
 
     def __enter__(self) -> LoadGenerator:
         return self.start()
@@ -127,6 +133,8 @@ class LoadGenerator:
         if connection is None:
             connection = http.client.HTTPConnection(self._host, self._port, timeout=REQUEST_TIMEOUT)
             self._local.connection = connection
+            with self._connections_lock:
+                self._connections.append(connection)
         return connection
 
     def _call(self, method: str, path: str, body: Any = None) -> tuple[int, str, Any]:

@@ -41,6 +41,8 @@ class _Backend:
         self._idle: queue.SimpleQueue[tuple[float, http.client.HTTPConnection]] = (
             queue.SimpleQueue()
         )
+        self.closed = False
+        self._closing = threading.Lock()
 
     def connect(self) -> http.client.HTTPConnection:
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=BACKEND_TIMEOUT)
@@ -57,9 +59,15 @@ class _Backend:
             connection.close()
 
     def release(self, connection: http.client.HTTPConnection) -> None:
-        self._idle.put((time.monotonic(), connection))
+        with self._closing:
+            if not self.closed:
+                self._idle.put((time.monotonic(), connection))
+                return
+        connection.close()  # the backend was removed while this request was in flight
 
     def close(self) -> None:
+        with self._closing:
+            self.closed = True
         while True:
             try:
                 self._idle.get_nowait()[1].close()

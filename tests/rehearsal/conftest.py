@@ -1,0 +1,75 @@
+"""Run ``expandcontract rehearse`` for real (PostgreSQL, gunicorn, router, load) and read its report."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from expandcontract.cli import main
+
+# Small and quick, but the whole story: every phase, a soak, steps of 50 %.
+SMALL = ["--rows", "500", "--rps", "40", "--steps", "50", "--step-seconds", "0.4", "--soak", "1s"]
+_DATA = re.compile(
+    r'<script type="application/json" id="rehearsal-data">\n(.*?)\n</script>', re.DOTALL
+)
+
+
+@dataclass
+class Rehearsal:
+    exit_code: int
+    output: str
+    html: str
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The JSON the report page embeds."""
+        match = _DATA.search(self.html)
+        assert match, "the report embeds no JSON"
+        return json.loads(match.group(1))
+
+    def phase(self, name: str) -> dict[str, Any]:
+        return next(p for p in self.data["phases"] if p["phase"] == name)
+
+
+def scratch_databases(server_url: str) -> set[str]:
+    engine = sa.create_engine(server_url, poolclass=sa.NullPool)
+    try:
+        with engine.connect() as connection:
+            return set(
+                connection.execute(
+                    sa.text(
+                        "SELECT datname FROM pg_database "
+                        "WHERE datname LIKE 'expandcontract_rehearsal_%'"
+                    )
+                ).scalars()
+            )
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def rehearse(pg_server_url: str, tmp_path: Path) -> Any:
+    """``rehearse(*args)`` runs the command on the test server and returns a :class:`Rehearsal`;
+    it also checks that the run removed its scratch database."""
+
+    def run(*args: str) -> Rehearsal:
+        report = tmp_path / "report.html"
+        before = scratch_databases(pg_server_url)
+        result = CliRunner().invoke(
+            main,
+            ["rehearse", "--database-url", pg_server_url, "--report", str(report), *SMALL, *args],
+        )
+        if result.exception and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        assert scratch_databases(pg_server_url) <= before, "the scratch database was left behind"
+        html = report.read_text(encoding="utf-8") if report.exists() else ""
+        return Rehearsal(result.exit_code, result.output, html)
+
+    return run
