@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 
@@ -13,6 +14,9 @@ from expandcontract.ops.base import PhasedOperation, internal, live_connection, 
 from expandcontract.ops.catalog import index_state
 from expandcontract.ops.sqltext import ident, qualified, schema_of
 from expandcontract.phases import Phase
+from expandcontract.runtime import ddl
+
+log = logging.getLogger(__name__)
 
 _PLAIN_NAME = re.compile(r"^\w+$")
 
@@ -30,15 +34,22 @@ def index_sql(
 
 
 def build_concurrently(operations: Operations, name: str, table: str, sql: str) -> None:
-    """Run ``sql`` (a concurrent build) inside an autocommit block, repairing a failed build.
+    """Run ``sql`` (a concurrent build) inside an autocommit block until the index is VALID.
 
-    A failed or interrupted ``CREATE INDEX CONCURRENTLY`` leaves an INVALID index behind;
-    ``IF NOT EXISTS`` would then silently keep the broken one. Drop it and build again.
+    A failed or interrupted ``CREATE INDEX CONCURRENTLY`` leaves an INVALID index behind, and
+    ``IF NOT EXISTS`` would then silently keep the broken one. That happens both after a crash
+    and when the build's wait for older writing transactions outlives ``lock_timeout``. So the
+    index state is checked before and after each build: an INVALID index is dropped and built
+    again, with the same retry budget and backoff as any other DDL.
     """
     context = operations.get_context()
     connection = live_connection(context)
+    if connection is None:
+        run_sql(operations, sql)
+        return
+    policy = ddl.policy_for(context)
     qualified_name = f"{schema_of(table)}.{name}" if schema_of(table) else name
-    if connection is not None:
+    for attempt in range(1, policy.retries + 2):
         state = index_state(connection, qualified_name)
         if state == "valid":
             return
@@ -48,14 +59,20 @@ def build_concurrently(operations: Operations, name: str, table: str, sql: str) 
                 run_sql(
                     operations, f"DROP INDEX CONCURRENTLY IF EXISTS {qualified(qualified_name)}"
                 )
-    try:
-        run_sql(operations, sql)
-    except sa.exc.IntegrityError as err:
-        detail = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
-        raise PreconditionFailed(
-            f"cannot build unique index {name} on {table}: {detail}; remove the duplicates and "
-            "run again (the INVALID index the failed build left behind is rebuilt)"
-        ) from err
+        try:
+            run_sql(operations, sql)
+        except sa.exc.IntegrityError as err:
+            detail = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
+            raise PreconditionFailed(
+                f"cannot build unique index {name} on {table}: {detail}; remove the duplicates "
+                "and run again (the INVALID index the failed build left behind is rebuilt)"
+            ) from err
+        if index_state(connection, qualified_name) == "valid":
+            return
+        pause = policy.backoff(attempt)
+        log.warning("index %s is INVALID after build %d; rebuilding in %.2fs", name, attempt, pause)
+        policy.sleep(pause)
+    raise ddl.LockRetriesExhausted(sql, policy.retries + 1, policy.lock_timeout_ms)
 
 
 @register

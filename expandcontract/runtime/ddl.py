@@ -37,6 +37,7 @@ from sqlalchemy.sql.elements import TextClause
 
 from expandcontract.config import Settings
 from expandcontract.errors import ExpandContractError
+from expandcontract.runtime.state import run_state
 from expandcontract.sql import SqlParseError, classify
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 LOCK_NOT_AVAILABLE = "55P03"
 _BACKOFF_BASE = 0.05  # seconds before the first retry; doubles each time
 _BACKOFF_CAP = 5.0
+_POLICY_KEY = "ddl_policy"
 
 
 class LockRetriesExhausted(ExpandContractError):
@@ -90,6 +92,9 @@ def install(migration_context: MigrationContext, settings: Settings) -> None:
     if impl.as_sql:
         return
     policy = DdlPolicy.from_settings(settings)
+    state = run_state(migration_context)
+    if state is not None:
+        state.extras[_POLICY_KEY] = policy
     original = impl._exec
 
     def _exec(construct: Any, *args: Any, **kwargs: Any) -> Any:
@@ -101,6 +106,13 @@ def install(migration_context: MigrationContext, settings: Settings) -> None:
         return execute_ddl(connection, lambda: original(construct, *args, **kwargs), text, policy)
 
     impl._exec = _exec  # type: ignore[method-assign]
+
+
+def policy_for(migration_context: MigrationContext) -> DdlPolicy:
+    """The policy of the run ``migration_context`` belongs to (defaults outside a run)."""
+    state = run_state(migration_context)
+    policy = state.extras.get(_POLICY_KEY) if state is not None else None
+    return policy if isinstance(policy, DdlPolicy) else DdlPolicy.from_settings(Settings())
 
 
 def _ddl_text(construct: Any, dialect: Any) -> str | None:

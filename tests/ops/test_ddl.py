@@ -144,3 +144,20 @@ def test_policy() -> None:
     assert needs_long_statement("ALTER TABLE t VALIDATE CONSTRAINT ck")
     assert not needs_long_statement("CREATE INDEX ix ON t (a)")
     assert not needs_long_statement("ALTER TABLE t ADD COLUMN b int")
+
+
+def test_an_index_build_cancelled_by_lock_timeout_is_rebuilt_not_left_invalid(make_project) -> None:
+    """CREATE INDEX CONCURRENTLY waits for older writing transactions; when that wait hits
+    lock_timeout the build leaves an INVALID index, which IF NOT EXISTS alone would keep."""
+    project = make_project("p", settings=_settings(lock_retries=20))
+    project.revision("scene", "expand", SCENE)
+    project.revision("ix", "expand", 'op.expand_create_index("ix_t_a", "t", ["a"])')
+    project.upgrade("scene")
+    writer = Blocker(project.url)
+    writer.connection.execute(
+        sa.text("INSERT INTO t (a) VALUES (0)")
+    )  # an open writing transaction
+    timer = writer.release(after=1.0)
+    project.upgrade("heads")
+    timer.join()
+    assert project.scalar("SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_t_a'::regclass")
