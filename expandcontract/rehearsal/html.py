@@ -75,10 +75,18 @@ def _table_html(report: RehearsalReport) -> str:
     return (
         f"<table><thead><tr>{heads}</tr></thead><tbody>{''.join(rows)}</tbody>"
         f"<tfoot><tr>{foot}</tr></tfoot></table>"
-        '<p class="muted">failed: 5xx, no answer or unexpected status. bad reads: a 200 whose '
+        + _notes_html(report)
+        + '<p class="muted">failed: 5xx, no answer or unexpected status. bad reads: a 200 whose '
         "customer differs from what was written. stalled: slower than 1 s. Latency is measured "
         "from when the request was due (open loop).</p>"
     )
+
+
+def _notes_html(report: RehearsalReport) -> str:
+    items = "".join(
+        f"<li><b>{escape(p.phase)}</b>: {escape(p.note)}</li>" for p in report.phases if p.note
+    )
+    return f"<ul>{items}</ul>" if items else ""
 
 
 def _consistency_html(report: RehearsalReport) -> str:
@@ -127,10 +135,10 @@ def _chart(report: RehearsalReport) -> str:
         ("latency p50 / p99 (ms)", 120, _latency_panel),
         ("failed requests and bad reads", 80, _error_panel),
     ]
-    top, out = 34, []
+    top, out = 52, []
     for title, height, draw in panels:
         out.append(_bands(spans, x, top, height))
-        out.append(f'<text x="{LEFT}" y="{top - 4}" font-size="12" fill="#333">{title}</text>')
+        out.append(f'<text x="{LEFT}" y="{top - 5}" font-size="12" fill="#333">{title}</text>')
         out.append(draw(series, x, width, top, height))
         out.append(
             f'<line x1="{LEFT}" y1="{top + height}" x2="{LEFT + PLOT}" y2="{top + height}" '
@@ -140,7 +148,7 @@ def _chart(report: RehearsalReport) -> str:
     labels = []
     for index, span in enumerate(spans):
         mid = (x(span["start"]) + x(span["end"])) / 2
-        dy = 12 if index % 2 else 24
+        dy = 12 if index % 2 == 0 else 26
         labels.append(
             f'<text x="{mid:.1f}" y="{dy}" font-size="10" text-anchor="middle" '
             f'fill="#444">{escape(span["name"])}</text>'
@@ -178,9 +186,14 @@ def _share_panel(series: list[dict[str, Any]], x: Any, width: float, top: float,
         return ""
     # Blue fills from the top down to the boundary, green from the boundary to the bottom.
     boundary = []
+    busy = [p for p in series if p["blue"] + p["green"]]
+    if not busy:
+        return ""
+    share_blue = busy[0]["blue"] / (busy[0]["blue"] + busy[0]["green"])
     for point in series:
         answered = point["blue"] + point["green"]
-        share_blue = point["blue"] / answered if answered else 0.0
+        if answered:  # an empty interval keeps the last share (nothing was routed)
+            share_blue = point["blue"] / answered
         for t in (point["t"], point["t"] + width):
             boundary.append((x(t), top + h * share_blue))
     top_edge = [(px, top) for px, _ in boundary]
@@ -218,8 +231,8 @@ def _latency_panel(series: list[dict[str, Any]], x: Any, width: float, top: floa
         f"{ceiling:,.0f}</text>"
         f'<text x="{LEFT - 6}" y="{top + h}" font-size="10" text-anchor="end" '
         f'fill="{GREY}">0</text>'
-        f'<text x="{LEFT + PLOT}" y="{top + 10}" font-size="10" text-anchor="end">'
-        f'<tspan fill="{BLUE}">p50</tspan> <tspan fill="{ORANGE}">p99</tspan></text>'
+        f'<text x="{LEFT + 170}" y="{top - 5}" font-size="11">'
+        f'<tspan fill="{BLUE}">— p50</tspan>  <tspan fill="{ORANGE}">— p99</tspan></text>'
     )
     return "".join(out)
 
@@ -251,8 +264,8 @@ def _error_panel(series: list[dict[str, Any]], x: Any, width: float, top: float,
     out.append(
         f'<text x="{LEFT - 6}" y="{top + 10}" font-size="10" text-anchor="end" fill="{GREY}">'
         f"{peak}</text>"
-        f'<text x="{LEFT + PLOT}" y="{top + 10}" font-size="10" text-anchor="end">'
-        f'<tspan fill="{RED}">failed</tspan> <tspan fill="{ORANGE}">bad reads</tspan></text>'
+        f'<text x="{LEFT + 210}" y="{top - 5}" font-size="11">'
+        f'<tspan fill="{RED}">■ failed</tspan>  <tspan fill="{ORANGE}">■ bad reads</tspan></text>'
     )
     return "".join(out)
 

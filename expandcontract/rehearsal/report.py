@@ -182,6 +182,9 @@ def _cells(row: PhaseStats) -> list[str]:
 def print_summary(report: RehearsalReport, console: Console, report_path: str | None) -> None:
     """The table, the consistency check, the first failures and the verdict."""
     console.print(phase_table(report))
+    for row in report.phases:
+        if row.note:
+            console.print(f"  {row.phase}: {row.note}", highlight=False)
     c = report.consistency
     console.print(
         f"consistency: {c.checked:,} customers written during the run read back through green, "
