@@ -67,10 +67,10 @@ class StoryProgress:
         self.step = message
         if event:
             self.timeline.event(message)
-        self._say(f"  {message}")
+        self._say(f"  {escape(message)}")
 
     def warn(self, message: str) -> None:
-        self._say(f"  [yellow]{message}[/yellow]")
+        self._say(f"  [yellow]{escape(message)}[/yellow]")
 
     @contextmanager
     def library_logs(self) -> Iterator[None]:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from expandcontract.rehearsal.timeline import PhaseStats, Timeline
@@ -191,15 +192,18 @@ def print_summary(report: RehearsalReport, console: Console, report_path: str | 
         f"{len(c.mismatches):,} mismatch(es)" + (f" (check failed: {c.error})" if c.error else "")
     )
     for line in c.mismatches[:5]:
-        console.print(f"  [red]{line}[/red]", highlight=False)
+        console.print(f"  [red]{escape(line)}[/red]", highlight=False)
     if c.quarantined:
         console.print(f"quarantined rows ({len(c.quarantined)}), original values kept:")
-        for row in c.quarantined[:10]:
-            console.print(f"  id {row['id']}: {row['value']!r} - {row['reason']}", highlight=False)
+        for entry in c.quarantined[:10]:
+            console.print(
+                f"  id {entry['id']}: {escape(repr(entry['value']))} - {escape(entry['reason'])}",
+                highlight=False,
+            )
     if report.failures:
         console.print("first failures:")
         for line in report.failures[:8]:
-            console.print(f"  [red]{line}[/red]", highlight=False)
+            console.print(f"  [red]{escape(line)}[/red]", highlight=False)
     if report_path:
         console.print(f"report: {report_path}")
     if report.ok:

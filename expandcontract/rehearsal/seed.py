@@ -6,7 +6,7 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from expandcontract.rehearsal.addresses import AddressBook
+from expandcontract.rehearsal.addresses import Address, AddressBook
 from expandcontract.rehearsal.customers import CustomerRegistry, Expected
 
 # About one row in this many has an address the migration cannot convert (it must be
@@ -27,7 +27,7 @@ def seed_customers(url: str, rows: int, registry: CustomerRegistry, seed: int = 
     second; the ids come back in the same statement's order.
     """
     book = AddressBook(seed)
-    records = []
+    records: list[tuple[str, str, str, Address | None]] = []
     malformed = 0
     spacing = max(1, rows // max(MALFORMED_AT_LEAST, rows // MALFORMED_EVERY))
     for index in range(rows):
@@ -36,8 +36,8 @@ def seed_customers(url: str, rows: int, registry: CustomerRegistry, seed: int = 
             records.append((name, email, book.malformed(), None))
             malformed += 1
         else:
-            address = book.address()
-            records.append((name, email, address.flat, address))
+            parts = book.address()
+            records.append((name, email, parts.flat, parts))
     with psycopg.connect(libpq_dsn(url)) as connection:
         with connection.cursor() as cursor:
             with cursor.copy("COPY customers (name, email, address) FROM STDIN") as copy:
