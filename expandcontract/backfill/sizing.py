@@ -3,7 +3,8 @@
 Small fixed batches waste most of their time on per-batch overhead (1,000-row batches reached
 only 0.61x of one set-based UPDATE on the reference machine); big fixed batches hold row locks
 for seconds. So the size is recomputed after every batch from how long it took: scaled by
-budget / duration, growing at most ``growth``-fold per batch and shrinking at once.
+budget / duration, shrinking at once, growing at most ``growth``-fold per batch while far
+below the budget and by half the indicated step near it (timings on a busy server are noisy).
 
 Judging whole-batch durations (not a cost per row) keeps fixed per-batch overhead from
 spiralling the size down. A batch that mostly skipped rows (the sync trigger had filled them)
@@ -48,8 +49,12 @@ class BatchSizer:
         self.overhead = seconds if self.overhead is None else min(self.overhead, seconds)
         variable = seconds - self.overhead
         full = self.overhead + variable / max(min(work_fraction, 1.0), MIN_FRACTION)
-        factor = min(self.budget * TARGET_FILL / max(full, 1e-6), self.growth)
-        if 1.0 <= factor < 1.25:
+        factor = self.budget * TARGET_FILL / max(full, 1e-6)
+        if factor > 1.0 and full > self.budget / 2:
+            # Near the target, a quick batch is as likely noise as spare time: approach gently.
+            factor = 1.0 + (factor - 1.0) / 2
+        factor = min(factor, self.growth)
+        if 1.0 <= factor < 1.1:
             # Close enough: do not chase timing noise.
             factor = 1.0
         self.size = int(max(self.minimum, min(units * factor, self.maximum)))
