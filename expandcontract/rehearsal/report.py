@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -138,25 +139,49 @@ def failure_kinds(timeline: Timeline, limit: int = 20) -> list[str]:
 
 
 def _ms(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
+    return "-" if value is None else f"{value:,.0f}" if value >= 10 else f"{value:.1f}"
 
 
 def _count(value: int | None) -> str:
     return "-" if value is None else f"{value:,}"
 
 
-def phase_table(report: RehearsalReport) -> Table:
+COLUMNS = (
+    "phase", "s", "requests", "failed", "bad reads", "stalled", "p50 ms", "p99 ms", "blue",
+    "green", "migrated", "quarantined",
+)  # fmt: skip
+# For terminals under ~130 columns; a legend line explains them.
+SHORT = {"requests": "req", "failed": "fail", "bad reads": "bad", "stalled": "stall",
+         "p50 ms": "p50", "p99 ms": "p99", "migrated": "migr", "quarantined": "quar"}  # fmt: skip
+LEGEND = (
+    "bad = bad reads (a 200 with other data than written), stall = requests slower than 1 s, "
+    "p50/p99 in ms, migr/quar = rows migrated/quarantined"
+)
+
+
+def phase_table(report: RehearsalReport, *, compact: bool = False) -> Table:
     """The per-phase table printed at the end (and mirrored in the HTML page)."""
     title = "Rehearsal" + (" (naive: the article's way)" if report.mode == "naive" else "")
-    table = Table(title=title, title_justify="left", show_footer=True)
-    columns = (
-        ("phase", "left"), ("s", "right"), ("requests", "right"), ("failed", "right"),
-        ("bad reads", "right"), ("stalled", "right"), ("p50 ms", "right"), ("p99 ms", "right"),
-        ("blue", "right"), ("green", "right"), ("migrated", "right"), ("quarantined", "right"),
-    )  # fmt: skip
+    table = Table(
+        title=title,
+        title_justify="left",
+        show_footer=True,
+        box=box.SIMPLE_HEAD if compact else box.HEAVY_HEAD,
+        pad_edge=not compact,
+        padding=(0, 0) if compact else (0, 1),  # compact: the box draws a space between
+        show_edge=not compact,
+    )
     totals = _cells(report.totals)
-    for (name, justify), footer in zip(columns, totals, strict=True):
-        table.add_column(name, justify=justify, footer=footer)  # type: ignore[arg-type]
+    for name, footer in zip(COLUMNS, totals, strict=True):
+        header = SHORT.get(name, name) if compact else name
+        justify = "left" if name == "phase" else "right"
+        table.add_column(
+            header,
+            justify=justify,  # type: ignore[arg-type]
+            footer=footer,
+            no_wrap=True,
+            min_width=len(header),
+        )
     for row in report.phases:
         style = "red" if row.failed or row.bad_reads else None
         table.add_row(*_cells(row), style=style)
@@ -166,7 +191,7 @@ def phase_table(report: RehearsalReport) -> Table:
 def _cells(row: PhaseStats) -> list[str]:
     return [
         row.phase,
-        f"{row.seconds:.1f}",
+        f"{row.seconds:.0f}" if row.seconds >= 100 else f"{row.seconds:.1f}",
         f"{row.requests:,}",
         f"{row.failed:,}",
         f"{row.bad_reads:,}",
@@ -182,7 +207,10 @@ def _cells(row: PhaseStats) -> list[str]:
 
 def print_summary(report: RehearsalReport, console: Console, report_path: str | None) -> None:
     """The table, the consistency check, the first failures and the verdict."""
-    console.print(phase_table(report))
+    compact = console.width < 130
+    console.print(phase_table(report, compact=compact))
+    if compact:
+        console.print(f"[dim]{LEGEND}[/dim]")
     for row in report.phases:
         if row.note:
             console.print(f"  {row.phase}: {row.note}", highlight=False)
