@@ -5,9 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import sqlalchemy as sa
+from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy.engine import Connection
 
-from expandcontract.ops.base import OperationError, PhasedOperation, register
+from expandcontract.ops.base import (
+    OperationError,
+    PhasedOperation,
+    live_connection,
+    register,
+    run_sql,
+)
 from expandcontract.ops.functions import SqlFunction
 from expandcontract.ops.sqltext import ident, qualified, sibling
 from expandcontract.phases import Phase
@@ -26,6 +35,13 @@ class Direction:
     assign: dict[str, str]
     source: str | None = None
     reject_reason: str | None = None
+
+    def probe(self, table: str) -> str:
+        """A query PostgreSQL plans but never runs: are the names and types in it right?"""
+        values = [*self.assign.values(), *([self.reject_reason] if self.reject_reason else [])]
+        # NEW inside the trigger is the row; here the table aliased "new" plays that part.
+        source = f", {self.source}" if self.source else ""
+        return f"SELECT {', '.join(values)} FROM {qualified(table)} AS new{source} LIMIT 0"
 
     def matches(self) -> str:
         """Sets ``unchanged``: do the targets already hold what this direction would compute?"""
@@ -157,6 +173,34 @@ END"""
             f"ON {qualified(self.table)} FOR EACH ROW "
             f"EXECUTE FUNCTION {qualified(self.function_name)}()",
         ]
+
+    def apply(self, operations: Operations) -> None:
+        helpers, trigger = self.plan()[: len(self.functions)], self.plan()[len(self.functions) :]
+        for statement in helpers:
+            run_sql(operations, statement)
+        connection = live_connection(operations.get_context())
+        if connection is not None:
+            self._probe(connection)
+        for statement in trigger:
+            run_sql(operations, statement)
+
+    def _probe(self, connection: Connection) -> None:
+        """Fail the migration now, not the app's first write, on a wrong name in an expression.
+
+        PL/pgSQL checks the expressions of a trigger only when it first runs.
+        """
+        for label, direction in (("forward", self.forward), ("backward", self.backward)):
+            if direction is None:
+                continue
+            try:
+                with connection.begin_nested():
+                    connection.execute(sa.text(direction.probe(self.table).replace(":", "\\:")))
+            except sa.exc.DBAPIError as err:
+                detail = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
+                raise OperationError(
+                    f"{self.name} {self.trigger}: the {label} direction does not work on "
+                    f"{self.table}: {detail}"
+                ) from err
 
     def reverse(self) -> PhasedOperation:
         from expandcontract.ops.drop_sync_trigger import DropSyncTrigger

@@ -128,3 +128,21 @@ def test_a_unique_constraint_over_duplicates_is_refused_clearly(project) -> None
     project.sql("DELETE FROM t WHERE id = 3")
     project.upgrade("heads")
     assert project.has_constraint("t", "uq_t_a")
+
+
+def test_a_sync_trigger_with_a_wrong_name_fails_the_migration_not_the_app(project) -> None:
+    from expandcontract.ops import OperationError
+
+    project.revision("scene", "expand", SCENE)
+    project.revision(
+        "sync",
+        "expand",
+        'op.expand_sync_trigger("t_sync", "t", old_columns=["a"], new_columns=["b"], '
+        'forward=Direction({"b": "upper(NEW.aa)"}))',
+    )
+    with pytest.raises(
+        OperationError, match="forward direction does not work on t: column new.aa does not exist"
+    ):
+        project.upgrade("heads")
+    assert not project.has_trigger("t", "t_sync")
+    project.sql("INSERT INTO t (a) VALUES ('still writable')")
