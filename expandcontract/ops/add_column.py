@@ -10,7 +10,15 @@ from expandcontract.ops.base import OperationError, PhasedOperation, register
 from expandcontract.ops.sqltext import TypeLike, ident, literal, qualified, type_sql
 from expandcontract.phases import Phase
 
-_NO_DEFAULT = object()
+
+class _NoDefault:
+    """The column gets no DEFAULT clause (``None`` would mean DEFAULT NULL)."""
+
+    def __repr__(self) -> str:
+        return "NO_DEFAULT"
+
+
+_NO_DEFAULT: Any = _NoDefault()
 
 
 @register

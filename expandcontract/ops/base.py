@@ -15,6 +15,7 @@ Running one goes through a single executor registered with Alembic (like ``toimp
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
@@ -117,7 +118,10 @@ def register(cls: type[PhasedOperation]) -> type[PhasedOperation]:
     if not cls.name or cls.phase is None:
         raise TypeError(f"{cls.__name__} needs a name and a phase")
     Operations.register_operation(cls.name, "run")(cls)
-    getattr(Operations, cls.name).__doc__ = cls.__doc__
+    method = getattr(Operations, cls.name)
+    method.__doc__ = cls.__doc__
+    # Alembic generates ``(self, *args, **kwargs)``; show the operation's real parameters.
+    method.__signature__ = inspect.signature(cls.__init__)
     REGISTRY[cls.name] = cls
     return cls
 
