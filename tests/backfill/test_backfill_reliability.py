@@ -126,6 +126,7 @@ def test_sigterm_stops_cleanly_with_the_cursor_saved(engine, database_url, custo
         assert backfill_complete(conn, Backfill(**SPEC))
 
 
+# Two-way, like the split-column pattern's: blue writes `address`, green the split columns.
 SYNC_TRIGGER = f"""
 CREATE FUNCTION customers_sync() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -133,6 +134,9 @@ BEGIN
         SELECT {", ".join(SPEC["set_columns"].values())}
           INTO NEW.street, NEW.city, NEW.state, NEW.zip
           FROM (SELECT NEW.address) AS t (address);
+    ELSIF (NEW.street, NEW.city, NEW.state, NEW.zip)
+          IS DISTINCT FROM (OLD.street, OLD.city, OLD.state, OLD.zip) THEN
+        NEW.address := NEW.street || ', ' || NEW.city || ', ' || NEW.state || ' ' || NEW.zip;
     END IF;
     RETURN NEW;
 END $$;
@@ -155,11 +159,20 @@ def test_writes_during_the_backfill_end_up_correct(engine, customers):
         with engine.connect() as conn:
             next_id = 10_000
             while not finished.is_set():
+                target = rng.randint(1, 3000)
                 with conn.begin():
-                    target = rng.randint(1, 3000)
+                    # blue: writes only the old column
                     conn.execute(
                         sa.text("UPDATE customers SET address = :a WHERE id = :id"),
                         {"a": f"{target} Writer Ave, Newtown, TX 7{target:04d}", "id": target},
+                    )
+                    # green: writes only the new columns, of another row
+                    conn.execute(
+                        sa.text(
+                            "UPDATE customers SET street = :s, city = 'Green Bay', state = 'WI', "
+                            "zip = '54301' WHERE id = :id"
+                        ),
+                        {"s": f"{target} Green St", "id": 3001 - target},
                     )
                     conn.execute(
                         sa.text("INSERT INTO customers (id, address) VALUES (:id, :a)"),
@@ -175,8 +188,9 @@ def test_writes_during_the_backfill_end_up_correct(engine, customers):
             engine,
             Backfill(**SPEC),
             time_budget=0.05,
-            delay=0.02,
+            delay=0.03,
             initial_batch=100,
+            max_batch=300,
             progress=False,
         )
     finally:
@@ -188,4 +202,6 @@ def test_writes_during_the_backfill_end_up_correct(engine, customers):
     assert len(rows) == 3000 + len(writes)
     for id_, address, *split in rows:
         assert tuple(split) == expected_split(address), (id_, address, split)
+    # Green's writes reached the old column too.
+    assert any(r[1].endswith("Green Bay, WI 54301") for r in rows)
     assert quarantine_rows(engine) == []
