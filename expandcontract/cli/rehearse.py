@@ -37,7 +37,7 @@ def _duration(_ctx: click.Context, _param: click.Parameter, value: str) -> objec
 )
 @click.option(
     "--step-seconds",
-    default=3.0,
+    default=2.0,
     show_default=True,
     help="How long each traffic step (and each steady phase) holds under load.",
 )

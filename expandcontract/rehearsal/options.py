@@ -23,7 +23,7 @@ class RehearsalOptions:
     rows: int = 20_000
     rps: float = 200.0
     step_percent: int = 10
-    step_seconds: float = 3.0
+    step_seconds: float = 2.0
     soak: timedelta = timedelta(seconds=10)
     report_path: Path | None = Path("rehearsal-report.html")
     naive: bool = False
