@@ -124,7 +124,7 @@ class DryRunCaller:
         line = f"{self.service}.{operation}({shown})"
         self.calls.append(line)
         self.echo(f"  [dry-run] would call {line}")
-        return placeholder_response(self.service, operation, params, self.hints)
+        return placeholder_response(self.service, operation, params, self.hints, self.calls)
 
 
 class Aws:

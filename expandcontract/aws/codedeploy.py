@@ -7,10 +7,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from expandcontract.aws.clients import Aws
-from expandcontract.aws.errors import DeploymentInProgress
+from expandcontract.aws.errors import AwsError, DeploymentInProgress
 
 # Every status in which a deployment still owns the service and its listeners.
 ACTIVE_STATUSES = ["Created", "Queued", "InProgress", "Baking", "Ready"]
+# Green serves the test listener and CodeDeploy waits (deployment_ready_option) to be continued.
+READY = "Ready"
+# Answers of continue_deployment meaning someone (another poll, an operator) already continued it.
+ALREADY_CONTINUED = frozenset(
+    {"DeploymentIsNotInReadyStateException", "DeploymentAlreadyCompletedException"}
+)
 HOOK_EVENTS = (
     "BeforeInstall",
     "AfterInstall",
@@ -106,6 +112,19 @@ def stop_with_rollback(aws: Aws, deployment_id: str) -> str:
     """Stop a deployment and let CodeDeploy route traffic back to the original task set."""
     answer = aws.codedeploy.stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=True)
     return str(answer.get("status", "Pending"))
+
+
+def continue_deployment(aws: Aws, deployment_id: str) -> bool:
+    """Let a ``Ready`` deployment shift production traffic; False if it had already moved on."""
+    try:
+        aws.codedeploy.continue_deployment(
+            deploymentId=deployment_id, deploymentWaitType="READY_WAIT"
+        )
+    except AwsError as err:
+        if err.code in ALREADY_CONTINUED:
+            return False
+        raise
+    return True
 
 
 def deployment_progress(

@@ -5,14 +5,22 @@ Values in angle brackets mark what a real run would learn from AWS.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 
 def placeholder_response(
-    service: str, operation: str, params: Mapping[str, Any], hints: Mapping[str, Any]
+    service: str,
+    operation: str,
+    params: Mapping[str, Any],
+    hints: Mapping[str, Any],
+    history: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """A minimal, well-formed answer to ``service.operation(**params)``."""
+    """A minimal, well-formed answer to ``service.operation(**params)``.
+
+    ``history`` holds the calls made so far, so a deployment can be ``Ready`` until the dry
+    run has shown the ``continue_deployment`` a real run would make.
+    """
     containers = [str(name) for name in dict.fromkeys(hints.get("containers", ())) if name]
     by_family: Mapping[str, str] = hints.get("container_by_family", {})
     key = f"{service}.{operation}"
@@ -57,9 +65,12 @@ def placeholder_response(
     if key == "codedeploy.create_deployment":
         return {"deploymentId": "<deployment id>"}
     if key == "codedeploy.get_deployment":
-        return {"deploymentInfo": {"status": "Succeeded"}}
+        continued = any(call.startswith("codedeploy.continue_deployment(") for call in history)
+        return {"deploymentInfo": {"status": "Succeeded" if continued else "Ready"}}
     if key == "elbv2.describe_listeners":
-        group = hints.get("live_target_group", "<live target group>")
+        listener = (params.get("ListenerArns") or [None])[0]
+        by_listener: Mapping[str, str] = hints.get("listener_target_groups", {})
+        group = by_listener.get(listener) or hints.get("live_target_group", "<live target group>")
         return {"Listeners": [{"DefaultActions": [{"Type": "forward", "TargetGroupArn": group}]}]}
     if key == "elbv2.describe_target_health":
         return {

@@ -157,7 +157,7 @@ def ecs_release(
     )
     echo(f"  deployment {deployment_id} created (blue {live.live}, green {live.idle})")
 
-    _step(echo, 5, "watch: lifecycle hooks, traffic shift, green vs blue in CloudWatch")
+    _step(echo, 5, "watch: lifecycle hooks, test listener, traffic shift, green vs blue")
     watch = Watch(
         aws,
         clock,
@@ -171,6 +171,7 @@ def ecs_release(
             thresholds=plan.thresholds,
         ),
         poll_interval=plan.poll_interval,
+        test_listener_arn=target.test_listener_arn,
     )
     watch.deployment(deployment_id, plan.deployment_timeout)
 

@@ -109,9 +109,17 @@ def rollback(
         description="expandcontract rollback",
     )
     echo(f"  deployment {deployment_id} created")
-    Watch(aws, clock, sleep, echo, alarms=(), poll_interval=poll_interval).deployment(
-        deployment_id, timeout
+    # The same loop as a release: it continues the deployment once it is Ready, or the
+    # group's deployment_ready_option would stop it and leave the bad release in place.
+    watch = Watch(
+        aws,
+        clock,
+        sleep,
+        echo,
+        poll_interval=poll_interval,
+        test_listener_arn=target.test_listener_arn,
     )
+    watch.deployment(deployment_id, timeout)
     release = state.deployed.details.get("previous_release") if state.deployed else None
     records.record(
         Event.RELEASE_DEPLOYED,

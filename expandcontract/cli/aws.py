@@ -109,6 +109,9 @@ class Session:
                     self.target.migration_task_family: self.target.migration_container_name
                 },
                 "live_target_group": self.target.blue_target_group_arn,
+                "listener_target_groups": {
+                    self.target.test_listener_arn: self.target.green_target_group_arn
+                },
             },
         )
         self.aws.check_credentials()

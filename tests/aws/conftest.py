@@ -93,7 +93,12 @@ class Step:
 
 
 class FakeCodeDeploy:
-    """A CodeDeploy client whose deployments follow ``steps``, one per ``get_deployment``."""
+    """A CodeDeploy client whose deployments follow ``steps``, one per ``get_deployment``.
+
+    ``steps[0]`` is the deployment as created. Like the real service under
+    ``deployment_ready_option``, a deployment does not leave its last ``Ready`` step until
+    ``continue_deployment`` is called. ``timeline`` lists the statuses read and each continue.
+    """
 
     def __init__(self, steps: list[Step] | None = None, throttle: dict[str, int] | None = None):
         self.steps = steps if steps is not None else default_steps()
@@ -101,7 +106,12 @@ class FakeCodeDeploy:
         self.deployments: dict[str, dict[str, Any]] = {}
         self.created: list[dict[str, Any]] = []
         self.stopped: list[dict[str, Any]] = []
+        self.continued: list[dict[str, Any]] = []
+        self.timeline: list[str] = []
         self.calls: list[str] = []
+        # Called when a deployment reaches Ready, as the real CodeDeploy has registered the
+        # replacement tasks behind the test listener by then.
+        self.on_ready: Callable[[], None] = lambda: None
         # Called with the AppSpec's task definition when a deployment succeeds, as the real
         # CodeDeploy makes it the service's primary task set.
         self.on_success: Callable[[str], None] = lambda task_definition: None
@@ -146,12 +156,21 @@ class FakeCodeDeploy:
     def get_deployment(self, deploymentId: str) -> dict[str, Any]:
         self._enter("get_deployment")
         d = self.deployments[deploymentId]
-        if d["status"] not in ("Stopped", "Succeeded"):
+        upcoming = d["steps"][min(d["step"] + 1, len(d["steps"]) - 1)] if d["steps"] else None
+        waiting = (
+            d["status"] == "Ready"
+            and not d.get("continued")
+            and (upcoming is None or upcoming.status != "Ready")
+        )
+        if d["status"] not in ("Stopped", "Succeeded") and not waiting:
             d["step"] += 1
             d["status"] = self._current(deploymentId).status
+            if d["status"] == "Ready":
+                self.on_ready()
             if d["status"] == "Succeeded" and "appspec" in d:
                 resource = d["appspec"]["Resources"][0]["TargetService"]["Properties"]
                 self.on_success(resource["TaskDefinition"])
+        self.timeline.append(d["status"])
         step = self._current(deploymentId)
         info: dict[str, Any] = {"deploymentId": deploymentId, "status": d["status"]}
         if step.error and d["status"] != "Stopped":
@@ -183,6 +202,26 @@ class FakeCodeDeploy:
             }
         }
 
+    def continue_deployment(
+        self, deploymentId: str, deploymentWaitType: str = "READY_WAIT"
+    ) -> dict[str, Any]:
+        self._enter("continue_deployment")
+        d = self.deployments.get(deploymentId)
+        if d is None or d["status"] != "Ready":
+            code, message = (
+                ("DeploymentDoesNotExistException", f"no deployment {deploymentId}")
+                if d is None
+                else ("DeploymentIsNotInReadyStateException", "the deployment is not Ready")
+            )
+            raise ClientError({"Error": {"Code": code, "Message": message}}, "ContinueDeployment")
+        self.continued.append(
+            {"deploymentId": deploymentId, "deploymentWaitType": deploymentWaitType}
+        )
+        self.timeline.append("continue")
+        d["continued"] = True
+        d["status"] = "InProgress"
+        return {}
+
     def stop_deployment(
         self, deploymentId: str, autoRollbackEnabled: bool = False
     ) -> dict[str, Any]:
@@ -195,13 +234,15 @@ class FakeCodeDeploy:
 
 
 def default_steps() -> list[Step]:
-    """A linear shift in three polls, with the smoke-test hook succeeding."""
-    hook = {"AfterAllowTestTraffic": "Succeeded"}
+    """Green up, smoke-tested, held Ready until continued, then a linear shift in two polls."""
+    tested = {"Install": "Succeeded", "AfterAllowTestTraffic": "Succeeded"}
     return [
-        Step("InProgress", 0.0, {"Install": "Succeeded", **hook}),
-        Step("InProgress", 50.0, {"Install": "Succeeded", **hook, "AllowTraffic": "InProgress"}),
-        Step("InProgress", 100.0, {"Install": "Succeeded", **hook, "AllowTraffic": "Succeeded"}),
-        Step("Succeeded", 100.0, {"Install": "Succeeded", **hook, "AllowTraffic": "Succeeded"}),
+        Step("Created"),
+        Step("InProgress", 0.0, {"Install": "Succeeded", "AfterAllowTestTraffic": "InProgress"}),
+        Step("Ready", 0.0, tested),
+        Step("InProgress", 50.0, {**tested, "AllowTraffic": "InProgress"}),
+        Step("InProgress", 100.0, {**tested, "AllowTraffic": "Succeeded"}),
+        Step("Succeeded", 100.0, {**tested, "AllowTraffic": "Succeeded"}),
     ]
 
 
@@ -418,6 +459,10 @@ def world(moto_aws: None, boto_session: boto3.session.Session) -> World:
     fake = FakeCodeDeploy()
     fake.on_success = lambda arn: ecs.update_service(
         cluster="ec", service="ec-app", taskDefinition=arn
+    )
+    # The replacement task behind the test listener (moto reports a registered target healthy).
+    fake.on_ready = lambda: elbv2.register_targets(
+        TargetGroupArn=green, Targets=[{"Id": "10.0.2.20", "Port": 8000}]
     )
     clients["codedeploy"] = fake
     lb_dimension = "/".join(prod.split(":listener/")[1].split("/")[:3])

@@ -261,8 +261,20 @@ def test_dry_run_prints_every_call_and_makes_none(cli: Cli, world: World) -> Non
         "codedeploy.create_deployment",
         "codedeploy.get_deployment",
         "codedeploy.list_deployment_targets",
+        "cloudwatch.describe_alarms",
+        "elbv2.describe_listeners",
+        "elbv2.describe_target_health",
+        "codedeploy.continue_deployment",
+        "codedeploy.get_deployment",
+        "codedeploy.list_deployment_targets",
     ]
     assert "image': 'repo/app:v2'" in result.output
+    # The test listener is checked against green, then the deployment is continued.
+    assert f"describe_target_health(TargetGroupArn={world.green!r})" in result.output
+    assert (
+        "continue_deployment(deploymentId='<deployment id>', deploymentWaitType='READY_WAIT')"
+        in (result.output)
+    )
     assert "[dry-run] would record release_deployed" in result.output
     assert len(world.task_definition_revisions("ec-app")) == 1
 
