@@ -339,6 +339,13 @@ _FULL = frozenset({"full"})
 _CONCURRENTLY = frozenset({"concurrently"})
 
 
+def _alter_enum(stmt: ast.AlterEnumStmt, sql: str) -> list[Change]:
+    # Adding a value is additive; renaming one breaks the release that still writes the old one.
+    if stmt.oldVal:
+        return [Change("rename_enum_value", Effect.DESTRUCTIVE, sql, name=_dotted(stmt.typeName))]
+    return [Change("alter_type", Effect.ADDITIVE, sql)]
+
+
 def _lock(stmt: ast.LockStmt, sql: str) -> list[Change]:
     return [Change("lock_table", Effect.NEUTRAL, sql, table=_name(rel)) for rel in stmt.relations]
 
@@ -364,7 +371,9 @@ _HANDLERS = {
     ast.CreateEnumStmt: _simple("create_type", Effect.ADDITIVE),
     ast.CompositeTypeStmt: _simple("create_type", Effect.ADDITIVE),
     ast.CreateExtensionStmt: _simple("create_extension", Effect.ADDITIVE),
-    ast.AlterEnumStmt: _simple("alter_type", Effect.ADDITIVE),
+    ast.AlterEnumStmt: _alter_enum,
+    ast.AlterObjectSchemaStmt: _simple("set_schema", Effect.DESTRUCTIVE),  # moved away from the old release
+    ast.DropOwnedStmt: _simple("drop_owned", Effect.DESTRUCTIVE),
     ast.CommentStmt: _simple("comment", Effect.NEUTRAL),
     ast.VariableSetStmt: _simple("set", Effect.NEUTRAL),
     ast.TransactionStmt: _simple("transaction", Effect.NEUTRAL),

@@ -67,6 +67,11 @@ DESTRUCTIVE = {
         "ALTER TABLE t ALTER COLUMN b DROP DEFAULT",
         "SELECT count(*) = 2 FROM pg_attrdef WHERE adrelid = 't'::regclass",
     ),
+    "set_schema": ("ALTER TABLE t2 SET SCHEMA s", "SELECT to_regclass('public.t2') IS NOT NULL"),
+    "rename_enum_value": (
+        "ALTER TYPE mood RENAME VALUE 'ok' TO 'fine'",
+        "SELECT count(*) = 1 FROM pg_enum WHERE enumlabel = 'ok'",
+    ),
     "truncate": ("TRUNCATE t2", "SELECT count(*) = 1 FROM t2"),
     "add_column": (  # NOT NULL without a default: every insert of the running release fails
         "ALTER TABLE t ADD COLUMN d int NOT NULL",
