@@ -18,6 +18,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("expandcontract.cli.release:status", "Heads, pending revisions, contract verdict."),
     "mark-stable": ("expandcontract.cli.release:mark_stable", "Record that a release is stable."),
     "compat": ("expandcontract.cli.release:compat", "Can the live schema serve a release?"),
+    "quarantine": (
+        "expandcontract.cli.quarantine:quarantine",
+        "List and resolve quarantined rows.",
+    ),
     "check": ("expandcontract.cli.check:check", "Lint migrations for backward compatibility."),
     "rehearse": ("expandcontract.cli.rehearse:rehearse", "Rehearse a blue-green address split."),
     "ecs-release": ("expandcontract.cli.aws:ecs_release", "Release on ECS with CodeDeploy (aws)."),
