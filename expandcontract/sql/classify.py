@@ -346,6 +346,13 @@ def _alter_enum(stmt: ast.AlterEnumStmt, sql: str) -> list[Change]:
     return [Change("alter_type", Effect.ADDITIVE, sql)]
 
 
+def _grant(stmt: ast.GrantStmt, sql: str) -> list[Change]:
+    # A REVOKE can take away what the running release needs to read or write.
+    if stmt.is_grant:
+        return [Change("grant", Effect.NEUTRAL, sql)]
+    return [Change("revoke", Effect.DESTRUCTIVE, sql)]
+
+
 def _lock(stmt: ast.LockStmt, sql: str) -> list[Change]:
     return [Change("lock_table", Effect.NEUTRAL, sql, table=_name(rel)) for rel in stmt.relations]
 
@@ -374,6 +381,7 @@ _HANDLERS = {
     ast.AlterEnumStmt: _alter_enum,
     ast.AlterObjectSchemaStmt: _simple("set_schema", Effect.DESTRUCTIVE),  # moved away from the old release
     ast.DropOwnedStmt: _simple("drop_owned", Effect.DESTRUCTIVE),
+    ast.GrantStmt: _grant,
     ast.CommentStmt: _simple("comment", Effect.NEUTRAL),
     ast.VariableSetStmt: _simple("set", Effect.NEUTRAL),
     ast.TransactionStmt: _simple("transaction", Effect.NEUTRAL),

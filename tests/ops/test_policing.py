@@ -22,6 +22,7 @@ op.execute("CREATE SCHEMA s")
 op.execute("CREATE TABLE t (id bigserial PRIMARY KEY, a int, b text DEFAULT 'x', c int, CONSTRAINT ck_t CHECK (a > 0))")
 op.execute("INSERT INTO t (a, c) VALUES (1, 1), (2, 2)")
 op.execute("CREATE TABLE t2 (id int PRIMARY KEY)")
+op.execute("GRANT SELECT ON t TO PUBLIC")
 op.execute("INSERT INTO t2 VALUES (1)")
 op.execute("CREATE INDEX ix_t_a ON t (a)")
 op.execute("CREATE VIEW v AS SELECT id, a FROM t")
@@ -71,6 +72,10 @@ DESTRUCTIVE = {
     "rename_enum_value": (
         "ALTER TYPE mood RENAME VALUE 'ok' TO 'fine'",
         "SELECT count(*) = 1 FROM pg_enum WHERE enumlabel = 'ok'",
+    ),
+    "revoke": (
+        "REVOKE SELECT ON t FROM PUBLIC",
+        "SELECT has_table_privilege('public', 't', 'SELECT')",
     ),
     "truncate": ("TRUNCATE t2", "SELECT count(*) = 1 FROM t2"),
     "add_column": (  # NOT NULL without a default: every insert of the running release fails
