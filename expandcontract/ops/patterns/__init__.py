@@ -8,6 +8,7 @@ from __future__ import annotations
 from expandcontract.ops.patterns.add_not_null_column import AddNotNullColumn
 from expandcontract.ops.patterns.base import Pattern
 from expandcontract.ops.patterns.change_column_type import ChangeColumnType
+from expandcontract.ops.patterns.loading import from_revision
 from expandcontract.ops.patterns.rename_column import RenameColumn
 from expandcontract.ops.patterns.split_column import SplitColumn
 
@@ -22,4 +23,5 @@ __all__ = [
     "Pattern",
     "RenameColumn",
     "SplitColumn",
+    "from_revision",
 ]
