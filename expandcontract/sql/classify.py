@@ -91,7 +91,8 @@ def classify(sql: str) -> list[Change]:
     for raw in parsed:
         start = raw.stmt_location or 0
         text = sql[start : start + raw.stmt_len].strip() if raw.stmt_len else sql[start:].strip()
-        changes.extend(_classify_stmt(raw.stmt, text))
+        if raw.stmt is not None:
+            changes.extend(_classify_stmt(raw.stmt, text))
     return changes
 
 
@@ -101,8 +102,8 @@ def _name(node: ast.RangeVar | None) -> str | None:
     return f"{node.schemaname}.{node.relname}" if node.schemaname else node.relname
 
 
-def _dotted(names: tuple) -> str:
-    return ".".join(getattr(part, "sval", str(part)) for part in names)
+def _dotted(names: tuple | None) -> str:
+    return ".".join(getattr(part, "sval", str(part)) for part in names or ())
 
 
 def _classify_stmt(stmt: ast.Node, sql: str) -> list[Change]:
@@ -122,7 +123,11 @@ def _create_table(stmt: ast.CreateStmt, sql: str) -> list[Change]:
 
 
 def _create_table_as(stmt: ast.CreateTableAsStmt, sql: str) -> list[Change]:
-    return [Change("create_table", Effect.ADDITIVE, sql, table=_name(stmt.into.rel))]
+    return [
+        Change(
+            "create_table", Effect.ADDITIVE, sql, table=_name(stmt.into.rel if stmt.into else None)
+        )
+    ]
 
 
 def _index(stmt: ast.IndexStmt, sql: str) -> list[Change]:
@@ -155,7 +160,7 @@ _DROP_KINDS = {
 
 
 def _drop(stmt: ast.DropStmt, sql: str) -> list[Change]:
-    kind = _DROP_KINDS.get(stmt.removeType, "drop_other")
+    kind = _DROP_KINDS.get(stmt.removeType, "drop_other") if stmt.removeType else "drop_other"
     flags = {"concurrently"} if stmt.concurrent else set()
     changes = []
     for obj in stmt.objects or ():
@@ -297,7 +302,10 @@ def _dml(kind: str):
 
 
 def _truncate(stmt: ast.TruncateStmt, sql: str) -> list[Change]:
-    return [Change("truncate", Effect.DESTRUCTIVE, sql, table=_name(rel)) for rel in stmt.relations]
+    return [
+        Change("truncate", Effect.DESTRUCTIVE, sql, table=_name(rel))
+        for rel in stmt.relations or ()
+    ]
 
 
 def _create_trigger(stmt: ast.CreateTrigStmt, sql: str) -> list[Change]:
@@ -354,7 +362,9 @@ def _grant(stmt: ast.GrantStmt, sql: str) -> list[Change]:
 
 
 def _lock(stmt: ast.LockStmt, sql: str) -> list[Change]:
-    return [Change("lock_table", Effect.NEUTRAL, sql, table=_name(rel)) for rel in stmt.relations]
+    return [
+        Change("lock_table", Effect.NEUTRAL, sql, table=_name(rel)) for rel in stmt.relations or ()
+    ]
 
 
 _HANDLERS = {
@@ -379,7 +389,9 @@ _HANDLERS = {
     ast.CompositeTypeStmt: _simple("create_type", Effect.ADDITIVE),
     ast.CreateExtensionStmt: _simple("create_extension", Effect.ADDITIVE),
     ast.AlterEnumStmt: _alter_enum,
-    ast.AlterObjectSchemaStmt: _simple("set_schema", Effect.DESTRUCTIVE),  # moved away from the old release
+    ast.AlterObjectSchemaStmt: _simple(
+        "set_schema", Effect.DESTRUCTIVE
+    ),  # moved away from the old release
     ast.DropOwnedStmt: _simple("drop_owned", Effect.DESTRUCTIVE),
     ast.GrantStmt: _grant,
     ast.CommentStmt: _simple("comment", Effect.NEUTRAL),
