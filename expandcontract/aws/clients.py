@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from expandcontract.aws.errors import AwsConfigurationError, AwsError
@@ -127,38 +128,32 @@ class DryRunCaller:
         return placeholder_response(self.service, operation, params, self.hints, self.calls)
 
 
+@dataclass(kw_only=True, eq=False)
 class Aws:
     """The AWS clients a command uses, behind :class:`Caller` (or :class:`DryRunCaller`).
 
     ``clients`` maps a service name to a ready client (tests pass moto or stubbed clients);
     missing ones are created from a boto3 session for ``region``/``profile``. A dry run
-    creates no client at all.
+    creates no client at all; ``dry_run_hints`` says what its placeholders should name
+    (``containers``, ``live_target_group``, ``listener_target_groups``, ...).
     """
 
-    def __init__(
-        self,
-        *,
-        region: str | None = None,
-        profile: str | None = None,
-        clients: Mapping[str, Any] | None = None,
-        sleep: Sleep = time.sleep,
-        attempts: int = 8,
-        dry_run: bool = False,
-        echo: Echo = print,
-        dry_run_hints: Mapping[str, Any] | None = None,
-    ) -> None:
-        self.region = region
-        self.profile = profile
-        self.sleep = sleep
-        self.attempts = attempts
-        self.dry_run = dry_run
-        self.echo = echo
-        self.dry_run_calls: list[str] = []
-        # What placeholders should name: {"containers": [...], "live_target_group": arn}.
-        self.dry_run_hints = dict(dry_run_hints or {})
-        self._clients = dict(clients or {})
-        self._callers: dict[str, Any] = {}
-        self._session: Any = None
+    region: str | None = None
+    profile: str | None = None
+    clients: Mapping[str, Any] = field(default_factory=dict)
+    sleep: Sleep = time.sleep
+    attempts: int = 8
+    dry_run: bool = False
+    echo: Echo = print
+    dry_run_hints: Mapping[str, Any] = field(default_factory=dict)
+    dry_run_calls: list[str] = field(default_factory=list, init=False)
+    _callers: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+    _session: Any = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Copies: a command never changes what its caller handed in (``None`` means none).
+        self.clients = dict(self.clients or {})
+        self.dry_run_hints = dict(self.dry_run_hints or {})
 
     def client(self, service: str) -> Any:
         """The caller for ``service`` (``ecs``, ``codedeploy``, ...)."""
@@ -168,13 +163,13 @@ class Aws:
                     service, self.echo, self.dry_run_calls, self.dry_run_hints
                 )
             else:
-                raw = self._clients.get(service) or self._create(service)
+                raw = self.clients.get(service) or self._create(service)
                 self._callers[service] = Caller(service, raw, self.sleep, self.attempts)
         return self._callers[service]
 
     def check_credentials(self) -> None:
         """Fail fast, before any step runs, when credentials or the region are missing."""
-        if self.dry_run or set(SERVICES) <= set(self._clients):
+        if self.dry_run or set(SERVICES) <= set(self.clients):
             return
         session = self._boto_session()
         if session.get_credentials() is None:

@@ -82,12 +82,15 @@ def test_ready_waits_for_the_smoke_test_verdict(cli: Cli, world: World) -> None:
     )
 
 
-def test_ready_with_a_failed_smoke_test_stops_with_rollback(cli: Cli, world: World) -> None:
+@pytest.mark.parametrize("status", ["InProgress", "Ready"])
+def test_failed_smoke_test_stops_with_rollback_and_is_never_continued(
+    cli: Cli, world: World, status: str
+) -> None:
     world.codedeploy.steps = [
         Step("Created"),
         Step("InProgress", 0.0, {"Install": "Succeeded", "AfterAllowTestTraffic": "InProgress"}),
         Step(
-            "Ready",
+            status,
             0.0,
             {"Install": "Succeeded", "AfterAllowTestTraffic": "Failed"},
             diagnostics="smoke test: GET /api/v2/customers/1 answered 500",

@@ -140,25 +140,6 @@ def test_similar_green_and_blue_do_not_diverge(cli: Cli, world: World, database_
     assert world.codedeploy.stopped == []
 
 
-def test_failed_lifecycle_hook_is_reported(cli: Cli, world: World) -> None:
-    world.codedeploy.steps = [
-        Step("InProgress", 0.0, {"Install": "Succeeded", "AfterAllowTestTraffic": "InProgress"}),
-        Step(
-            "InProgress",
-            0.0,
-            {"Install": "Succeeded", "AfterAllowTestTraffic": "Failed"},
-            diagnostics="smoke test: GET /health answered 503",
-        ),
-    ]
-    result = release(cli)
-    assert result.exit_code == 1
-    assert (
-        "lifecycle hook AfterAllowTestTraffic failed: smoke test: GET /health answered 503"
-        in result.output
-    )
-    assert world.codedeploy.stopped[0]["autoRollbackEnabled"] is True
-
-
 def test_migration_task_exit_code_is_propagated(cli: Cli, world: World) -> None:
     ecs = world.clients["ecs"]
 

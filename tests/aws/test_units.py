@@ -212,3 +212,24 @@ def test_core_imports_without_boto3() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip() == "ok", done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["ecs-release", "--image", "x:1", "--timeout", "soon"], "cannot parse duration 'soon'"),
+        (["rollback", "--poll-interval", "often"], "cannot parse duration 'often'"),
+        (["ecs-release", "--image", "x:1", "--hook", "Install=fn"], "use EVENT=LAMBDA"),
+        (["ecs-release", "--image", "x:1", "--phases", "expand,contract"], "only expand and"),
+    ],
+)
+def test_bad_options_are_usage_errors_before_any_aws_call(args: list[str], expected: str) -> None:
+    from click.testing import CliRunner
+
+    from expandcontract.cli import main
+
+    # No clients and no region: reaching AWS would be a different error.
+    result = CliRunner().invoke(main, args, obj={})
+    assert result.exit_code == 2
+    assert expected in result.output
+    assert "Traceback" not in result.output
