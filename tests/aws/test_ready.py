@@ -11,7 +11,8 @@ import json
 import pytest
 
 from expandcontract.ledger import Event
-from tests.aws.conftest import Cli, Step, World
+from tests.aws.conftest import Cli, World
+from tests.aws.fakes import Step
 from tests.aws.test_release import ledger_entries, release
 from tests.aws.test_rollback import deployed  # noqa: F401  (fixture)
 
@@ -161,7 +162,7 @@ def test_continue_of_a_deployment_already_moving_on_is_not_an_error() -> None:
     from expandcontract.aws.clients import Aws
     from expandcontract.aws.codedeploy import continue_deployment
     from expandcontract.aws.errors import AwsError
-    from tests.aws.conftest import FakeCodeDeploy
+    from tests.aws.fakes import FakeCodeDeploy
 
     fake = FakeCodeDeploy()
     aws = Aws(clients={"codedeploy": fake}, sleep=lambda seconds: None)

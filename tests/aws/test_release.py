@@ -10,7 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from expandcontract.ledger import Event, Ledger
-from tests.aws.conftest import Cli, Delegate, FakeCodeDeploy, Step, World
+from tests.aws.conftest import Cli, World
+from tests.aws.fakes import Delegate, FakeCodeDeploy, Step
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:moto")
 

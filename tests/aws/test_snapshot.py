@@ -12,7 +12,8 @@ from expandcontract.aws.clients import Aws
 from expandcontract.aws.errors import AwsTimeout
 from expandcontract.aws.snapshot import snapshot_identifier, take_snapshot
 from expandcontract.ledger import Event
-from tests.aws.conftest import Cli, Delegate, FakeTime, World, throttling
+from tests.aws.conftest import Cli, World
+from tests.aws.fakes import Delegate, FakeTime, throttling
 from tests.aws.test_release import ledger_entries
 
 VALID = re.compile(r"^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{0,62}(?<!-)$")

@@ -20,7 +20,7 @@ from expandcontract.aws.metrics import (
 from expandcontract.aws.target import resolve_target
 from expandcontract.aws.taskdef import cloned_definition
 from expandcontract.aws.terraform import read_outputs
-from tests.aws.conftest import throttling
+from tests.aws.fakes import throttling
 
 EXAMPLE = Path(__file__).parents[2] / "infra" / "terraform" / "outputs.example.json"
 
