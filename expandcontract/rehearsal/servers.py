@@ -53,6 +53,7 @@ class AppServer:
             "REDIS_URL": "",  # hermetic: the rehearsal needs nothing but PostgreSQL
             "LOG_LEVEL": "WARNING",
             "EXPANDCONTRACT_REHEARSAL_PID": str(os.getpid()),
+            "PYTHONPATH": _import_roots(),
         }
         self._log = self.log_path.open("ab")
         try:
@@ -144,3 +145,14 @@ class AppServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _import_roots() -> str:
+    """PYTHONPATH for a release: the very ``expandcontract`` and ``app`` this process runs,
+    whatever the working directory or another installed copy."""
+    import app
+    import expandcontract
+
+    roots = [str(Path(str(m.__file__)).resolve().parent.parent) for m in (expandcontract, app)]
+    existing = os.environ.get("PYTHONPATH")
+    return os.pathsep.join(dict.fromkeys([*roots, *([existing] if existing else [])]))
