@@ -92,6 +92,10 @@ def rehearse(
     from expandcontract.rehearsal.run import run_rehearsal
 
     assert isinstance(soak, timedelta)
+    if not report_path.parent.is_dir():
+        raise click.BadParameter(
+            f"folder {report_path.parent} does not exist", param_hint="--report"
+        )
     options = RehearsalOptions(
         database_url=database_url,
         rows=rows,

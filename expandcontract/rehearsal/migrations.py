@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -25,6 +26,12 @@ LOCK_RETRIES = 30
 
 def project_root() -> Path:
     """The checkout holding ``alembic.ini``, ``alembic/`` and ``app/`` (the reference project)."""
+    missing = [m for m in ("flask", "gunicorn") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise ConfigurationError(
+            f"the rehearsal runs the reference app, which needs {' and '.join(missing)}: "
+            "pip install -e '.[dev]' (or the app and embedded extras)"
+        )
     try:
         import app
     except ImportError as err:

@@ -85,6 +85,8 @@ def test_bad_options_are_usage_errors():
 
     steps = runner.invoke(main, ["rehearse", "--steps", "0"])
     soak = runner.invoke(main, ["rehearse", "--soak", "soon"])
+    report = runner.invoke(main, ["rehearse", "--report", "/no/such/folder/report.html"])
 
     assert steps.exit_code == 2 and "--steps" in steps.output
     assert soak.exit_code == 2 and "cannot parse duration" in soak.output
+    assert report.exit_code == 2 and "does not exist" in report.output
