@@ -53,9 +53,6 @@ class Address:
     def flat(self) -> str:
         return f"{self.street}, {self.city}, {self.state}, {self.zip}"
 
-    def as_v2(self) -> dict[str, str]:
-        return {"street": self.street, "city": self.city, "state": self.state, "zip": self.zip}
-
 
 class AddressBook:
     """A seeded source of names, emails and addresses (unique emails, thread-safe enough:

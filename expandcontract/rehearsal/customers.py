@@ -67,15 +67,7 @@ class CustomerRegistry:
         with self._lock:
             self._busy.discard(customer_id)
 
-    def get(self, customer_id: int) -> Expected | None:
-        with self._lock:
-            return self._expected.get(customer_id)
-
     def written(self) -> list[Expected]:
         """Every customer created or updated during the run, in the order first written."""
         with self._lock:
             return [self._expected[i] for i in self._written]
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._ids)

@@ -129,10 +129,6 @@ class WeightedRouter:
                 raise ValueError("weights must not be negative")
             self._weights.update(weights)
 
-    def weights(self) -> dict[str, float]:
-        with self._lock:
-            return dict(self._weights)
-
     def choose(self) -> _Backend | None:
         """Pick the backend for one request, in proportion to the weights."""
         with self._lock:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import psycopg
-import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from expandcontract.rehearsal.addresses import Address, AddressBook
@@ -49,13 +48,3 @@ def seed_customers(url: str, rows: int, registry: CustomerRegistry, seed: int = 
     for name, email, flat, address in records:
         registry.record(Expected(ids[email], name, email, address, flat, written_in_run=False))
     return malformed
-
-
-def count_rows(url: str, sql: str) -> int:
-    """A one-off ``SELECT count(*)``-style query (its first column as an int)."""
-    engine = sa.create_engine(url, poolclass=sa.NullPool)
-    try:
-        with engine.connect() as connection:
-            return int(connection.execute(sa.text(sql)).scalar() or 0)
-    finally:
-        engine.dispose()

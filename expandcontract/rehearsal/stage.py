@@ -7,7 +7,7 @@ they change the schema and in what they check before moving traffic.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic.config import Config
@@ -36,7 +36,6 @@ class Stage:
     router: WeightedRouter
     blue: AppServer
     green: AppServer | None = None
-    notes: list[str] = field(default_factory=list)
 
     def hold(self, seconds: float | None = None) -> None:
         """Let the load run for a while in the current state."""
