@@ -9,13 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from click.testing import CliRunner
 
 from expandcontract.cli import main
+from tests.rehearsal.support import SMALL, scratch_databases
 
-# Small and quick, but the whole story: every phase, a soak, steps of 50 %.
-SMALL = ["--rows", "500", "--rps", "40", "--steps", "50", "--step-seconds", "0.4", "--soak", "1s"]
 _DATA = re.compile(
     r'<script type="application/json" id="rehearsal-data">\n(.*?)\n</script>', re.DOTALL
 )
@@ -36,22 +34,6 @@ class Rehearsal:
 
     def phase(self, name: str) -> dict[str, Any]:
         return next(p for p in self.data["phases"] if p["phase"] == name)
-
-
-def scratch_databases(server_url: str) -> set[str]:
-    engine = sa.create_engine(server_url, poolclass=sa.NullPool)
-    try:
-        with engine.connect() as connection:
-            return set(
-                connection.execute(
-                    sa.text(
-                        "SELECT datname FROM pg_database "
-                        "WHERE datname LIKE 'expandcontract_rehearsal_%'"
-                    )
-                ).scalars()
-            )
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture
