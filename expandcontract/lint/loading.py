@@ -7,6 +7,7 @@ or raises on import, or a ``down_revision`` naming a revision that does not exis
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import traceback
@@ -45,6 +46,10 @@ def open_script_directory(config_path: Path) -> tuple[Config, ScriptDirectory, l
             "no Alembic config file here: pass -c PATH/alembic.ini", str(config_path)
         )
     config = Config(str(config_path))
+    # `prepend_sys_path = .` is relative to the working directory; the import system caches
+    # what "." held and only re-reads it when the directory's mtime changes, which a freshly
+    # checked-out tree may not show. Forget that cache so revisions import the project's modules.
+    importlib.invalidate_caches()
     try:
         script = ScriptDirectory.from_config(config)
     except CommandError as err:
