@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
+from sqlalchemy.engine import make_url
 
 from expandcontract.backfill.errors import BackfillInterrupted
 from expandcontract.errors import ExpandContractError
@@ -48,6 +49,8 @@ def run_rehearsal(options: RehearsalOptions, console: Console | None = None) -> 
         where = "an embedded PostgreSQL" if options.database_url is None else "a scratch database"
         progress.note(f"starting {where}")
         url = stack.enter_context(rehearsal_database(options.database_url))
+        if options.database_url is not None:
+            progress.note(f"scratch database {make_url(url).database} (dropped at the end)")
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ec-rehearsal-")))
         config = alembic_config(url, options.soak)
         revision = create_v1_schema(config)

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.rehearsal.support import SMALL, scratch_databases
+from tests.rehearsal.support import SMALL, scratch_databases, scratch_name
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,7 +28,6 @@ def _alive(pid: int) -> bool:
 
 
 def test_ctrl_c_stops_and_removes_everything(pg_server_url, tmp_path):
-    before = scratch_databases(pg_server_url)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
         [sys.executable, "-c", "from expandcontract.cli import main; main()", "rehearse",
@@ -54,5 +53,5 @@ def test_ctrl_c_stops_and_removes_everything(pg_server_url, tmp_path):
     while any(_alive(pid) for pid in started) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not [pid for pid in started if _alive(pid)], "release processes outlived the run"
-    assert scratch_databases(pg_server_url) <= before
+    assert scratch_name("".join(seen)) not in scratch_databases(pg_server_url)
     assert not (tmp_path / "r.html").exists()
