@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 
 from expandcontract.backfill import store
 from expandcontract.backfill.paging import Pager, Range, TableInfo
-from expandcontract.backfill.spec import Backfill
+from expandcontract.backfill.spec import BACKFILL_SESSION_FLAG, Backfill
 from expandcontract.backfill.statements import BatchStatements
 
 
@@ -47,6 +47,7 @@ class BatchRunner:
         transaction = self.connection.begin()
         # Never queue behind an application transaction for long: fail, back off, retry.
         self.connection.execute(sa.text(f"SET LOCAL lock_timeout = {self.lock_timeout_ms}"))
+        self.connection.execute(sa.text(f"SET LOCAL {BACKFILL_SESSION_FLAG} = 'on'"))
         return transaction
 
     def _run(self, statement: str, predicate: str, params: dict[str, Any]) -> int:

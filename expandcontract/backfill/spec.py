@@ -8,6 +8,10 @@ from dataclasses import dataclass, field
 
 from expandcontract.backfill.errors import BackfillSpecError
 
+# Set (transaction-locally) on every batch: sync triggers skip the backfill's own UPDATE, which
+# computes the new columns from the old ones and so has nothing to sync back.
+BACKFILL_SESSION_FLAG = "expandcontract.backfilling"
+
 
 @dataclass(frozen=True)
 class Backfill:

@@ -52,3 +52,28 @@ def test_downgrading_the_contract_restores_the_flat_address(
         "street_address": "1 Main St, Apt 4",
         "state": "ID",
     }
+
+
+def test_the_sync_trigger_leaves_the_backfills_own_updates_alone(upgrade, engine) -> None:
+    """A batch of the backfill sets its session flag; the trigger must not convert twice."""
+    import sqlalchemy as sa
+
+    from expandcontract.backfill.spec import BACKFILL_SESSION_FLAG
+
+    upgrade("expand@head")
+    flat = "1 Main St, Boise, ID, 83702"
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("INSERT INTO customers (name, email, address) VALUES ('A', 'a@x.test', :a)"),
+            {"a": flat},
+        )
+    with engine.begin() as conn:  # the backfill's session: the old value stays as it was
+        conn.execute(sa.text(f"SET LOCAL {BACKFILL_SESSION_FLAG} = 'on'"))
+        conn.execute(sa.text("UPDATE customers SET city = 'Nampa'"))
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT address FROM customers")).scalar() == flat
+    with engine.begin() as conn:  # green's session: the old column follows the new ones
+        conn.execute(sa.text("UPDATE customers SET city = 'Meridian'"))
+    with engine.connect() as conn:
+        address = conn.execute(sa.text("SELECT address FROM customers")).scalar()
+    assert address == "1 Main St, Meridian, ID, 83702"
