@@ -93,3 +93,14 @@ def count_rows(connection: Connection, table: str, predicate: str) -> int:
 def require(condition: bool, message: str) -> None:
     if not condition:
         raise PreconditionFailed(message)
+
+
+def require_constraint(
+    connection: Connection | None, operation: str, table: str, name: str
+) -> None:
+    """Refuse ``operation`` when constraint ``name`` is missing on ``table`` (offline: no check)."""
+    if connection is not None:
+        require(
+            constraint_exists(connection, table, name),
+            f"{operation} refused: constraint {name} does not exist on {table}",
+        )

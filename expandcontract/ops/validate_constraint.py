@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic.runtime.migration import MigrationContext
 
 from expandcontract.ops.base import Noop, PhasedOperation, live_connection, register
-from expandcontract.ops.catalog import constraint_exists, require
+from expandcontract.ops.catalog import require_constraint
 from expandcontract.ops.sqltext import ident, qualified
 from expandcontract.phases import Phase
 
@@ -27,12 +27,7 @@ class ValidateConstraint(PhasedOperation):
         self.table = table
 
     def validate(self, context: MigrationContext) -> None:
-        connection = live_connection(context)
-        if connection is not None:
-            require(
-                constraint_exists(connection, self.table, self.constraint),
-                f"{self.name} refused: constraint {self.constraint} does not exist on {self.table}",
-            )
+        require_constraint(live_connection(context), self.name, self.table, self.constraint)
 
     def plan(self) -> list[str]:
         return [f"ALTER TABLE {qualified(self.table)} VALIDATE CONSTRAINT {ident(self.constraint)}"]
