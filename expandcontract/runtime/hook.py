@@ -234,6 +234,9 @@ class _Run:
     ) -> None:
         if not steps:
             return
+        # The script runs in one transaction: SET LOCAL keeps the short lock wait to it.
+        timeout_ms = int(self.settings.lock_timeout.total_seconds() * 1000)
+        _emit(migration_context, f"SET LOCAL lock_timeout = {timeout_ms}")
         for statement in ledger_ddl(LEDGER_TABLE):
             _emit(migration_context, statement)
         if not contract:

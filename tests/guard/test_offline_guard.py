@@ -54,6 +54,7 @@ def test_script_contains_the_guard_block(project: Any) -> None:
     assert "DO $expandcontract$" in script
     assert "contract refused for c1" in script
     assert "%%" not in script  # RAISE placeholders must survive unescaped
+    assert script.index("SET LOCAL lock_timeout = 1000") < script.index("CREATE TABLE customers")
 
 
 def test_script_refuses_on_a_database_with_no_stable_mark(project: Any) -> None:
