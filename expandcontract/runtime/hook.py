@@ -14,6 +14,7 @@ It configures Alembic with everything expandcontract needs and runs the migratio
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -159,11 +160,21 @@ class _Run:
             try:
                 with context.begin_transaction():
                     context.run_migrations()
+            except BaseException:
+                if connection.in_transaction():
+                    connection.rollback()  # the failed revision; committed ones are kept
+                raise
+            else:
+                if connection.in_transaction():
+                    connection.commit()
             finally:
                 sa.event.remove(connection, "before_cursor_execute", listener)
                 self.state.current = None
-            if connection.in_transaction():
-                connection.commit()
+                # A caller's pooled connection must not keep our session setting. A connection
+                # that died with the run has nothing to reset; its own error is the one to show.
+                with contextlib.suppress(sa.exc.DBAPIError):
+                    connection.exec_driver_sql("RESET lock_timeout")
+                    connection.commit()
 
     # -- shared ---------------------------------------------------------------------------
 
@@ -275,7 +286,7 @@ class _Run:
         if not step.is_migration:
             return []
         events = []
-        for rev_id in step.up_revision_ids if step.is_upgrade else step.up_revision_ids:
+        for rev_id in step.up_revision_ids:  # on a downgrade: the revisions being removed
             revision = self.script.get_revision(rev_id)
             phase = phase_of(revision) if revision is not None else None
             fields = {"revision": rev_id, "phase": str(phase) if phase else None}
