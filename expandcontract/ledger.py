@@ -150,6 +150,7 @@ class Ledger:
         phase: str | None = None,
         details: dict[str, Any] | None = None,
     ) -> Entry:
+        actor = _actor()
         row = self.connection.execute(
             sa.text(
                 f"INSERT INTO {self.table} "
@@ -163,7 +164,7 @@ class Ledger:
                 "release": release,
                 "revision": revision,
                 "phase": phase,
-                "actor": _actor(),
+                "actor": actor,
                 "details": json.dumps(details or {}, default=str),
             },
         ).one()
@@ -174,7 +175,7 @@ class Ledger:
             release=release,
             revision=revision,
             phase=phase,
-            actor=_actor(),
+            actor=actor,
             details=details or {},
         )
 
@@ -199,15 +200,23 @@ class Ledger:
 
     # -- reading --------------------------------------------------------------------------
 
-    def entries(self, event: Event | None = None, limit: int | None = None) -> list[Entry]:
-        """Entries, newest first."""
+    def entries(
+        self, event: Event | None = None, limit: int | None = None, **match: str
+    ) -> list[Entry]:
+        """Entries, newest first; ``match`` filters on the release, revision or phase columns."""
         if not self.exists():
             return []
-        query = f"SELECT * FROM {self.table}"
-        params: dict[str, Any] = {}
+        unknown = set(match) - _MATCHABLE
+        if unknown:
+            raise ValueError(f"cannot filter ledger entries on {', '.join(sorted(unknown))}")
+        conditions = [f"{column} = :{column}" for column in match]
+        params: dict[str, Any] = dict(match)
         if event is not None:
-            query += " WHERE event = :event"
+            conditions.append("event = :event")
             params["event"] = str(event)
+        query = f"SELECT * FROM {self.table}"
+        if conditions:
+            query += " WHERE " + " AND ".join(conditions)
         query += " ORDER BY id DESC"
         if limit is not None:
             query += f" LIMIT {int(limit)}"
@@ -215,10 +224,8 @@ class Ledger:
 
     def latest(self, event: Event, **match: str) -> Entry | None:
         """The newest entry of ``event`` whose columns equal ``match``."""
-        for entry in self.entries(event):
-            if all(getattr(entry, key) == value for key, value in match.items()):
-                return entry
-        return None
+        found = self.entries(event, limit=1, **match)
+        return found[0] if found else None
 
     def latest_stable(self) -> StableMark | None:
         entry = self.latest(Event.RELEASE_STABLE)
@@ -226,6 +233,9 @@ class Ledger:
 
     def last_applied(self, revision: str) -> Entry | None:
         return self.latest(Event.PHASE_APPLIED, revision=revision)
+
+
+_MATCHABLE = {"release", "revision", "phase"}
 
 
 def _entry(row: Any) -> Entry:

@@ -73,5 +73,5 @@ def collect_status(
     guard = ContractGuard(script, ledger, settings, clock)
     pending_contract = [script.get_revision(r) for r in pending[Phase.CONTRACT]]
     verdict = guard.evaluate([r for r in pending_contract if r is not None])
-    connection.rollback()
-    return Status(heads, pending, ledger.latest_stable(), verdict)
+    connection.rollback()  # read-only: end the transaction the reads began
+    return Status(heads, pending, verdict.stable, verdict)
