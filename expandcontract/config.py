@@ -7,7 +7,7 @@ module owns the runtime ones.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,6 @@ class Settings:
     lock_retries: int = 8
     statement_timeout: timedelta = timedelta(seconds=60)
     migration_lock_timeout: timedelta = timedelta(seconds=60)
-    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any]) -> Settings:
@@ -55,7 +54,7 @@ class Settings:
                     "[tool.expandcontract] lock_retries must be an integer >= 0"
                 )
             kwargs["lock_retries"] = retries
-        return cls(raw=dict(data), **kwargs)
+        return cls(**kwargs)
 
 
 def find_pyproject(start: Path) -> Path | None:

@@ -63,13 +63,6 @@ def all_revisions(script: ScriptDirectory) -> list[Script]:
     return list(reversed(list(script.walk_revisions())))
 
 
-def revisions_by_phase(script: ScriptDirectory) -> dict[Phase, list[Script]]:
-    grouped: dict[Phase, list[Script]] = {phase: [] for phase in PHASE_ORDER}
-    for revision in all_revisions(script):
-        grouped[require_phase(revision)].append(revision)
-    return grouped
-
-
 def branch_heads(script: ScriptDirectory) -> dict[Phase, list[str]]:
     """The head revision ids of each phase branch (normally one each)."""
     # Alembic's own "heads" hides revisions that others depend on; a branch head is a revision

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -32,8 +31,6 @@ def translate_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except ExpandContractError as err:
-            if isinstance(err, ConfigurationError) and err.exit_code == 2:
-                raise ExitWith(str(err), 2) from err
             raise ExitWith(str(err), err.exit_code) from err
 
     return wrapper  # type: ignore[return-value]
@@ -74,11 +71,8 @@ def load_config(config_path: str, database_url: str | None = None) -> Config:
     return config
 
 
-def resolve_database_url(config: Config) -> str:
-    from expandcontract.runtime.connect import database_url
-
-    return database_url(config)
-
-
-def env_flag(name: str) -> bool:
-    return os.environ.get(name, "").lower() in ("1", "true", "yes")
+def optional_config(config_path: str, database_url: str | None) -> Config | None:
+    """The Alembic config, unless an explicit database URL makes it unnecessary."""
+    if database_url and not Path(config_path).is_file():
+        return None
+    return load_config(config_path, database_url)

@@ -6,7 +6,12 @@ import json
 
 import click
 
-from expandcontract.cli._common import config_option, database_option, load_config, translate_errors
+from expandcontract.cli._common import (
+    config_option,
+    database_option,
+    optional_config,
+    translate_errors,
+)
 
 
 @click.group()
@@ -30,7 +35,7 @@ def list_rows(
     from expandcontract.api import connect
     from expandcontract.backfill import list_quarantine
 
-    config = load_config(config_path, database_url) if database_url is None else None
+    config = optional_config(config_path, database_url)
     with connect(config, database_url) as connection:
         rows = list_quarantine(connection, table, include_resolved=include_resolved)
     if fmt == "json":
@@ -83,7 +88,7 @@ def resolve(
 
     if not resolution.strip():
         raise click.UsageError("--resolution must say what was done")
-    config = load_config(config_path, database_url) if database_url is None else None
+    config = optional_config(config_path, database_url)
     with connect(config, database_url) as connection:
         count = resolve_quarantine(
             connection, table, keys=list(keys) or None, resolution=resolution.strip()

@@ -10,6 +10,7 @@ from expandcontract.cli._common import (
     config_option,
     database_option,
     load_config,
+    optional_config,
     translate_errors,
 )
 from expandcontract.phases import Phase
@@ -130,7 +131,7 @@ def compat(metadata: str, fmt: str, config_path: str, database_url: str | None) 
     """Check that the live schema can serve a release (exit 1 when it cannot)."""
     from expandcontract.api import schema_compatibility
 
-    config = load_config(config_path, database_url) if database_url is None else None
+    config = optional_config(config_path, database_url)
     report = schema_compatibility(metadata, config=config, database_url=database_url)
     if fmt == "json":
         click.echo(json.dumps(report.to_dict(), indent=2))
