@@ -9,13 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from expandcontract.guard import REMOVALS
 from expandcontract.lint.model import Severity
 from expandcontract.lint.rules._base import EARLY, Hit, LintContext, Rule, each_change, target
 from expandcontract.usage import removed_in_use
-
-REMOVALS = frozenset(
-    {"drop_column", "drop_table", "rename_column", "rename_table", "alter_column_type"}
-)
 
 
 def check(ctx: LintContext) -> Iterator[Hit]:
@@ -24,11 +21,7 @@ def check(ctx: LintContext) -> Iterator[Hit]:
     for analysis, statement, change in each_change(ctx, EARLY):
         if change.kind not in REMOVALS or not change.table:
             continue
-        column = (
-            change.column
-            if change.kind in ("drop_column", "rename_column", "alter_column_type")
-            else None
-        )
+        column = change.column if "column" in change.kind else None
         users = [
             name for name, usage in ctx.releases if removed_in_use(usage, change.table, column)
         ]

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from expandcontract.guard import REMOVALS
 from expandcontract.lint.model import Severity
 from expandcontract.lint.rules._base import Hit, LintContext, Rule, each_change, target
-from expandcontract.lint.rules.ec401_removes_release_usage import REMOVALS
 from expandcontract.phases import Phase
 from expandcontract.usage import removed_in_use
 
@@ -23,7 +23,7 @@ def check(ctx: LintContext) -> Iterator[Hit]:
     for analysis, statement, change in each_change(ctx, {Phase.CONTRACT}):
         if change.kind not in REMOVALS or not change.table:
             continue
-        column = None if change.kind in ("drop_table", "rename_table") else change.column
+        column = change.column if "column" in change.kind else None
         if removed_in_use(usage, change.table, column):
             yield Hit(
                 f"contract {change.describe()} removes {target(change)}, which the newest "
