@@ -87,6 +87,30 @@ def removals(
     return found, unknown
 
 
+def expanded_dependencies(script: ScriptDirectory, pending: Sequence[Script]) -> list[Script]:
+    """The expand and migrate revisions the ``pending`` contract revisions depend on."""
+    pending_ids = {rev.revision for rev in pending}
+    needed = {
+        dep.revision: dep
+        for revision in pending
+        for dep in dependency_closure(script, revision)
+        if dep.revision not in pending_ids and phase_of(dep) in (Phase.EXPAND, Phase.MIGRATE)
+    }
+    return [needed[rev_id] for rev_id in sorted(needed)]
+
+
+def _still_used(found: Sequence[Removal], stable: StableMark, verb: str) -> list[str]:
+    """Reasons for every removal that takes away something the stable release uses."""
+    if stable.usage is None:
+        return []
+    return [
+        f"{verb} {r.revision} would {r.describe()}, which release {stable.release} "
+        "(marked stable) still uses"
+        for r in found
+        if removed_in_use(stable.usage, r.table, r.column)
+    ]
+
+
 class ContractGuard:
     """Evaluates the five conditions against the ledger and records what it decided."""
 
@@ -124,7 +148,8 @@ class ContractGuard:
                 f"{allowed_at.isoformat(timespec='seconds')} (in {format_duration(remaining)})"
             )
         reasons.extend(self._ran_on_expanded_schema(pending, stable))
-        reasons.extend(self._still_used(pending, stable))
+        if stable.usage is not None:
+            reasons.extend(_still_used(removals(pending)[0], stable, "revision"))
         if self.settings.require_snapshot:
             snapshot = self.ledger.latest(Event.SNAPSHOT_RECORDED)
             if snapshot is None or snapshot.id < stable.recorded.id:
@@ -136,16 +161,8 @@ class ContractGuard:
 
     def _ran_on_expanded_schema(self, pending: Sequence[Script], stable: StableMark) -> list[str]:
         reasons = []
-        pending_ids = {rev.revision for rev in pending}
-        needed: dict[str, Script] = {}
-        for revision in pending:
-            for dep in dependency_closure(self.script, revision):
-                if dep.revision not in pending_ids and phase_of(dep) in (
-                    Phase.EXPAND,
-                    Phase.MIGRATE,
-                ):
-                    needed[dep.revision] = dep
-        for rev_id, dep in sorted(needed.items()):
+        for dep in expanded_dependencies(self.script, pending):
+            rev_id = dep.revision
             applied = self.ledger.last_applied(rev_id)
             if applied is None:
                 reasons.append(
@@ -160,17 +177,6 @@ class ContractGuard:
                 )
         return reasons
 
-    def _still_used(self, pending: Sequence[Script], stable: StableMark) -> list[str]:
-        if stable.usage is None:
-            return []
-        found, _ = removals(pending)
-        return [
-            f"revision {r.revision} would {r.describe()}, which release {stable.release} "
-            "(marked stable) still uses"
-            for r in found
-            if removed_in_use(stable.usage, r.table, r.column)
-        ]
-
     def evaluate_downgrade(self, reverting: Sequence[Script]) -> Verdict:
         """Judge downgrading expand/migrate revisions the stable release may be running on."""
         stable = self.ledger.latest_stable()
@@ -179,13 +185,7 @@ class ContractGuard:
             return Verdict(True, [], ids, stable)
         reasons: list[str] = []
         if stable.usage is not None:
-            found, _ = removals(reverting, "downgrade")
-            reasons = [
-                f"downgrading {r.revision} would {r.describe()}, which release {stable.release} "
-                "(marked stable) still uses"
-                for r in found
-                if removed_in_use(stable.usage, r.table, r.column)
-            ]
+            reasons = _still_used(removals(reverting, "downgrade")[0], stable, "downgrading")
         else:
             for revision in reverting:
                 applied = self.ledger.last_applied(revision.revision)

@@ -29,10 +29,10 @@ from expandcontract.autogen import phase_directives
 from expandcontract.config import LEDGER_TABLE, Settings, load_settings
 from expandcontract.durations import utcnow
 from expandcontract.errors import ConfigurationError
-from expandcontract.guard import ContractGuard, removals
+from expandcontract.guard import ContractGuard, expanded_dependencies, removals
 from expandcontract.ledger import Clock, Event, Ledger, ledger_ddl
 from expandcontract.ops import REGISTRY as _OPERATIONS  # noqa: F401  registers op.expand_* ...
-from expandcontract.phases import Phase, dependency_closure, phase_of
+from expandcontract.phases import Phase, phase_of
 from expandcontract.runtime import ddl, offline, policing
 from expandcontract.runtime.connect import check_reachable, create_engine, database_url
 from expandcontract.runtime.locking import migration_lock
@@ -263,15 +263,7 @@ class _Run:
                 ),
             )
             return
-        pending = set(ids)
-        dependencies = sorted(
-            {
-                dep.revision
-                for rev in contract
-                for dep in dependency_closure(self.script, rev)
-                if dep.revision not in pending and phase_of(dep) in (Phase.EXPAND, Phase.MIGRATE)
-            }
-        )
+        dependencies = [dep.revision for dep in expanded_dependencies(self.script, contract)]
         removed, _ = removals(contract)
         _emit(
             migration_context,
