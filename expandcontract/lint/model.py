@@ -11,6 +11,7 @@ from typing import Any
 from alembic.script import Script
 
 from expandcontract.phases import Phase
+from expandcontract.runtime.state import Step
 from expandcontract.sql import Change
 
 
@@ -82,8 +83,8 @@ class RevisionAnalysis:
 
     @property
     def exemptions(self) -> dict[str, str]:
-        declared = getattr(self.script.module, "expandcontract_exemptions", None) or {}
-        return {str(k): str(v) for k, v in dict(declared).items()}
+        """The revision's declared exemptions, read as runtime policing reads them."""
+        return Step(self.revision, self.phase, self.script.module).exemptions
 
     def changes(self) -> list[tuple[Statement, Change]]:
         """Every change of the upgrade, with the statement that makes it."""
