@@ -152,11 +152,6 @@ class Renderer:
         return recorder.statements
 
 
-def render_statements(revision: Script, direction: str = "upgrade") -> list[Statement]:
-    """Render one revision (see :meth:`Renderer.render`)."""
-    return Renderer().render(revision, direction)
-
-
 def _error_line(err: BaseException, path: Path) -> int | None:
     """The deepest line of the revision file in the exception's traceback."""
     line = None
