@@ -44,7 +44,10 @@ class StructuredAddress:
 
 def json_object(request: Request) -> dict[str, Any]:
     """The request body as a JSON object, or a 400."""
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser goes: "silent" does not cover it
+        data = None
     if not isinstance(data, dict):
         raise bad_request("the request body must be a JSON object (Content-Type: application/json)")
     return data
