@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from expandcontract.ledger import Event, Ledger
 from tests.aws.conftest import Cli, World
-from tests.aws.fakes import Delegate, FakeCodeDeploy, Step
+from tests.aws.fakes import Delegate, Step
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:moto")
 
@@ -288,15 +288,6 @@ def test_missing_region_gives_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> 
     )
     assert result.exit_code == 2
     assert "no AWS region configured" in result.output
-
-
-def test_codedeploy_fake_is_required_because_moto_never_progresses(world: World) -> None:
-    # Documents why FakeCodeDeploy exists: a real moto deployment stays "Created".
-    import boto3
-
-    moto_codedeploy = boto3.client("codedeploy", region_name="eu-west-1")
-    assert isinstance(world.codedeploy, FakeCodeDeploy)
-    assert not hasattr(type(moto_codedeploy), "nonexistent")
 
 
 def test_unreachable_ledger_fails_before_anything_is_deployed(cli: Cli, world: World) -> None:
