@@ -53,13 +53,12 @@ def create_customer() -> ResponseReturnValue:
     data = validation.json_object(request)
     validation.check_fields(data, FIELDS)
     release = current_release()
-    connection = get_connection()
     values = {
         "name": validation.name(data.get("name")),
         "email": validation.email(data.get("email")),
     }
     values.update(release.address_values(data.get("address")))
-    customer = store.create_customer(connection, release, values)
+    customer = store.create_customer(get_connection(), release, values)
     response: Response = jsonify(customer)
     response.headers["Location"] = f"/api/customers/{customer['id']}"
     return response, 201
@@ -77,7 +76,6 @@ def update_customer(customer_id: int) -> ResponseReturnValue:
     if not data:
         raise bad_request("nothing to update: give any of name, email, address")
     release = current_release()
-    connection = get_connection()
     values: dict[str, Any] = {}
     if "name" in data:
         values["name"] = validation.name(data["name"])
@@ -85,7 +83,7 @@ def update_customer(customer_id: int) -> ResponseReturnValue:
         values["email"] = validation.email(data["email"])
     if "address" in data:
         values.update(release.address_values(data["address"]))
-    customer = store.update_customer(connection, release, customer_id, values)
+    customer = store.update_customer(get_connection(), release, customer_id, values)
     cache().invalidate(customer_id)
     return jsonify(customer)
 

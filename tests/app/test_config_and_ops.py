@@ -84,6 +84,9 @@ def test_database_down_is_503_not_500(make_app) -> None:
     listing = client.get("/api/customers")
     assert listing.status_code == 503
     assert listing.get_json()["error"] == "database_unavailable"
+    # Bad input is refused before a connection is even asked for.
+    assert client.post("/api/customers", json={"name": ""}).status_code == 400
+    assert client.put("/api/customers/1", json={"email": "nope"}).status_code == 400
 
 
 def test_logs_are_json_lines_with_version_environment_and_request_id(
