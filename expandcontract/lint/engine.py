@@ -51,10 +51,9 @@ def load_releases(specs: Iterable[str]) -> list[tuple[str, Usage]]:
     """``RELEASE=MODULE:ATTR`` (or just ``MODULE:ATTR``) -> (release, schema usage), in order."""
     releases = []
     for spec in specs:
-        name, sep, target = spec.partition("=")
-        if not sep:
-            name, target = spec, spec
-        releases.append((name.strip(), schema_usage(load_metadata(target.strip()))))
+        name, _, target = spec.rpartition("=")
+        target = target.strip()
+        releases.append((name.strip() or target, schema_usage(load_metadata(target))))
     return releases
 
 

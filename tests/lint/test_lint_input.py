@@ -63,3 +63,12 @@ def test_revision_raising_while_rendering_is_a_finding(
 def test_unimportable_metadata_is_a_usage_error(check, in_scenario: Callable[[str], Path]) -> None:
     in_scenario("releases")
     _assert_clean_error(check("--metadata", "blue=shop.nowhere:metadata"), "shop.nowhere")
+
+
+def test_metadata_without_release_name_is_named_by_its_target(
+    check, in_scenario: Callable[[str], Path]
+) -> None:
+    in_scenario("releases")
+    result = check("--select", "EC401", "--metadata", "=shop.models_blue:metadata")
+    assert result.exit_code == 1
+    assert "which release shop.models_blue:metadata still uses" in result.output
