@@ -6,8 +6,10 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.engine import URL
+
+from expandcontract.errors import ConfigurationError
+from expandcontract.runtime.connect import normalise_url
 
 RELEASES = ("blue", "green")
 
@@ -27,7 +29,10 @@ def database_url_from(env: Mapping[str, str]) -> str:
     password such as ``p@ss:w/rd%`` survives the trip.
     """
     if env.get("DATABASE_URL"):
-        return normalise_url(env["DATABASE_URL"])
+        try:
+            return normalise_url(env["DATABASE_URL"])
+        except ConfigurationError as err:
+            raise AppConfigError(f"DATABASE_URL: {err}") from err
     if not env.get("DB_HOST"):
         raise AppConfigError(
             "set DATABASE_URL, or DB_HOST (with DB_PORT, DB_NAME, DB_USER, DB_PASSWORD)"
@@ -42,17 +47,6 @@ def database_url_from(env: Mapping[str, str]) -> str:
         database=env.get("DB_NAME") or "postgres",
     )
     return url.render_as_string(hide_password=False)
-
-
-def normalise_url(url: str) -> str:
-    """Use the psycopg 3 driver for plain ``postgresql://`` URLs."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError as err:
-        raise AppConfigError(f"DATABASE_URL is not a database URL: {err}") from err
-    if parsed.drivername in ("postgresql", "postgres"):
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    return parsed.render_as_string(hide_password=False)
 
 
 def load_config(

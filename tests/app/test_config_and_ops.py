@@ -44,7 +44,7 @@ def test_database_url_wins_and_gets_the_psycopg_driver() -> None:
     ("env", "message"),
     [
         ({}, "set DATABASE_URL"),
-        ({"DATABASE_URL": "not a url"}, "not a database URL"),
+        ({"DATABASE_URL": "not a url"}, "DATABASE_URL: invalid database URL"),
         ({"DB_HOST": "h", "DB_PORT": "five"}, "DB_PORT must be a number"),
         (
             {"DATABASE_URL": "postgresql://h/db", "CACHE_TTL_SECONDS": "1m"},
