@@ -7,6 +7,9 @@ locals {
   cluster_arn        = "arn:${local.partition}:ecs:${var.aws_region}:${local.account_id}:cluster/${aws_ecs_cluster.main.name}"
   deployment_group   = "arn:${local.partition}:codedeploy:${var.aws_region}:${local.account_id}:deploymentgroup:${aws_codedeploy_app.main.name}/${local.codedeploy_group_name}"
   codedeploy_app_arn = "arn:${local.partition}:codedeploy:${var.aws_region}:${local.account_id}:application:${aws_codedeploy_app.main.name}"
+  # Every revision of a family; ecs-release registers new ones in both.
+  app_task_definitions       = "arn:${local.partition}:ecs:${var.aws_region}:${local.account_id}:task-definition/${aws_ecs_task_definition.app.family}:*"
+  migration_task_definitions = "arn:${local.partition}:ecs:${var.aws_region}:${local.account_id}:task-definition/${aws_ecs_task_definition.migration.family}:*"
 }
 
 data "aws_iam_policy_document" "release" {
@@ -36,6 +39,19 @@ data "aws_iam_policy_document" "release" {
     resources = ["*"]
   }
 
+  # A clone keeps the source's tags (the provider's default_tags), and ECS authorises tags given on
+  # creation as ecs:TagResource: without it RegisterTaskDefinition is denied.
+  statement {
+    sid       = "TagClonedTaskDefinitions"
+    actions   = ["ecs:TagResource"]
+    resources = [local.app_task_definitions, local.migration_task_definitions]
+    condition {
+      test     = "StringEquals"
+      variable = "ecs:CreateAction"
+      values   = ["RegisterTaskDefinition"]
+    }
+  }
+
   statement {
     sid       = "ReadService"
     actions   = ["ecs:DescribeServices"]
@@ -45,7 +61,7 @@ data "aws_iam_policy_document" "release" {
   statement {
     sid       = "RunMigrationTask"
     actions   = ["ecs:RunTask"]
-    resources = ["arn:${local.partition}:ecs:${var.aws_region}:${local.account_id}:task-definition/${aws_ecs_task_definition.migration.family}:*"]
+    resources = [local.migration_task_definitions]
     condition {
       test     = "ArnEquals"
       variable = "ecs:cluster"

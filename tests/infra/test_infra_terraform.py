@@ -415,9 +415,48 @@ def test_release_policy_lets_ci_continue_only_this_deployment_group(terraform: T
     deploy = statements["DeployThroughCodeDeploy"]
     assert {"codedeploy:ContinueDeployment", "codedeploy:StopDeployment"} <= set(deploy["actions"])
     assert deploy["resources"] == ["${local.deployment_group}"]
-    assert statements["RunMigrationTask"]["resources"][0].endswith(
+    assert statements["RunMigrationTask"]["resources"] == ["${local.migration_task_definitions}"]
+    assert terraform.locals["migration_task_definitions"].endswith(
         ":task-definition/${aws_ecs_task_definition.migration.family}:*"
     )
     actions = {a for s in statements.values() for a in s["actions"]}
     assert not any(a.startswith("rds:Restore") or a.startswith("rds:Delete") for a in actions)
     assert terraform.outputs["release_policy_arn"]["value"] == "${aws_iam_policy.release.arn}"
+
+
+# Calls of the release helpers the release policy leaves out on purpose: restoring a snapshot is an
+# operator's decision; Aurora cluster snapshots and a database URL in SSM are alternatives to what
+# this stack creates.
+NOT_GRANTED_TO_CI = {
+    "rds:RestoreDBInstanceFromDBSnapshot",
+    "rds:CreateDBClusterSnapshot",
+    "rds:DescribeDBClusterSnapshots",
+    "ssm:GetParameter",
+}
+IAM_PREFIX = {"elbv2": "elasticloadbalancing"}
+
+
+def test_release_policy_grants_every_call_the_release_helpers_make(terraform: Terraform) -> None:
+    """A call the policy misses fails only in production, halfway through a release."""
+    botocore = pytest.importorskip("botocore.session")
+    from botocore import xform_name
+
+    session = botocore.get_session()
+    calls = set()
+    for path in (INFRA.parent / "expandcontract" / "aws").glob("*.py"):
+        for service, method in re.findall(r"\baws\.(\w+)\.(\w+)\(", path.read_text()):
+            operations = {
+                xform_name(name): name
+                for name in session.get_service_model(service).operation_names
+            }
+            calls.add(f"{IAM_PREFIX.get(service, service)}:{operations[method]}")
+    assert "ecs:RegisterTaskDefinition" in calls, "the helpers' AWS calls were not found"
+    statements = {
+        s["sid"]: s for s in terraform.data["aws_iam_policy_document"]["release"]["statement"]
+    }
+    granted = {a for s in statements.values() for a in s["actions"]}
+    assert not calls - NOT_GRANTED_TO_CI - granted, sorted(calls - NOT_GRANTED_TO_CI - granted)
+    # Cloned task definitions carry the provider's default_tags, which ECS authorises as TagResource.
+    tagging = statements["TagClonedTaskDefinitions"]
+    assert tagging["actions"] == ["ecs:TagResource"]
+    assert terraform.block(tagging, "condition")["values"] == ["RegisterTaskDefinition"]
