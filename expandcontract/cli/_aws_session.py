@@ -18,7 +18,12 @@ from typing import Any, TypeVar
 
 import click
 
-from expandcontract.cli._common import config_option, database_option, translate_errors
+from expandcontract.cli._common import (
+    config_option,
+    database_option,
+    load_config,
+    translate_errors,
+)
 from expandcontract.durations import parse_duration, utcnow
 from expandcontract.errors import ConfigurationError
 
@@ -128,7 +133,7 @@ class Session:
     """What one invocation needs: settings, AWS clients, the ledger, clock, sleep and echo."""
 
     def __init__(self, options: dict[str, Any]) -> None:
-        from expandcontract.aws.clients import Aws, boto3_missing
+        from expandcontract.aws.clients import Aws
         from expandcontract.aws.target import resolve_target
 
         self.obj: dict[str, Any] = click.get_current_context().obj or {}
@@ -142,11 +147,6 @@ class Session:
             if key.startswith("target_")
         }
         self.target = target = resolve_target(flags, terraform=options.get("terraform"))
-        if "aws_clients" not in self.obj and not self.dry_run:
-            try:
-                import botocore  # noqa: F401
-            except ImportError as err:
-                raise boto3_missing() from err
         self.aws = Aws(
             region=target.region,
             profile=options.get("profile"),
@@ -166,22 +166,15 @@ class Session:
         self.aws.check_credentials()
         self.config_path = str(options.get("config_path") or "alembic.ini")
         self.url = options.get("database_url") or self._database_url(options)
-        self.config = self._config()
+        # Without a config file the ledger is reached through the URL alone.
+        self.config = (
+            load_config(self.config_path, self.url) if Path(self.config_path).is_file() else None
+        )
 
     @property
     def io(self) -> dict[str, Any]:
         """The ``clock``, ``sleep`` and ``echo`` keyword arguments of the library calls."""
         return {"clock": self.clock, "sleep": self.sleep, "echo": self.echo}
-
-    def _config(self) -> Any:
-        from alembic.config import Config
-
-        if not Path(self.config_path).is_file():
-            return None
-        config = Config(self.config_path)
-        if self.url:
-            config.attributes["expandcontract.database_url"] = self.url
-        return config
 
     def _database_url(self, options: dict[str, Any]) -> str | None:
         from expandcontract.aws.database import url_from_parameter, url_from_secret
@@ -207,9 +200,4 @@ class Session:
         )
 
     def require_config(self) -> Any:
-        if self.config is None:
-            raise ConfigurationError(
-                f"no Alembic config at {self.config_path}: pass -c PATH (the migrations to check "
-                "and apply live there)"
-            )
-        return self.config
+        return self.config or load_config(self.config_path, self.url)
