@@ -10,14 +10,10 @@ same reason as the SQL function on the whole edge-case corpus and on generated i
 
 from __future__ import annotations
 
-import re
-
 from app.errors import bad_request
-from app.validation import CITY_MAX, STREET_MAX, StructuredAddress
+from app.validation import CITY_MAX, STATE_RE, STREET_MAX, ZIP_RE, StructuredAddress
 
 _WS = " \t\r\n"  # btrim(..., E' \t\r\n') in the SQL function
-_STATE = re.compile(r"[A-Za-z]{2}")
-_ZIP = re.compile(r"[0-9]{5}(-[0-9]{4})?")
 
 
 def compose(parts: StructuredAddress) -> str:
@@ -45,9 +41,9 @@ def parse(flat: str | None) -> tuple[StructuredAddress | None, str | None]:
         return None, f"street is longer than {STREET_MAX} characters"
     if len(city) > CITY_MAX:
         return None, f"city is longer than {CITY_MAX} characters"
-    if not _STATE.fullmatch(state):
+    if not STATE_RE.fullmatch(state):
         return None, f'state "{state[:20]}" is not two letters'
-    if not _ZIP.fullmatch(zip_code):
+    if not ZIP_RE.fullmatch(zip_code):
         return None, f'zip "{zip_code[:20]}" is not 12345 or 12345-6789'
     return StructuredAddress(street, city, state.upper(), zip_code), None
 

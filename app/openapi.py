@@ -23,8 +23,8 @@ STRUCTURED = {
     "properties": {
         "street": _string(validation.STREET_MAX, minLength=1),
         "city": _string(validation.CITY_MAX, minLength=1, pattern="^[^,]*$"),
-        "state": {"type": "string", "pattern": "^[A-Za-z]{2}$"},
-        "zip": {"type": "string", "pattern": "^[0-9]{5}(-[0-9]{4})?$"},
+        "state": {"type": "string", "pattern": f"^{validation.STATE_RE.pattern}$"},
+        "zip": {"type": "string", "pattern": f"^{validation.ZIP_RE.pattern}$"},
     },
 }
 FLAT = {"type": "string", "maxLength": validation.ADDRESS_MAX, "nullable": True}

@@ -24,8 +24,9 @@ PAGE_LIMIT_MAX = 100
 MAX_ID = 2**31 - 1  # customers.id is an integer column
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
-STATE_RE = re.compile(r"^[A-Za-z]{2}$")
-ZIP_RE = re.compile(r"^[0-9]{5}(-[0-9]{4})?$")
+# Whole-string patterns (``fullmatch``), shared with app.address and the OpenAPI document.
+STATE_RE = re.compile(r"[A-Za-z]{2}")
+ZIP_RE = re.compile(r"[0-9]{5}(-[0-9]{4})?")
 STRUCTURED_KEYS = ("street", "city", "state", "zip")
 
 
@@ -128,9 +129,9 @@ def structured_address(value: dict[str, Any]) -> StructuredAddress:
     assert street and city and state and zip_code
     if "," in city:
         raise bad_request("address.city must not contain a comma", {"address.city": "no commas"})
-    if not STATE_RE.match(state):
+    if not STATE_RE.fullmatch(state):
         raise bad_request("address.state must be two letters", {"address.state": "two letters"})
-    if not ZIP_RE.match(zip_code):
+    if not ZIP_RE.fullmatch(zip_code):
         raise bad_request(
             "address.zip must be 12345 or 12345-6789", {"address.zip": "12345 or 12345-6789"}
         )
