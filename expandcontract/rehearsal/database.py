@@ -13,8 +13,9 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from expandcontract.embedded import embedded_postgres, to_sqlalchemy_url
+from expandcontract.embedded import embedded_postgres
 from expandcontract.errors import ConfigurationError, DatabaseUnavailableError
+from expandcontract.runtime.connect import normalise_url
 
 
 @contextmanager
@@ -24,17 +25,18 @@ def rehearsal_database(server_url: str | None) -> Iterator[str]:
         with embedded_postgres() as url:
             yield url
         return
-    with scratch_database(to_sqlalchemy_url(server_url)) as url:
+    with scratch_database(server_url) as url:
         yield url
 
 
 @contextmanager
 def scratch_database(server_url: str) -> Iterator[str]:
     """``CREATE DATABASE`` a uniquely named database on ``server_url``; drop it afterwards."""
-    try:
-        server = make_url(server_url)
-    except sa.exc.ArgumentError as err:
-        raise ConfigurationError(f"--database-url is not a database URL: {err}") from err
+    server = make_url(normalise_url(server_url))
+    if server.get_backend_name() != "postgresql":
+        raise ConfigurationError(
+            f"--database-url must point at a PostgreSQL server, not {server.get_backend_name()}"
+        )
     name = f"expandcontract_rehearsal_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(server, isolation_level="AUTOCOMMIT", pool_size=1)
     try:

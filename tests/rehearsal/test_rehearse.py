@@ -80,13 +80,22 @@ def test_naive_mode_shows_what_breaks(rehearse):
     assert run.phase("expand")["stalled"] > 0
 
 
-def test_bad_options_are_usage_errors():
+def test_bad_options_are_usage_errors(tmp_path):
     runner = CliRunner()
+    report_path = str(tmp_path / "report.html")
 
     steps = runner.invoke(main, ["rehearse", "--steps", "0"])
     soak = runner.invoke(main, ["rehearse", "--soak", "soon"])
     report = runner.invoke(main, ["rehearse", "--report", "/no/such/folder/report.html"])
+    garbled = runner.invoke(
+        main, ["rehearse", "--database-url", "not a url", "--report", report_path]
+    )
+    mysql = runner.invoke(
+        main, ["rehearse", "--database-url", "mysql://u@db/app", "--report", report_path]
+    )
 
     assert steps.exit_code == 2 and "--steps" in steps.output
     assert soak.exit_code == 2 and "cannot parse duration" in soak.output
     assert report.exit_code == 2 and "does not exist" in report.output
+    assert garbled.exit_code == 2 and "invalid database URL" in garbled.output
+    assert mysql.exit_code == 2 and "must point at a PostgreSQL server" in mysql.output
