@@ -204,52 +204,49 @@ def real_app(database_url: str) -> Iterator[Callable[[str], str]]:
         engine_of(flask_app).dispose()
 
 
-def _create_v1_schema(database_url: str) -> None:
+def _create_v1_schema(engine: sa.Engine) -> None:
     from app import models_v1
 
-    engine = sa.create_engine(database_url)
-    try:
-        models_v1.metadata.create_all(engine)
-    finally:
-        engine.dispose()
+    models_v1.metadata.create_all(engine)
 
 
-def _customer_count(database_url: str) -> int:
-    engine = sa.create_engine(database_url)
-    try:
-        with engine.connect() as conn:
-            return conn.execute(sa.text("SELECT count(*) FROM customers")).scalar_one()
-    finally:
-        engine.dispose()
+def _customer_count(engine: sa.Engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.text("SELECT count(*) FROM customers")).scalar_one()
 
 
 def test_real_blue_release_passes_and_leaves_no_customer_behind(
-    hook: ModuleType, codedeploy: Any, listener: Any, real_app: Any, database_url: str
+    hook: ModuleType, codedeploy: Any, listener: Any, real_app: Any, engine: sa.Engine
 ) -> None:
-    _create_v1_schema(database_url)
+    _create_v1_schema(engine)
     listener(real_app("blue"))
     result = hook.handler(EVENT, None, codedeploy=codedeploy("Succeeded"))
     assert result["status"] == "Succeeded", result["reason"]
     assert "GET /health (blue)" in result["reason"]
     assert "DELETE /api/customers/" in result["reason"]
-    assert _customer_count(database_url) == 0
+    assert _customer_count(engine) == 0
 
 
 def test_real_green_release_on_unexpanded_schema_fails_on_health(
-    hook: ModuleType, codedeploy: Any, listener: Any, real_app: Any, database_url: str
+    hook: ModuleType, codedeploy: Any, listener: Any, real_app: Any, engine: sa.Engine
 ) -> None:
     """Green before the expand migration: its /health answers 503, nothing is written."""
-    _create_v1_schema(database_url)
+    _create_v1_schema(engine)
     listener(real_app("green"))
     result = hook.handler(EVENT, None, codedeploy=codedeploy("Failed"))
     assert result["status"] == "Failed"
     assert result["reason"].startswith("GET /health: expected HTTP 200, got 503")
     assert "incompatible" in result["reason"]
-    assert _customer_count(database_url) == 0
+    assert _customer_count(engine) == 0
 
 
 def test_real_green_release_on_expanded_schema_passes(
-    hook: ModuleType, codedeploy: Any, listener: Any, real_app: Any, database_url: str
+    hook: ModuleType,
+    codedeploy: Any,
+    listener: Any,
+    real_app: Any,
+    database_url: str,
+    engine: sa.Engine,
 ) -> None:
     """After `alembic upgrade expand@head` green serves: the hook's flat address is split."""
     from alembic import command
@@ -264,7 +261,7 @@ def test_real_green_release_on_expanded_schema_passes(
     result = hook.handler(EVENT, None, codedeploy=codedeploy("Succeeded"))
     assert result["status"] == "Succeeded", result["reason"]
     assert "GET /health (green)" in result["reason"]
-    assert _customer_count(database_url) == 0
+    assert _customer_count(engine) == 0
 
 
 # --- outcomes against the fake API ---------------------------------------------------------------
@@ -293,34 +290,29 @@ def test_health_503_fails_before_writing_anything(
     assert api.requests == ["GET /health"]
 
 
-def test_health_200_without_healthy_status_fails(
-    hook: ModuleType, codedeploy: Any, listener: Any, fake_api: Any
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [
+        ({"health_state": "degraded"}, 'GET /health: expected "status": "healthy"'),
+        ({"create_status": 500}, "POST /api/customers: expected HTTP 201, got 500"),
+        ({"create_returns_id": False}, "POST /api/customers: no id"),
+    ],
+    ids=["health-200-not-healthy", "create-500", "create-without-id"],
+)
+def test_broken_answer_fails_with_the_step_and_what_it_got(
+    hook: ModuleType,
+    codedeploy: Any,
+    listener: Any,
+    fake_api: Any,
+    fault: dict[str, Any],
+    reason: str,
 ) -> None:
     api, url = fake_api
-    api.health_state = "degraded"
+    for name, value in fault.items():
+        setattr(api, name, value)
     listener(url)
     result = hook.handler(EVENT, None, codedeploy=codedeploy("Failed"))
-    assert 'expected "status": "healthy"' in result["reason"]
-
-
-def test_create_failure_fails(
-    hook: ModuleType, codedeploy: Any, listener: Any, fake_api: Any
-) -> None:
-    api, url = fake_api
-    api.create_status = 500
-    listener(url)
-    result = hook.handler(EVENT, None, codedeploy=codedeploy("Failed"))
-    assert result["reason"].startswith("POST /api/customers: expected HTTP 201, got 500")
-
-
-def test_create_without_id_fails(
-    hook: ModuleType, codedeploy: Any, listener: Any, fake_api: Any
-) -> None:
-    api, url = fake_api
-    api.create_returns_id = False
-    listener(url)
-    result = hook.handler(EVENT, None, codedeploy=codedeploy("Failed"))
-    assert result["reason"].startswith("POST /api/customers: no id")
+    assert result["reason"].startswith(reason), result["reason"]
 
 
 def test_ignored_update_fails_and_the_customer_is_cleaned_up(
