@@ -18,7 +18,6 @@ from app.errors import bad_request
 class Release(Protocol):
     """One release's view of the customers table."""
 
-    name: str
     metadata: sa.MetaData
     table: sa.Table
 
@@ -46,7 +45,6 @@ def _base(row: RowMapping) -> dict[str, Any]:
 class Blue:
     """v1: one flat ``address`` string, stored as given (trimmed)."""
 
-    name = "blue"
     metadata = models_v1.metadata
     table = models_v1.customers
 
@@ -65,7 +63,6 @@ class Blue:
 class Green:
     """v2: ``address`` is ``{street, city, state, zip}``; a flat string on input is parsed."""
 
-    name = "green"
     metadata = models_v2.metadata
     table = models_v2.customers
 

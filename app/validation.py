@@ -39,9 +39,6 @@ class StructuredAddress:
     state: str
     zip: str
 
-    def to_dict(self) -> dict[str, str]:
-        return {"street": self.street, "city": self.city, "state": self.state, "zip": self.zip}
-
 
 def json_object(request: Request) -> dict[str, Any]:
     """The request body as a JSON object, or a 400."""
