@@ -19,8 +19,7 @@ from expandcontract.aws.metrics import (
     Thresholds,
     alarms_firing,
     divergence,
-    period_stats,
-    target_group_stats,
+    window_stats,
 )
 from expandcontract.aws.records import Records
 from expandcontract.aws.snapshot import Snapshot, snapshot_status, take_snapshot
@@ -84,7 +83,7 @@ def run_contract(
     listener = str(target.prod_listener_arn)
     live = roles(aws, listener, target.target_groups).live
     now = clock()
-    stats = target_group_stats(aws, [live], listener, stable.stable_at, now)[live]
+    stats, periods = window_stats(aws, live, listener, stable.stable_at, now)
     echo(f"  {live}: {stats.describe()}")
     limits = thresholds or Thresholds()
     problems = [f"alarm {name}" for name in alarms_firing(aws, target.alarm_names)]
@@ -92,11 +91,7 @@ def run_contract(
     problems += divergence(zero, stats, limits)
     # A bad hour inside a long, quiet soak must not be averaged away.
     worst = max(
-        (
-            p
-            for p in period_stats(aws, live, listener, stable.stable_at, now)
-            if divergence(zero, p, limits)
-        ),
+        (p for p in periods if divergence(zero, p, limits)),
         key=lambda p: p.error_rate,
         default=None,
     )

@@ -148,21 +148,24 @@ def target_group_stats(
     }
 
 
-def period_stats(
+def window_stats(
     aws: Aws, target_group: str, listener_arn: str, start: datetime, end: datetime
-) -> list[TargetGroupStats]:
-    """One :class:`TargetGroupStats` per CloudWatch period, so a bad hour is not averaged away."""
+) -> tuple[TargetGroupStats, list[TargetGroupStats]]:
+    """The whole window's stats and one per CloudWatch period (a bad hour is not averaged away).
+
+    Both come from the same datapoints: one query, not two.
+    """
     series = _series(aws, [target_group], listener_arn, start, end)
     requests, errors, latency = (series.get(f"{k}0", {}) for k in ("req", "err", "lat"))
-    stamps = sorted(set(requests) | set(errors))
-    return [
+    periods = [
         _stats(
             {ts: requests.get(ts, 0.0)},
             {ts: errors.get(ts, 0.0)},
             {ts: latency[ts]} if ts in latency else {},
         )
-        for ts in stamps
+        for ts in sorted(set(requests) | set(errors))
     ]
+    return _stats(requests, errors, latency), periods
 
 
 def divergence(

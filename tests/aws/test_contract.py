@@ -173,6 +173,8 @@ def test_contract_dry_run_applies_nothing(
     assert result.exit_code == 0, result.output
     assert "[dry-run] would call rds.create_db_snapshot" in result.output
     assert "[dry-run] would apply c1" in result.output
+    # The soak-window total and its periods come from one metrics query.
+    assert result.output.count("would call cloudwatch.get_metric_data") == 1
     assert manual_snapshots(world) == []
     assert "address" in columns(database_url)
     assert ledger_entries(database_url, Event.SNAPSHOT_RECORDED) == []
