@@ -119,6 +119,29 @@ def test_only_additive_changes_make_one_expand_revision(
     assert [phase_of(s) for s in new] == [Phase.EXPAND]
 
 
+def _new_source(config: Config, before: set[str]) -> str:
+    (script,) = [s for rid, s in _revisions(config).items() if rid not in before]
+    return Path(script.path).read_text()
+
+
+def test_indexes_are_built_and_dropped_concurrently(project: Config) -> None:
+    before = set(_revisions(project))
+    _models(
+        Path.cwd(), 'sa.Column("name", sa.String(100), index=True)', 'sa.Column("address", sa.Text)'
+    )
+    command.revision(project, message="index name", autogenerate=True, head="expand@head")
+    upgrade = _new_source(project, before).split("def downgrade")[0]
+    assert "op.expand_create_index('ix_customers_name', 'customers', ['name'])" in upgrade
+    command.upgrade(project, "expand@head")  # builds it outside the revision's transaction
+
+    before = set(_revisions(project))
+    _models(Path.cwd(), 'sa.Column("name", sa.String(100))', 'sa.Column("address", sa.Text)')
+    command.revision(project, message="drop index", autogenerate=True, head="expand@head")
+    upgrade = _new_source(project, before).split("def downgrade")[0]
+    assert "op.contract_drop_index('ix_customers_name', 'customers', columns=['name'])" in upgrade
+    assert lint("alembic.ini", select=["EC1", "EC2"]).findings == []
+
+
 def test_type_change_fails_loudly_and_names_the_pattern(project: Config) -> None:
     before = set(_revisions(project))
     _models(Path.cwd(), 'sa.Column("name", sa.Text)', 'sa.Column("address", sa.Text)')
