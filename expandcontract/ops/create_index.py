@@ -12,7 +12,7 @@ from alembic.operations import Operations
 from expandcontract.errors import PreconditionFailed
 from expandcontract.ops.base import PhasedOperation, internal, live_connection, register, run_sql
 from expandcontract.ops.catalog import index_state
-from expandcontract.ops.sqltext import ident, qualified, schema_of
+from expandcontract.ops.sqltext import ident, qualified, sibling
 from expandcontract.phases import Phase
 from expandcontract.runtime import ddl
 
@@ -48,7 +48,7 @@ def build_concurrently(operations: Operations, name: str, table: str, sql: str) 
         run_sql(operations, sql)
         return
     policy = ddl.policy_for(context)
-    qualified_name = f"{schema_of(table)}.{name}" if schema_of(table) else name
+    qualified_name = sibling(table, name)
     for attempt in range(1, policy.retries + 2):
         state = index_state(connection, qualified_name)
         if state == "valid":

@@ -8,7 +8,7 @@ from alembic.runtime.migration import MigrationContext
 
 from expandcontract.ops.base import PhasedOperation, live_connection, register
 from expandcontract.ops.catalog import index_state, require
-from expandcontract.ops.sqltext import qualified, schema_of
+from expandcontract.ops.sqltext import qualified, sibling
 from expandcontract.phases import Phase
 
 
@@ -41,8 +41,7 @@ class DropIndex(PhasedOperation):
 
     @property
     def _qualified(self) -> str:
-        schema = schema_of(self.table)
-        return f"{schema}.{self.index}" if schema else self.index
+        return sibling(self.table, self.index)
 
     def validate(self, context: MigrationContext) -> None:
         connection = live_connection(context)
