@@ -73,14 +73,14 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(sa.exc.OperationalError)
     def database_down(err: sa.exc.OperationalError) -> ResponseReturnValue:
-        log.error("database unavailable: %s", _first_line(err))
+        log.error("database unavailable: %s", first_line(err))
         return jsonify(body("database_unavailable", "the database cannot be reached")), 503
 
     @app.errorhandler(sa.exc.ProgrammingError)
     def schema_mismatch(err: sa.exc.ProgrammingError) -> ResponseReturnValue:
         if isinstance(err.orig, pg_errors.UndefinedColumn | pg_errors.UndefinedTable):
             # The live schema no longer (or not yet) has what this release reads.
-            log.error("schema incompatible with this release: %s", _first_line(err))
+            log.error("schema incompatible with this release: %s", first_line(err))
             return jsonify(
                 body("schema_incompatible", "this release cannot serve the live schema")
             ), 503
@@ -92,5 +92,6 @@ def init_app(app: Flask) -> None:
         return jsonify(body("internal_error", "internal server error")), 500
 
 
-def _first_line(err: sa.exc.DBAPIError) -> str:
+def first_line(err: sa.exc.DBAPIError) -> str:
+    """The first line of the driver's message, for a one-line log entry."""
     return str(err.orig or err).strip().splitlines()[0]

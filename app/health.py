@@ -16,6 +16,7 @@ from flask.typing import ResponseReturnValue
 
 import expandcontract
 from app.db import get_connection
+from app.errors import first_line
 from app.releases import release_for
 
 bp = Blueprint("health", __name__)
@@ -39,7 +40,7 @@ def health() -> ResponseReturnValue:
         )
         connection.rollback()
     except sa.exc.DBAPIError as err:
-        log.error("health check: database unavailable: %s", str(err.orig or err).splitlines()[0])
+        log.error("health check: database unavailable: %s", first_line(err))
         payload.update(status="unhealthy", database="unavailable", schema="unknown")
         return jsonify(payload), 503
     if not report.compatible:
