@@ -6,11 +6,12 @@ import re
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 import yaml
 from click.testing import CliRunner
 
-from expandcontract.cli import COMMANDS, main
+from expandcontract.cli import main
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = REPO_ROOT / "infra" / "ci" / "github-actions.yml"
@@ -31,12 +32,14 @@ def run_scripts(workflow: dict[Any, Any]) -> list[str]:
     return [s["run"] for job in workflow["jobs"].values() for s in job["steps"] if "run" in s]
 
 
-def referenced_commands(workflow: dict[Any, Any]) -> set[str]:
-    return {
-        match
-        for script in run_scripts(workflow)
-        for match in re.findall(r"\bexpandcontract\s+([a-z][a-z-]*)", script)
-    }
+def invocations(workflow: dict[Any, Any]) -> list[tuple[str, set[str]]]:
+    """(subcommand, --options) of every `expandcontract` call in the workflow's scripts."""
+    found = []
+    for script in run_scripts(workflow):
+        for line in script.replace("\\\n", " ").splitlines():
+            for command, rest in re.findall(r"\bexpandcontract\s+([a-z][a-z-]*)(.*)", line):
+                found.append((command, set(re.findall(r"(?<!\S)--[a-z][a-z-]*", rest))))
+    return found
 
 
 def test_workflow_parses_with_the_expected_jobs(workflow: dict[Any, Any]) -> None:
@@ -47,11 +50,14 @@ def test_workflow_parses_with_the_expected_jobs(workflow: dict[Any, Any]) -> Non
     assert workflow["permissions"] == {"contents": "read"}
 
 
-def test_workflow_references_only_commands_that_exist(workflow: dict[Any, Any]) -> None:
-    commands = referenced_commands(workflow)
-    assert {"check", "ecs-release"} <= commands
-    assert commands <= set(COMMANDS), commands - set(COMMANDS)
-    for command in commands:
+def test_workflow_calls_only_commands_and_options_that_exist(workflow: dict[Any, Any]) -> None:
+    calls = invocations(workflow)
+    assert {"check", "ecs-release"} <= {command for command, _ in calls}
+    for command, options in calls:
+        cli_command = main.get_command(click.Context(main), command)
+        assert cli_command is not None, f"expandcontract has no command {command!r}"
+        known = {opt for param in cli_command.params for opt in param.opts}
+        assert options <= known, f"expandcontract {command}: unknown {sorted(options - known)}"
         result = CliRunner().invoke(main, [command, "--help"])
         assert result.exit_code == 0, result.output
 
