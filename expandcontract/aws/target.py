@@ -29,7 +29,6 @@ class ReleaseTarget:
     region: str | None = field(default=None, metadata=_meta("aws_region", "--region"))
     cluster: str | None = field(default=None, metadata=_meta("cluster_name", "--cluster"))
     service: str | None = field(default=None, metadata=_meta("service_name", "--service"))
-    task_family: str | None = field(default=None, metadata=_meta("task_family", "--task-family"))
     migration_task_family: str | None = field(
         default=None, metadata=_meta("migration_task_family", "--migration-task-family")
     )
@@ -77,7 +76,6 @@ class ReleaseTarget:
     security_groups: tuple[str, ...] = field(
         default=(), metadata=_meta("task_security_group_id", "--security-group")
     )
-    log_group: str | None = field(default=None, metadata=_meta("log_group_name", "--log-group"))
     alarm_names: tuple[str, ...] = field(
         default=(), metadata=_meta("rollback_alarm_names", "--alarm")
     )

@@ -27,7 +27,6 @@ READ_ONLY_FIELDS = frozenset(
 @dataclass(frozen=True)
 class RegisteredTaskDefinition:
     arn: str
-    source_arn: str
     container: str
     definition: dict[str, Any]
 
@@ -87,7 +86,6 @@ def clone_task_definition(
     registered = aws.ecs.register_task_definition(**params)["taskDefinition"]
     return RegisteredTaskDefinition(
         arn=registered["taskDefinitionArn"],
-        source_arn=definition.get("taskDefinitionArn", source),
         container=pick_container(clone, container)["name"],
         definition=clone,
     )

@@ -225,7 +225,6 @@ def world(moto_aws: None, boto_session: boto3.session.Session) -> World:
         region=REGION,
         cluster="ec",
         service="ec-app",
-        task_family="ec-app",
         migration_task_family="ec-migrate",
         container_name="app",
         migration_container_name="migrate",
@@ -239,7 +238,6 @@ def world(moto_aws: None, boto_session: boto3.session.Session) -> World:
         db_instance_identifier="ec-db",
         subnets=tuple(subnets),
         security_groups=(group,),
-        log_group="/ecs/ec",
         alarm_names=("ec-green-5xx",),
         smoke_test_function="ec-smoke-test",
     )
