@@ -95,6 +95,14 @@ def require(condition: bool, message: str) -> None:
         raise PreconditionFailed(message)
 
 
+def require_column(connection: Connection, operation: str, table: str, column: str) -> None:
+    """Refuse ``operation`` when ``table`` has no column ``column``."""
+    require(
+        column_exists(connection, table, column),
+        f"{operation} refused: column {table}.{column} does not exist",
+    )
+
+
 def require_constraint(
     connection: Connection | None, operation: str, table: str, name: str
 ) -> None:

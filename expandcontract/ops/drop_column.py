@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic.runtime.migration import MigrationContext
 
 from expandcontract.ops.base import PhasedOperation, live_connection, register
-from expandcontract.ops.catalog import column_exists, require
+from expandcontract.ops.catalog import require_column
 from expandcontract.ops.readiness import BackfillRef, require_converted
 from expandcontract.ops.sqltext import TypeLike, ident, qualified
 from expandcontract.phases import Phase
@@ -42,10 +42,7 @@ class DropColumn(PhasedOperation):
         connection = live_connection(context)
         if connection is None:
             return
-        require(
-            column_exists(connection, self.table, self.column),
-            f"{self.name} refused: column {self.table}.{self.column} does not exist",
-        )
+        require_column(connection, self.name, self.table, self.column)
         require_converted(
             connection,
             self.table,

@@ -7,7 +7,7 @@ from alembic.runtime.migration import MigrationContext
 from expandcontract.ops.add_column import AddColumn
 from expandcontract.ops.backfill import RunBackfill
 from expandcontract.ops.base import Group, PhasedOperation, live_connection, register
-from expandcontract.ops.catalog import column_exists, require, trigger_exists
+from expandcontract.ops.catalog import require, require_column, trigger_exists
 from expandcontract.ops.drop_column import DropColumn
 from expandcontract.ops.drop_sync_trigger import DropSyncTrigger
 from expandcontract.ops.readiness import BackfillRef, require_converted
@@ -68,10 +68,7 @@ class FinalizeRename(PhasedOperation):
             return
         what = f"{self.name} {self.table}.{self.old_column} -> {self.new_column}"
         for column in (self.old_column, self.new_column):
-            require(
-                column_exists(connection, self.table, column),
-                f"{what} refused: column {self.table}.{column} does not exist",
-            )
+            require_column(connection, what, self.table, column)
         require(
             trigger_exists(connection, self.table, self.trigger_name),
             f"{what} refused: sync trigger {self.trigger_name} does not exist on {self.table}, "

@@ -6,7 +6,7 @@ from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 
 from expandcontract.ops.base import PhasedOperation, live_connection, register, run_sql
-from expandcontract.ops.catalog import column_exists, constraint_exists, count_rows, require
+from expandcontract.ops.catalog import constraint_exists, count_rows, require, require_column
 from expandcontract.ops.sqltext import ident, qualified, short_name
 from expandcontract.phases import Phase
 
@@ -38,10 +38,7 @@ class SetNotNull(PhasedOperation):
         connection = live_connection(context)
         if connection is None:
             return
-        require(
-            column_exists(connection, self.table, self.column),
-            f"{self.name} refused: column {self.table}.{self.column} does not exist",
-        )
+        require_column(connection, self.name, self.table, self.column)
         nulls = count_rows(connection, self.table, f"t.{ident(self.column)} IS NULL")
         require(
             nulls == 0,

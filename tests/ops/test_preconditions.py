@@ -67,6 +67,15 @@ def test_dropping_a_missing_sync_trigger_is_refused(project) -> None:
         project.upgrade("heads")
 
 
+def test_dropping_a_missing_column_is_refused(project) -> None:
+    project.revision("scene", "expand", SCENE)
+    project.revision(
+        "drop_z", "contract", 'op.contract_drop_column("t", "z")', depends_on=["scene"]
+    )
+    with pytest.raises(PreconditionFailed, match="column t.z does not exist"):
+        project.upgrade("heads")
+
+
 def test_dropping_a_referenced_table_is_refused(project) -> None:
     project.revision(
         "scene",
