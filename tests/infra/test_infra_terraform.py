@@ -325,7 +325,7 @@ def test_parameter_group_logs_lock_waits(terraform: Terraform) -> None:
     assert group["family"] == "postgres${local.db_major_version}"
 
 
-def test_database_reachable_only_from_tasks(terraform: Terraform) -> None:
+def test_database_reachable_only_from_tasks_and_listed_groups(terraform: Terraform) -> None:
     rules = terraform.all_of("aws_vpc_security_group_ingress_rule")
     db_rules = {
         n: r for n, r in rules.items() if r["security_group_id"] == "${aws_security_group.db.id}"
