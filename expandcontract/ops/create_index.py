@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic.operations import Operations
 
+from expandcontract.backfill.batch import error_message
 from expandcontract.errors import PreconditionFailed
 from expandcontract.ops.base import PhasedOperation, internal, live_connection, register, run_sql
 from expandcontract.ops.catalog import index_state
@@ -62,10 +63,10 @@ def build_concurrently(operations: Operations, name: str, table: str, sql: str) 
         try:
             run_sql(operations, sql)
         except sa.exc.IntegrityError as err:
-            detail = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
             raise PreconditionFailed(
-                f"cannot build unique index {name} on {table}: {detail}; remove the duplicates "
-                "and run again (the INVALID index the failed build left behind is rebuilt)"
+                f"cannot build unique index {name} on {table}: {error_message(err)}; remove the "
+                "duplicates and run again (the INVALID index the failed build left behind is "
+                "rebuilt)"
             ) from err
         if index_state(connection, qualified_name) == "valid":
             return

@@ -10,6 +10,7 @@ from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
+from expandcontract.backfill.batch import error_message
 from expandcontract.backfill.spec import BACKFILL_SESSION_FLAG
 from expandcontract.ops.base import (
     OperationError,
@@ -181,7 +182,8 @@ END"""
         ]
 
     def apply(self, operations: Operations) -> None:
-        helpers, trigger = self.plan()[: len(self.functions)], self.plan()[len(self.functions) :]
+        statements = self.plan()
+        helpers, trigger = statements[: len(self.functions)], statements[len(self.functions) :]
         for statement in helpers:
             run_sql(operations, statement)
         connection = live_connection(operations.get_context())
@@ -202,10 +204,9 @@ END"""
                 with connection.begin_nested():
                     connection.execute(sa.text(direction.probe(self.table).replace(":", "\\:")))
             except sa.exc.DBAPIError as err:
-                detail = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
                 raise OperationError(
                     f"{self.name} {self.trigger}: the {label} direction does not work on "
-                    f"{self.table}: {detail}"
+                    f"{self.table}: {error_message(err)}"
                 ) from err
 
     def reverse(self) -> PhasedOperation:
