@@ -33,14 +33,14 @@ def analyse_revision(script: Script, renderer: Renderer | None = None) -> Revisi
         phase, phase_error = None, str(err)
     analysis = RevisionAnalysis(script, phase, path, facts, phase_error=phase_error)
     try:
-        analysis.upgrade = renderer.render(script, "upgrade")
+        analysis.upgrade = renderer.render(script, phase, "upgrade")
     except RenderFailed as err:
         analysis.rendered = False
         analysis.render_error = str(err)
         analysis.render_error_line = err.line
         analysis.upgrade = static_statements(source)
     try:
-        analysis.downgrade = renderer.render(script, "downgrade")
+        analysis.downgrade = renderer.render(script, phase, "downgrade")
     except RenderFailed:
         analysis.downgrade = []  # downgrades that query the database are common and fine
     analysis.suppressions = read_suppressions(source, facts)

@@ -25,7 +25,7 @@ from alembic.operations import ops as alembic_ops
 from alembic.script import Script
 
 from expandcontract.lint.model import Statement
-from expandcontract.phases import phase_of
+from expandcontract.phases import Phase
 from expandcontract.render import offline_context
 from expandcontract.runtime.state import RunState, attach
 from expandcontract.sql import Change, SqlParseError, classify
@@ -123,8 +123,13 @@ class Renderer:
         self.context = offline_context(io.StringIO())
         self.state = attach(self.context, RunState(offline=True, rendering=True))
 
-    def render(self, revision: Script, direction: str = "upgrade") -> list[Statement]:
+    def render(
+        self, revision: Script, phase: Phase | None, direction: str = "upgrade"
+    ) -> list[Statement]:
         """The statements ``revision.upgrade()`` (or ``downgrade()``) emits, with source lines.
+
+        ``phase`` is the revision's phase as the caller judged it (None when it has none, or
+        is on several branches: typed operations then refuse, which is a finding too).
 
         Raises :class:`RenderFailed` when the function raises (for example because it queries
         the database through ``op.get_bind()``, which has no connection offline).
@@ -135,9 +140,7 @@ class Renderer:
         path = Path(revision.path)
         recorder = _Recorder(path)
         self.context.impl.static_output = recorder.output  # type: ignore[method-assign]
-        self.state.enter(
-            revision.revision, phase_of(revision), revision.module, direction == "upgrade"
-        )
+        self.state.enter(revision.revision, phase, revision.module, direction == "upgrade")
         previous = getattr(alembic_op, "_proxy", None)
         try:
             with Operations.context(self.context) as operations:

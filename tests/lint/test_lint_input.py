@@ -72,3 +72,20 @@ def test_metadata_without_release_name_is_named_by_its_target(
     result = check("--select", "EC401", "--metadata", "=shop.models_blue:metadata")
     assert result.exit_code == 1
     assert "which release shop.models_blue:metadata still uses" in result.output
+
+
+def test_revision_on_several_phase_branches_is_a_finding(
+    check, scenario_copy: Callable[[str], Path]
+) -> None:
+    folder = scenario_copy("typed_ops")
+    (folder / "alembic" / "versions" / "x01_merge.py").write_text(
+        "revision = 'x01_merge'\n"
+        "down_revision = ('e01_expand', 'm01_backfill')\n"
+        "branch_labels = None\n"
+        "depends_on = None\n\n\n"
+        "def upgrade():\n    pass\n\n\n"
+        "def downgrade():\n    pass\n"
+    )
+    result = check("--select", "EC303")
+    assert result.exit_code == 1, result.output
+    assert "x01_merge is on several phase branches (expand, migrate)" in result.output
