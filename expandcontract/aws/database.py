@@ -23,12 +23,12 @@ def url_from_secret(
     *,
     host: str | None = None,
     database: str | None = None,
-    port: int | None = None,
 ) -> str:
     """A PostgreSQL URL built from a Secrets Manager secret (RDS-managed or RDS-style JSON).
 
     RDS-managed master secrets hold only ``username`` and ``password``: ``host`` (the
-    ``db_endpoint`` output) and ``database`` fill in what the secret lacks.
+    ``db_endpoint`` output, ``address`` or ``address:port``) and ``database`` fill in what the
+    secret lacks.
     """
     raw = aws.secretsmanager.get_secret_value(SecretId=secret_id).get("SecretString")
     try:
@@ -38,14 +38,14 @@ def url_from_secret(
             f"secret {secret_id} is not JSON with username/password"
         ) from err
     user, password = secret.get("username"), secret.get("password")
-    host = secret.get("host") or host
-    if not (user and password and host):
+    endpoint = str(secret.get("host") or host or "")
+    if not (user and password and endpoint):
         raise AwsConfigurationError(
             f"secret {secret_id} lacks username, password or host: pass --db-endpoint HOST"
         )
+    host, _, endpoint_port = endpoint.partition(":")
     name = secret.get("dbname") or database or "postgres"
-    port = int(secret.get("port") or port or 5432)
-    host = str(host).split(":")[0]
+    port = int(secret.get("port") or endpoint_port or 5432)
     return (
         f"postgresql+psycopg://{quote(str(user), safe='')}:{quote(str(password), safe='')}"
         f"@{host}:{port}/{quote(str(name), safe='')}"

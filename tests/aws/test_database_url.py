@@ -32,6 +32,14 @@ def test_url_from_the_rds_managed_secret(world: World) -> None:
     )
 
 
+def test_the_endpoint_port_is_kept(world: World) -> None:
+    arn = world.clients["secretsmanager"].create_secret(
+        Name="rds!db-3", SecretString='{"username": "app", "password": "pw"}'
+    )["ARN"]
+    url = url_from_secret(Aws(clients=world.clients), arn, host="db.internal:6543")
+    assert url == "postgresql+psycopg://app:pw@db.internal:6543/postgres"
+
+
 def test_secret_without_a_host_asks_for_the_endpoint(world: World) -> None:
     arn = world.clients["secretsmanager"].create_secret(
         Name="rds!db-2", SecretString='{"username": "app", "password": "pw"}'
