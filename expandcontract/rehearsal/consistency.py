@@ -7,8 +7,6 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-import sqlalchemy as sa
-
 from expandcontract.rehearsal.addresses import parts_of
 from expandcontract.rehearsal.customers import CustomerRegistry
 from expandcontract.rehearsal.report import Consistency
@@ -58,14 +56,11 @@ def check_written_customers(green_url: str, registry: CustomerRegistry) -> Consi
 
 def quarantined_rows(url: str) -> list[dict[str, Any]]:
     """The quarantine, resolved entries included (for the report)."""
+    from expandcontract.api import connect
     from expandcontract.backfill import list_quarantine
 
-    engine = sa.create_engine(url, poolclass=sa.NullPool)
-    try:
-        with engine.connect() as connection:
-            rows = list_quarantine(connection, "customers", include_resolved=True)
-    finally:
-        engine.dispose()
+    with connect(url=url) as connection:
+        rows = list_quarantine(connection, "customers", include_resolved=True)
     return [
         {
             "id": row.primary_key,

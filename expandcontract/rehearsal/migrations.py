@@ -83,30 +83,17 @@ def create_v1_schema(config: Config) -> str:
 
 
 def migration_figures(url: str) -> tuple[int | None, int | None]:
-    """Rows the backfills converted and rows quarantined (None when nothing ran)."""
-    from expandcontract.backfill import QUARANTINE_TABLE, STATE_TABLE
+    """Rows the backfills converted and open quarantined rows (None when no backfill ran)."""
+    from expandcontract.api import connect
+    from expandcontract.backfill import STATE_TABLE, open_quarantine_count
 
-    engine = sa.create_engine(url, poolclass=sa.NullPool)
-    try:
-        with engine.connect() as connection:
-            converted = None
-            if connection.execute(sa.text("SELECT to_regclass(:t)"), {"t": STATE_TABLE}).scalar():
-                converted = connection.execute(
-                    sa.text(f"SELECT coalesce(sum(rows_converted), 0) FROM {STATE_TABLE}")
-                ).scalar()
-            quarantined = None
-            if connection.execute(
-                sa.text("SELECT to_regclass(:t)"), {"t": QUARANTINE_TABLE}
-            ).scalar():
-                quarantined = connection.execute(
-                    sa.text(f"SELECT count(*) FROM {QUARANTINE_TABLE}")
-                ).scalar()
-            return (
-                None if converted is None else int(converted),
-                None if quarantined is None else int(quarantined),
-            )
-    finally:
-        engine.dispose()
+    with connect(url=url) as connection:
+        if not connection.execute(sa.text("SELECT to_regclass(:t)"), {"t": STATE_TABLE}).scalar():
+            return None, None
+        converted = connection.execute(
+            sa.text(f"SELECT coalesce(sum(rows_converted), 0) FROM {STATE_TABLE}")
+        ).scalar_one()
+        return int(converted), open_quarantine_count(connection, "customers")
 
 
 class LongReport:

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import time
 
-import sqlalchemy as sa
-
-from expandcontract.api import contract_allowed, mark_release_stable, upgrade_phase
+from expandcontract.api import connect, contract_allowed, mark_release_stable, upgrade_phase
 from expandcontract.errors import ContractRefused, ExpandContractError
 from expandcontract.phases import Phase
 from expandcontract.rehearsal.migrations import LOCK_TIMEOUT, LongReport, migration_figures
@@ -115,13 +113,11 @@ def resolve_quarantine(url: str) -> int:
     """Accept every open quarantined customer as it is (what an operator does after review)."""
     from expandcontract.backfill import resolve_quarantine as resolve
 
-    engine = sa.create_engine(url, poolclass=sa.NullPool)
-    try:
-        with engine.begin() as connection:
-            return resolve(
-                connection,
-                "customers",
-                resolution="reviewed in the rehearsal: kept as is, original in quarantine",
-            )
-    finally:
-        engine.dispose()
+    with connect(url=url) as connection:
+        resolved = resolve(
+            connection,
+            "customers",
+            resolution="reviewed in the rehearsal: kept as is, original in quarantine",
+        )
+        connection.commit()
+    return resolved
