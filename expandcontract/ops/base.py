@@ -77,9 +77,6 @@ class PhasedOperation(MigrateOperation):
         """The operation that undoes this one (used by downgrades)."""
         raise IrreversibleOperation(f"{self.name} cannot be reversed")
 
-    def describe(self) -> str:
-        return self.name
-
     def __repr__(self) -> str:
         fields = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
         return f"{type(self).__name__}({fields})"

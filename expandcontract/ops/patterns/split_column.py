@@ -104,7 +104,7 @@ class SplitColumn(Pattern):
             functions=[self.parse, self.compose],
         )
 
-    def backfill(self, **overrides: Any) -> RunBackfill:
+    def backfill(self) -> RunBackfill:
         return RunBackfill(
             self.base,
             self.table,
@@ -114,7 +114,6 @@ class SplitColumn(Pattern):
             original=f"t.{ident(self.column)}::text",
             source=f"LATERAL {qualified(self.parse.name)}(t.{ident(self.column)}) AS p",
             time_budget=self.time_budget,
-            **overrides,
         )
 
     def operations(self, phase: Phase) -> list[PhasedOperation]:
