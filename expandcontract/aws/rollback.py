@@ -35,6 +35,7 @@ class RollbackState:
     active: list[str]
     deployed: Entry | None
     contract: Entry | None
+    snapshot: Entry | None
 
     @property
     def name(self) -> str:
@@ -49,15 +50,14 @@ def rollback_state(aws: Aws, target: ReleaseTarget, records: Records) -> Rollbac
     target.require("codedeploy_app", "codedeploy_group")
     active = active_deployments(aws, str(target.codedeploy_app), str(target.codedeploy_group))
 
-    def read(ledger: Ledger) -> tuple[Entry | None, Entry | None]:
+    def read(ledger: Ledger) -> RollbackState:
         deployed = ledger.latest(Event.RELEASE_DEPLOYED)
         contract = ledger.latest(Event.CONTRACT_APPLIED)
         if contract is not None and deployed is not None and contract.id < deployed.id:
             contract = None  # that contract belongs to an earlier release
-        return deployed, contract
+        return RollbackState(active, deployed, contract, ledger.latest(Event.SNAPSHOT_RECORDED))
 
-    deployed, contract = records.read(read)
-    return RollbackState(active, deployed, contract)
+    return records.read(read)
 
 
 def rollback(
@@ -84,7 +84,7 @@ def rollback(
             stop_with_rollback(aws, deployment_id)
         return state.name
     if state.name == "contracted":
-        _after_contract(aws, target, records, state, echo, restore_snapshot, restored_identifier)
+        _after_contract(aws, target, state, echo, restore_snapshot, restored_identifier)
         return state.name
     if listener:
         _break_glass(aws, target, echo)
@@ -144,15 +144,13 @@ def _break_glass(aws: Aws, target: ReleaseTarget, echo: Echo) -> None:
 def _after_contract(
     aws: Aws,
     target: ReleaseTarget,
-    records: Records,
     state: RollbackState,
     echo: Echo,
     restore_snapshot: str | None,
     restored_identifier: str | None,
 ) -> None:
     assert state.contract is not None
-    snapshot = records.read(lambda ledger: ledger.latest(Event.SNAPSHOT_RECORDED))
-    snapshot_id = snapshot.details.get("identifier") if snapshot else None
+    snapshot_id = state.snapshot.details.get("identifier") if state.snapshot else None
     explanation = (
         f"contract revision {state.contract.revision} was applied at "
         f"{state.contract.recorded_at.isoformat(timespec='seconds')}: the previous release "
