@@ -61,7 +61,7 @@ def resolve_rules(tokens: Iterable[str], where: str) -> set[str]:
 def _table(path: Path) -> dict[str, Any]:
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise ConfigurationError(f"{path}: {err}") from err
     table = document.get("tool", {}).get("expandcontract", {})
     if not isinstance(table, dict):

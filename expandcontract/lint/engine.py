@@ -25,7 +25,7 @@ def analyse_revision(script: Script, renderer: Renderer | None = None) -> Revisi
     """Render and read one revision (never raises for problems in the revision itself)."""
     renderer = renderer or Renderer()
     path = Path(script.path)
-    source = path.read_text(encoding="utf-8")
+    source = path.read_text(encoding="utf-8", errors="replace")
     facts = analyse_source(source)
     try:
         phase, phase_error = phase_of(script), None
@@ -109,7 +109,7 @@ def _lint(
 
 
 def _env_has_hook(env: Path) -> bool:
-    return env.is_file() and env_calls_hook(env.read_text(encoding="utf-8"))
+    return env.is_file() and env_calls_hook(env.read_text(encoding="utf-8", errors="replace"))
 
 
 def _display(path: Path) -> str:

@@ -18,7 +18,7 @@ def _source_line(finding: Finding) -> str | None:
     if not finding.line or not finding.file:
         return None
     try:
-        lines = Path(finding.file).read_text(encoding="utf-8").splitlines()
+        lines = Path(finding.file).read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return None
     return lines[finding.line - 1].rstrip() if finding.line <= len(lines) else None

@@ -124,7 +124,9 @@ _REFERENCE = re.compile(r"^\s*(down_revision|depends_on)\b")
 def _file_naming(revision_id: str, versions: list[Path]) -> tuple[str, int] | None:
     for folder in versions:
         for path in sorted(folder.glob("*.py")):
-            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for number, line in enumerate(
+                path.read_text(encoding="utf-8", errors="replace").splitlines(), 1
+            ):
                 if _REFERENCE.match(line) and revision_id in line:
                     return str(path), number
     return None

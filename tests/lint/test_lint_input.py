@@ -89,3 +89,23 @@ def test_revision_on_several_phase_branches_is_a_finding(
     result = check("--select", "EC303")
     assert result.exit_code == 1, result.output
     assert "x01_merge is on several phase branches (expand, migrate)" in result.output
+
+
+def test_revision_that_is_not_utf8_is_still_linted(
+    check, scenario_copy: Callable[[str], Path]
+) -> None:
+    """Python imports a revision with a Latin-1 comment; the linter must read it too."""
+    folder = scenario_copy("typed_ops")
+    with (folder / "alembic" / "versions" / "e01_expand.py").open("ab") as revision:
+        revision.write(b"# caf\xe9\n")
+    result = check()
+    assert result.exit_code == 0, result.output
+    assert "3 revisions checked" in result.output
+
+
+def test_pyproject_that_is_not_utf8_is_a_usage_error(
+    check, scenario_copy: Callable[[str], Path]
+) -> None:
+    folder = scenario_copy("typed_ops")
+    (folder / "pyproject.toml").write_bytes(b"[tool.expandcontract]\n# caf\xe9\n")
+    _assert_clean_error(check(), "pyproject.toml")

@@ -18,7 +18,9 @@ def check(ctx: LintContext) -> Iterator[Hit]:
         return
     line = None
     if ctx.env_path.is_file():
-        for number, text in enumerate(ctx.env_path.read_text(encoding="utf-8").splitlines(), 1):
+        for number, text in enumerate(
+            ctx.env_path.read_text(encoding="utf-8", errors="replace").splitlines(), 1
+        ):
             if "run_migrations(" in text:
                 line = number
                 break
