@@ -146,7 +146,7 @@ def _index(stmt: ast.IndexStmt, sql: str) -> list[Change]:
     ]
 
 
-_DROP_KINDS = {
+_DROP_KINDS: dict[ObjectType | None, str] = {
     ObjectType.OBJECT_TABLE: "drop_table",
     ObjectType.OBJECT_INDEX: "drop_index",
     ObjectType.OBJECT_SCHEMA: "drop_schema",
@@ -160,7 +160,7 @@ _DROP_KINDS = {
 
 
 def _drop(stmt: ast.DropStmt, sql: str) -> list[Change]:
-    kind = _DROP_KINDS.get(stmt.removeType, "drop_other") if stmt.removeType else "drop_other"
+    kind = _DROP_KINDS.get(stmt.removeType, "drop_other")
     flags = {"concurrently"} if stmt.concurrent else set()
     changes = []
     for obj in stmt.objects or ():
@@ -389,9 +389,8 @@ _HANDLERS = {
     ast.CompositeTypeStmt: _simple("create_type", Effect.ADDITIVE),
     ast.CreateExtensionStmt: _simple("create_extension", Effect.ADDITIVE),
     ast.AlterEnumStmt: _alter_enum,
-    ast.AlterObjectSchemaStmt: _simple(
-        "set_schema", Effect.DESTRUCTIVE
-    ),  # moved away from the old release
+    # SET SCHEMA moves the object away from the name the old release uses.
+    ast.AlterObjectSchemaStmt: _simple("set_schema", Effect.DESTRUCTIVE),
     ast.DropOwnedStmt: _simple("drop_owned", Effect.DESTRUCTIVE),
     ast.GrantStmt: _grant,
     ast.CommentStmt: _simple("comment", Effect.NEUTRAL),
