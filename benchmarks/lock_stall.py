@@ -25,8 +25,6 @@ import statistics
 import tempfile
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -34,11 +32,11 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.engine import make_url
 
 from expandcontract.config import Settings
 from expandcontract.durations import parse_duration
-from expandcontract.embedded import embedded_postgres, to_sqlalchemy_url
+from expandcontract.embedded import embedded_postgres
+from expandcontract.rehearsal.database import scratch_database
 
 OURS_ENV = """\
 from alembic import context
@@ -89,21 +87,6 @@ class Result:
     migration_seconds: float = 0.0
     completed: bool = False
     error: str | None = None
-
-
-@contextlib.contextmanager
-def scratch_database(server_url: str) -> Iterator[str]:
-    server = make_url(to_sqlalchemy_url(server_url))
-    name = f"ec_lockstall_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.dispose()
 
 
 def prepare(url: str) -> None:
