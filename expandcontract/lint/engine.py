@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -11,7 +10,7 @@ from alembic.script import Script
 
 from expandcontract.errors import HistoryError
 from expandcontract.lint.config import LintConfig, load_lint_config
-from expandcontract.lint.loading import open_script_directory
+from expandcontract.lint.loading import display_path, open_script_directory
 from expandcontract.lint.model import Finding, LintResult, RevisionAnalysis, Severity
 from expandcontract.lint.render import Renderer, RenderFailed
 from expandcontract.lint.rules import Hit, LintContext, Rule, all_rules, rule_aliases
@@ -104,20 +103,12 @@ def _lint(
         revisions=len(analyses),
         rendered=sum(1 for a in analyses if a.rendered),
         static_only=sum(1 for a in analyses if not a.rendered),
-        script_location=_display(Path(script.dir)),
+        script_location=display_path(Path(script.dir)),
     )
 
 
 def _env_has_hook(env: Path) -> bool:
     return env.is_file() and env_calls_hook(env.read_text(encoding="utf-8", errors="replace"))
-
-
-def _display(path: Path) -> str:
-    """Paths relative to the working directory (what CI annotations expect) when possible."""
-    try:
-        return os.path.relpath(path.resolve(), Path.cwd())
-    except ValueError:
-        return str(path.resolve())
 
 
 def _finding(rule: Rule, hit: Hit, config: LintConfig) -> Finding:
@@ -130,7 +121,7 @@ def _finding(rule: Rule, hit: Hit, config: LintConfig) -> Finding:
         message=hit.message,
         revision=analysis.revision if analysis is not None else None,
         phase=str(analysis.phase) if analysis is not None and analysis.phase else None,
-        file=_display(file) if file is not None else "",
+        file=display_path(file) if file is not None else "",
         line=hit.line,
         suggestion=rule.alternative,
         sql=hit.sql.strip() if hit.sql else None,

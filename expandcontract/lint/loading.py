@@ -25,18 +25,20 @@ class LintInputError(ConfigurationError):
     """The script directory cannot be loaded; ``file``/``line`` say where."""
 
     def __init__(self, message: str, file: str | None = None, line: int | None = None) -> None:
-        shown = _relative(file) if file else None
+        shown = display_path(file) if file else None
         location = ":".join(str(part) for part in (shown, line) if part is not None)
         super().__init__(f"{location}: {message}" if location else message)
         self.file = file
         self.line = line
 
 
-def _relative(file: str) -> str:
+def display_path(path: str | Path) -> str:
+    """Relative to the working directory (what CI annotations expect) when possible."""
+    resolved = Path(path).resolve()
     try:
-        return os.path.relpath(file)
+        return os.path.relpath(resolved)
     except ValueError:
-        return file
+        return str(resolved)
 
 
 def open_script_directory(config_path: Path) -> tuple[Config, ScriptDirectory, list[Script]]:
