@@ -50,12 +50,13 @@ def test_pattern_parts_are_phase_checked(make_project) -> None:
         project.upgrade("expand@head")
 
 
-def test_plain_offline_rendering_does_not_police_phases(make_project) -> None:
+def test_plain_offline_rendering_does_not_police_phases(make_project, capsys) -> None:
     """Outside an expandcontract run there is no phase to check: the SQL is simply rendered."""
     project = make_project("plain", plain=True)
     project.revision("scene", "expand", SCENE)
     project.revision("later", "expand", 'op.contract_drop_column("t", "a")')
     project.upgrade("heads", sql=True)  # no PhaseViolation, no database needed
+    assert "ALTER TABLE t DROP COLUMN IF EXISTS a;" in capsys.readouterr().out
 
 
 def test_offline_rendering_prints_the_operations_sql(project, capsys) -> None:
