@@ -14,24 +14,29 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 TOOL_URI = "https://github.com/expandcontract/expandcontract#linting-in-ci"
 
 
-def _source_line(finding: Finding) -> str | None:
+def _source_line(finding: Finding, files: dict[str, list[str]]) -> str | None:
+    """The finding's line of source; ``files`` caches each file's lines across findings."""
     if not finding.line or not finding.file:
         return None
-    try:
-        lines = Path(finding.file).read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return None
+    if finding.file not in files:
+        try:
+            text = Path(finding.file).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            text = ""
+        files[finding.file] = text.splitlines()
+    lines = files[finding.file]
     return lines[finding.line - 1].rstrip() if finding.line <= len(lines) else None
 
 
 def format_text(result: LintResult) -> str:
     """Readable: ``file:line: RULE severity [phase revision] message``, the line, the fix."""
     out: list[str] = []
+    files: dict[str, list[str]] = {}
     for f in result.findings:
         where = f"{f.file}:{f.line}" if f.line else f.file
         context = f" [{f.phase or 'unphased'} {f.revision}]" if f.revision else ""
         out.append(f"{where}: {f.rule} {f.severity} ({f.name}){context} {f.message}")
-        source = _source_line(f)
+        source = _source_line(f, files)
         if source is not None:
             out.append(f"    {f.line:>4} | {source.strip()}")
         out.append(f"    fix: {f.suggestion}")
