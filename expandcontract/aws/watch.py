@@ -73,10 +73,10 @@ class Watch:
     poll_interval: float = 15.0
     test_listener_arn: str | None = None
 
-    def health_problems(self, since: datetime, *, green_only: bool = False) -> list[str]:
-        """Alarms in ALARM and green's divergence from blue over the last window."""
+    def health_problems(self, since: datetime | None, *, green_only: bool = False) -> list[str]:
+        """Alarms in ALARM and, once green takes traffic (``since``), its divergence from blue."""
         problems = [f"alarm {name}" for name in alarms_firing(self.aws, self.alarms)]
-        if self.comparison is None:
+        if self.comparison is None or since is None:
             return problems
         now = self.clock()
         start = max(since, now - self.comparison.window)
@@ -104,11 +104,7 @@ class Watch:
             if status == "Succeeded":
                 self.echo(f"  deployment {deployment_id} succeeded")
                 return
-            problems = (
-                self.health_problems(progress.shifting_since)
-                if progress.shifting_since
-                else [f"alarm {name}" for name in alarms_firing(self.aws, self.alarms)]
-            )
+            problems = self.health_problems(progress.shifting_since)
             if problems:
                 self._fail(deployment_id, "; ".join(problems), stop=True)
             if status == READY and not progress.continued:
