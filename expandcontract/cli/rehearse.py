@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import click
 
+from expandcontract.cli._aws_session import DURATION
 from expandcontract.cli._common import translate_errors
-
-
-def _duration(_ctx: click.Context, _param: click.Parameter, value: str) -> object:
-    from expandcontract.durations import parse_duration
-    from expandcontract.errors import ConfigurationError
-
-    try:
-        return parse_duration(value)
-    except ConfigurationError as err:
-        raise click.BadParameter(str(err)) from err
 
 
 @click.command()
@@ -43,9 +35,9 @@ def _duration(_ctx: click.Context, _param: click.Parameter, value: str) -> objec
 )
 @click.option(
     "--soak",
+    type=DURATION,
     default="10s",
     show_default=True,
-    callback=_duration,
     help="How long green must be stable before contract is allowed (90s, 30m, 24h).",
 )
 @click.option(
@@ -69,7 +61,7 @@ def rehearse(
     rps: float,
     step_percent: int,
     step_seconds: float,
-    soak: object,
+    soak: timedelta,
     report_path: Path,
     naive: bool,
 ) -> None:
@@ -83,15 +75,12 @@ def rehearse(
 
     Exit status 0 only with zero failed requests and zero data mismatches; 1 otherwise.
     """
-    from datetime import timedelta
-
     from rich.console import Console
 
     from expandcontract.rehearsal.options import RehearsalOptions
     from expandcontract.rehearsal.report import print_summary
     from expandcontract.rehearsal.run import run_rehearsal
 
-    assert isinstance(soak, timedelta)
     if not report_path.parent.is_dir():
         raise click.BadParameter(
             f"folder {report_path.parent} does not exist", param_hint="--report"
