@@ -8,8 +8,8 @@ from expandcontract.ops.base import PhasedOperation, live_connection, register
 from expandcontract.ops.catalog import require, trigger_exists
 from expandcontract.ops.functions import SqlFunction
 from expandcontract.ops.readiness import BackfillRef, require_converted
-from expandcontract.ops.sqltext import ident, qualified, sibling
-from expandcontract.ops.sync_trigger import InstallSyncTrigger
+from expandcontract.ops.sqltext import ident, qualified
+from expandcontract.ops.sync_trigger import InstallSyncTrigger, trigger_function
 from expandcontract.phases import Phase
 
 
@@ -58,7 +58,7 @@ class DropSyncTrigger(PhasedOperation):
         )
 
     def plan(self) -> list[str]:
-        function = sibling(self.table, f"{self.trigger}_fn")
+        function = trigger_function(self.table, self.trigger)
         helpers: tuple[SqlFunction, ...] = (
             tuple(self.definition.functions) if self.definition else ()
         )

@@ -24,6 +24,11 @@ from expandcontract.ops.sqltext import ident, qualified, sibling
 from expandcontract.phases import Phase
 
 
+def trigger_function(table: str, trigger: str) -> str:
+    """The name of the function a sync trigger runs (beside its table, named after it)."""
+    return sibling(table, f"{trigger}_fn")
+
+
 @dataclass(frozen=True)
 class Direction:
     """How to fill one side from the other inside the trigger (the row is ``NEW``).
@@ -108,7 +113,7 @@ class InstallSyncTrigger(PhasedOperation):
 
     @property
     def function_name(self) -> str:
-        return sibling(self.table, f"{self.trigger}_fn")
+        return trigger_function(self.table, self.trigger)
 
     def validate(self, context: MigrationContext) -> None:
         if not self.new_columns:
