@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,13 +9,22 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from expandcontract.backfill import store
-from expandcontract.backfill.paging import Pager, Range, TableInfo
+from expandcontract.backfill.paging import Pager, Range
 from expandcontract.backfill.spec import BACKFILL_SESSION_FLAG, Backfill
 from expandcontract.backfill.statements import BatchStatements
+
+# SQLSTATE classes caused by a row's data (cardinality, data exception, integrity, check
+# option, raised by a PL/pgSQL parse function): such a row goes to quarantine.
+DATA_ERROR_CLASSES = ("21", "22", "23", "44", "P0")
 
 
 def sqlstate(err: sa.exc.DBAPIError) -> str:
     return str(getattr(err.orig, "sqlstate", "") or "")
+
+
+def is_data_error(err: sa.exc.DBAPIError) -> bool:
+    """True when the error comes from a row's data rather than the SQL or the server."""
+    return sqlstate(err).startswith(DATA_ERROR_CLASSES)
 
 
 def error_message(err: sa.exc.DBAPIError) -> str:
@@ -30,17 +38,15 @@ class BatchRunner:
 
     connection: Connection
     spec: Backfill
-    table: TableInfo
     pager: Pager
     sql: BatchStatements
     lock_timeout_ms: int
 
-    def _params(self, predicate_params: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    def _params(self, predicate_params: dict[str, Any]) -> dict[str, Any]:
         return {
             **predicate_params,
             "table_name": self.spec.table,
             "backfill_name": self.spec.name,
-            **extra,
         }
 
     def _begin(self) -> Any:
@@ -57,6 +63,13 @@ class BatchRunner:
             ).rowcount
         )
 
+    def _convert(self, predicate: str, params: dict[str, Any]) -> tuple[int, int]:
+        """Quarantine the rejected rows selected by ``predicate``, convert the others."""
+        quarantined = 0
+        if self.sql.quarantine_rejected:
+            quarantined = self._run(self.sql.quarantine_rejected, predicate, params)
+        return self._run(self.sql.update, predicate, params), quarantined
+
     def batch(self, cursor: tuple[str, ...] | None, size: int) -> tuple[Range | None, int, int]:
         """Run one batch transaction; returns (range, converted, quarantined).
 
@@ -66,24 +79,19 @@ class BatchRunner:
             rng = self.pager.next_range(self.connection, cursor, size)
             if rng is None:
                 return None, 0, 0
-            predicate, params = self.pager.predicate(rng)
-            quarantined = 0
-            if self.sql.quarantine_rejected:
-                quarantined = self._run(self.sql.quarantine_rejected, predicate, params)
-            converted = self._run(self.sql.update, predicate, params)
+            converted, quarantined = self._convert(*self.pager.predicate(rng))
             store.advance_state(
                 self.connection, self.spec.name, rng.hi, rng.units, converted, quarantined
             )
         return rng, converted, quarantined
 
-    def salvage(
-        self, cursor: tuple[str, ...] | None, is_data_error: Callable[[sa.exc.DBAPIError], bool]
-    ) -> tuple[Range | None, int, int]:
+    def salvage(self, cursor: tuple[str, ...] | None) -> tuple[Range | None, int, int]:
         """Convert the next single unit (a row, or a page) row by row; quarantine what raises.
 
-        Bisection ends here, with a unit whose batch failed: its pending rows are converted
-        under savepoints, halving the set until each row that raises is alone; such a row is
-        quarantined with the database's message as the reason.
+        Bisection ends here, with a unit whose batch failed: its rows are converted under
+        savepoints, halving the set until each row that raises (in its conversion, in
+        ``pending`` or in ``reject_reason``) is alone; such a row is quarantined with the
+        database's message as the reason.
         """
         conn = self.connection
         with self._begin():
@@ -91,43 +99,37 @@ class BatchRunner:
             if rng is None:
                 return None, 0, 0
             predicate, params = self.pager.predicate(rng)
-            quarantined = 0
-            if self.sql.quarantine_rejected:
-                quarantined = self._run(self.sql.quarantine_rejected, predicate, params)
             keys = (
                 conn.execute(
-                    sa.text(self.sql.for_range(self.sql.pending_keys, predicate)),
+                    sa.text(self.sql.for_range(self.sql.range_keys, predicate)),
                     self._params(params),
                 )
                 .scalars()
                 .all()
             )
-            converted, failed = self._convert_rows(predicate, params, list(keys), is_data_error)
-            quarantined += failed
+            converted, quarantined = self._convert_rows(predicate, params, list(keys))
             store.advance_state(conn, self.spec.name, rng.hi, rng.units, converted, quarantined)
         return rng, converted, quarantined
 
     def _convert_rows(
-        self,
-        predicate: str,
-        params: dict[str, Any],
-        keys: list[str],
-        is_data_error: Callable[[sa.exc.DBAPIError], bool],
+        self, predicate: str, params: dict[str, Any], keys: list[str]
     ) -> tuple[int, int]:
         """Convert ``keys`` under a savepoint, halving the set until the failing rows are alone."""
+        if not keys:
+            return 0, 0
         rows = f"{predicate} AND {self.pager.key_text()} = ANY(CAST(:row_keys AS text[]))"
         rows_params = {**params, "row_keys": keys}
         try:
             with self.connection.begin_nested():
-                return self._run(self.sql.update, rows, rows_params), 0
+                return self._convert(rows, rows_params)
         except sa.exc.DBAPIError as err:
             if not is_data_error(err):
                 raise
             if len(keys) == 1:
                 return 0, self._quarantine_row(rows, rows_params, err)
         half = len(keys) // 2
-        first = self._convert_rows(predicate, params, keys[:half], is_data_error)
-        second = self._convert_rows(predicate, params, keys[half:], is_data_error)
+        first = self._convert_rows(predicate, params, keys[:half])
+        second = self._convert_rows(predicate, params, keys[half:])
         return first[0] + second[0], first[1] + second[1]
 
     def _quarantine_row(self, row: str, params: dict[str, Any], err: sa.exc.DBAPIError) -> int:

@@ -159,7 +159,7 @@ def run_backfill(
                     statements = build_statements(conn, spec, table, pager, reopened)
                 except sa.exc.DBAPIError as err:  # pragma: no cover - building runs no SQL
                     raise BackfillSpecError(f"backfill {spec.name!r}: {err}") from err
-            runner = BatchRunner(conn, spec, table, pager, statements, int(lock_timeout * 1000))
+            runner = BatchRunner(conn, spec, pager, statements, int(lock_timeout * 1000))
             rows_per_unit = 1.0
             if table.uses_ctid:
                 # Pages, not rows: size the first batch and judge the work share per page.

@@ -9,7 +9,7 @@ from typing import Protocol
 
 import sqlalchemy as sa
 
-from expandcontract.backfill.batch import BatchRunner, error_message, sqlstate
+from expandcontract.backfill.batch import BatchRunner, error_message, is_data_error, sqlstate
 from expandcontract.backfill.errors import BackfillFailed, BackfillSpecError
 from expandcontract.backfill.progress import ProgressReporter
 from expandcontract.backfill.report import BackfillReport
@@ -19,19 +19,11 @@ from expandcontract.backfill.store import SavedState
 
 log = logging.getLogger("expandcontract.backfill")
 
-# SQLSTATE classes caused by a row's data (cardinality, data exception, integrity, check
-# option, raised by a PL/pgSQL parse function): such a row goes to quarantine.
-DATA_ERROR_CLASSES = ("21", "22", "23", "44", "P0")
 # Worth retrying as they are: lock timeout, deadlock, serialization failure, statement timeout.
 TRANSIENT_STATES = ("55P03", "40P01", "40001", "57014")
 MAX_TRANSIENT_RETRIES = 20
 # After a bad row, batches restart this small (or at the gap seen before it) and double.
 MIN_RAMP = 16
-
-
-def is_data_error(err: sa.exc.DBAPIError) -> bool:
-    """True when the error comes from a row's data rather than the SQL or the server."""
-    return sqlstate(err).startswith(DATA_ERROR_CLASSES)
 
 
 class StopEvent(Protocol):
@@ -96,7 +88,7 @@ class BatchLoop:
             size = self._next_size()
             try:
                 if self.zone == 1:
-                    rng, converted, quarantined = self.runner.salvage(self.cursor, is_data_error)
+                    rng, converted, quarantined = self.runner.salvage(self.cursor)
                 else:
                     rng, converted, quarantined = self.runner.batch(self.cursor, size)
             except sa.exc.DBAPIError as err:
@@ -154,7 +146,8 @@ class BatchLoop:
         """Handle a failed batch: bisect on bad data, retry transient failures, else raise."""
         state = sqlstate(err)
         name = self.runner.spec.name
-        if is_data_error(err):
+        # A salvage catches every row's data error itself: one that escapes it is no row's.
+        if is_data_error(err) and self.zone != 1:
             # The failing row is within the first ``size`` units after the cursor.
             self.zone = size
             return

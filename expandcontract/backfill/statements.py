@@ -32,11 +32,13 @@ class BatchStatements:
     quarantine_rejected: str | None
     """Records the rows ``reject_reason`` refuses (None without a ``reject_reason``)."""
     quarantine_row: str
-    """Records the rows of the range with ``:reason`` (after their conversion raised)."""
+    """Records the rows of the range with ``:reason`` (after their conversion raised).
+
+    It evaluates neither ``pending`` nor ``reject_reason``: either may be what raised."""
     quarantine_row_plain: str
     """The same, keeping the whole row as JSON (when ``original`` raises too)."""
-    pending_keys: str
-    """The quarantine keys of the range's pending rows."""
+    range_keys: str
+    """The quarantine keys of the range's rows (not open in quarantine already)."""
 
     def for_range(self, statement: str, predicate: str) -> str:
         return statement.replace(RANGE, predicate)
@@ -84,13 +86,14 @@ def build_statements(
         assignments = ", ".join(f"{column} = ({expression})" for column, expression in columns)
 
     key = pager.key_text()
-    where = f"{RANGE} AND ({_fragment(spec.pending)})"
+    in_range = RANGE
     if skip_quarantined:
-        where += (
+        in_range += (
             f" AND NOT EXISTS (SELECT 1 FROM {QUARANTINE_TABLE} AS q "
             "WHERE q.backfill_name = :backfill_name AND q.table_name = :table_name "
             f"AND q.primary_key = {key} AND q.resolved_at IS NULL)"
         )
+    where = f"{in_range} AND ({_fragment(spec.pending)})"
     update_where = where
     if reject:
         # Rejected rows are left untouched: their new values are never even computed.
@@ -109,9 +112,9 @@ def build_statements(
     return BatchStatements(
         update=update,
         quarantine_rejected=rejected,
-        quarantine_row=_quarantine_insert(key, original, ":reason", joined_from, where),
+        quarantine_row=_quarantine_insert(key, original, ":reason", joined_from, in_range),
         quarantine_row_plain=_quarantine_insert(
-            key, "to_jsonb(t)::text", ":reason", plain_from, where
+            key, "to_jsonb(t)::text", ":reason", plain_from, in_range
         ),
-        pending_keys=f"SELECT {key} FROM {plain_from} WHERE {where}",
+        range_keys=f"SELECT {key} FROM {plain_from} WHERE {in_range}",
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -357,3 +358,32 @@ def test_a_rerun_resolves_quarantined_rows_that_were_fixed_since(engine, custome
             q for q in list_quarantine(conn, "customers", include_resolved=True) if q.resolved_at
         ]
     assert entry.primary_key == "7" and entry.resolution.startswith("converted later")
+
+
+class Deadline:
+    """A stop_event that turns set after ``seconds``: a run that would spin forever fails."""
+
+    def __init__(self, seconds: float) -> None:
+        self.at = time.monotonic() + seconds
+
+    def is_set(self) -> bool:
+        return time.monotonic() > self.at
+
+
+def test_a_row_on_which_reject_reason_raises_is_quarantined(engine, customers):
+    customers(2000)
+    # Division by zero on row 1234 only (a good row otherwise).
+    reject = (
+        "CASE WHEN t.address NOT LIKE '%,%,%' THEN 'no commas' "
+        "WHEN 1/(t.id - 1234) > 5 THEN 'never' END"
+    )
+
+    report = run_backfill(engine, spec(reject_reason=reject), **SMALL, stop_event=Deadline(60))
+
+    assert report.complete
+    reasons = {int(k): r for k, _, r in quarantine_rows(engine)}
+    assert reasons[1234] == "conversion failed: division by zero"
+    rows = {r[0]: r for r in table_rows(engine)}
+    assert rows[1234][2:] == (None,) * 4
+    good = [r for i, r in rows.items() if row_kind(i) == "good" and i != 1234]
+    assert all(tuple(r[2:]) == expected_split(r[1]) for r in good)
