@@ -93,6 +93,8 @@ def load_lint_config(
     where = f"{path} [tool.expandcontract]" if path else "configuration"
     chosen = list(select or []) or _list(table.get("select", ["ALL"]), "select", where)
     enabled = resolve_rules(chosen, "--select" if select else where)
+    if not enabled:
+        raise ConfigurationError(f"{'--select' if select else where}: select names no rule")
     enabled -= resolve_rules(_list(table.get("ignore", []), "ignore", where), where)
     enabled -= resolve_rules(ignore or [], "--ignore")
     overrides = table.get("severity", {})

@@ -59,3 +59,11 @@ def test_bad_configuration_is_exit_2(check, scenario_copy) -> None:
     (folder / "pyproject.toml").write_text("[tool.expandcontract\n")
     result = check()
     assert result.exit_code == 2 and "pyproject.toml" in result.output
+
+
+def test_empty_select_is_a_usage_error(check, in_scenario: Callable[[str], Path]) -> None:
+    """`--select "$RULES"` with an empty variable must not silently lint nothing."""
+    in_scenario("sql_rules")
+    result = check("--select", "")
+    assert result.exit_code == 2
+    assert "--select: select names no rule" in result.output
