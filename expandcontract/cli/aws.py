@@ -25,9 +25,9 @@ def _release_from_image(image: str) -> str:
     name, _, digest = image.partition("@")
     if digest:
         return digest.rsplit(":", 1)[-1][:12]
-    last = name.rsplit("/", 1)[-1]
-    if ":" in last:
-        return last.rsplit(":", 1)[1]
+    tag = name.rsplit("/", 1)[-1].partition(":")[2]
+    if tag:
+        return tag
     raise click.UsageError(f"image {image} has no tag to name the release: pass --release NAME")
 
 

@@ -351,7 +351,8 @@ def test_release_name_comes_from_the_image(
     assert ledger_entries(database_url, Event.RELEASE_DEPLOYED)[0].release == release_name
 
 
-def test_image_without_tag_needs_a_release_name(cli: Cli) -> None:
-    result = cli("ecs-release", "--image", "host:5000/app", "--skip-lint")
+@pytest.mark.parametrize("image", ["host:5000/app", "repo/app:"])
+def test_image_without_tag_needs_a_release_name(cli: Cli, image: str) -> None:
+    result = cli("ecs-release", "--image", image, "--skip-lint")
     assert result.exit_code == 2
     assert "pass --release NAME" in result.output
