@@ -166,7 +166,10 @@ def test_throttling_is_retried_with_backoff_through_the_injected_sleep() -> None
     answer = aws.ecs.describe_services(cluster="c", services=["s"])
     assert answer["services"][0]["serviceName"] == "s"
     assert client.calls == 4
-    assert len(slept) == 3 and slept[0] <= slept[-1] * 2  # growing, jittered
+    # Doubling from 0.5 s, each jittered down by at most half.
+    assert len(slept) == 3
+    for attempt, seconds in enumerate(slept):
+        assert 0.25 * 2**attempt <= seconds <= 0.5 * 2**attempt
 
 
 def test_throttling_gives_up_with_a_clear_error() -> None:
