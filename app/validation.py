@@ -92,14 +92,18 @@ def name(value: Any) -> str:
 
 
 def email(value: Any) -> str:
-    """A well-formed email, lower-cased so uniqueness ignores case."""
-    result = text(value, "email", max_length=EMAIL_MAX)
+    """A well-formed email, lower-cased so uniqueness ignores case.
+
+    Lower-cased before the length check: some characters grow ("İ" becomes two), and the
+    column must hold what is stored.
+    """
+    result = text(value.lower() if isinstance(value, str) else value, "email", max_length=EMAIL_MAX)
     assert result is not None
     if not EMAIL_RE.match(result):
         raise bad_request(
             "email is not a valid email address", {"email": "not a valid email address"}
         )
-    return result.lower()
+    return result
 
 
 def flat_address(value: Any) -> str | None:
