@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Union
-
 from sqlalchemy.engine import Connection
 
+from expandcontract.backfill import Backfill, backfill_complete, open_quarantine_count
+from expandcontract.backfill.store import load_state
 from expandcontract.errors import PreconditionFailed
+from expandcontract.ops.backfill import RunBackfill
 from expandcontract.ops.catalog import count_rows
 from expandcontract.ops.sqltext import bare
 
-if TYPE_CHECKING:
-    from expandcontract.backfill import Backfill
-    from expandcontract.ops.backfill import RunBackfill
-
 #: What a contract operation waits for: the backfill's definition (checked on the live rows),
 #: the ``migrate_backfill`` operation, or only its name (its persisted state must say complete).
-BackfillRef = Union[str, "Backfill", "RunBackfill"]
-
-
-def backfill_name(backfill: BackfillRef) -> str:
-    return (
-        backfill
-        if isinstance(backfill, str)
-        else getattr(backfill, "backfill", None) or backfill.name
-    )
+BackfillRef = str | Backfill | RunBackfill
 
 
 def require_converted(
@@ -56,15 +45,13 @@ def require_converted(
 def _require_backfill(
     connection: Connection, table: str, backfill: BackfillRef, operation: str
 ) -> None:
-    from expandcontract.backfill import backfill_complete, open_quarantine_count
-    from expandcontract.backfill.store import load_state
-
-    name = backfill_name(backfill)
     if isinstance(backfill, str):
+        name = backfill
         state = load_state(connection, name)
         complete = state is not None and state.status == "complete"
     else:
-        spec = backfill if not hasattr(backfill, "spec") else backfill.spec()
+        spec = backfill.spec() if isinstance(backfill, RunBackfill) else backfill
+        name = spec.name
         complete = backfill_complete(connection, spec)
     if not complete:
         raise PreconditionFailed(
