@@ -9,7 +9,7 @@ from pathlib import Path
 from alembic.script import ScriptDirectory
 
 from expandcontract.lint.model import RevisionAnalysis, Severity, Statement
-from expandcontract.phases import Phase
+from expandcontract.phases import Phase, dependency_closure
 from expandcontract.sql import Change
 from expandcontract.usage import Usage
 
@@ -45,18 +45,12 @@ class LintContext:
 
     def dependencies(self, analysis: RevisionAnalysis) -> list[RevisionAnalysis]:
         """Every revision ``analysis`` needs (down revisions and depends_on), transitively."""
-        cached = self._dependencies.get(analysis.revision)
-        if cached is not None:
-            return cached
-        seen: dict[str, RevisionAnalysis] = {}
-        stack = list(analysis.script._all_down_revisions)
-        while stack:
-            rev_id = stack.pop()
-            if rev_id in seen or rev_id not in self.by_id:
-                continue
-            seen[rev_id] = self.by_id[rev_id]
-            stack.extend(self.by_id[rev_id].script._all_down_revisions)
-        self._dependencies[analysis.revision] = list(seen.values())
+        if analysis.revision not in self._dependencies:
+            self._dependencies[analysis.revision] = [
+                self.by_id[dep.revision]
+                for dep in dependency_closure(self.script, analysis.script)
+                if dep.revision in self.by_id
+            ]
         return self._dependencies[analysis.revision]
 
 
