@@ -21,15 +21,17 @@ def table_exists(connection: Connection, table: str) -> bool:
     return _regclass(connection, table) is not None
 
 
+def _exists(connection: Connection, query: str, **params: str) -> bool:
+    return bool(connection.execute(sa.text(f"SELECT EXISTS ({query})"), params).scalar())
+
+
 def column_exists(connection: Connection, table: str, column: str) -> bool:
-    return bool(
-        connection.execute(
-            sa.text(
-                "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(:t) "
-                "AND attname = :c AND attnum > 0 AND NOT attisdropped)"
-            ),
-            {"t": qualified(table), "c": column},
-        ).scalar()
+    return _exists(
+        connection,
+        "SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(:t) "
+        "AND attname = :c AND attnum > 0 AND NOT attisdropped",
+        t=qualified(table),
+        c=column,
     )
 
 
@@ -45,26 +47,21 @@ def index_state(connection: Connection, index: str) -> Literal["valid", "invalid
 
 
 def constraint_exists(connection: Connection, table: str, name: str) -> bool:
-    return bool(
-        connection.execute(
-            sa.text(
-                "SELECT EXISTS (SELECT 1 FROM pg_constraint "
-                "WHERE conrelid = to_regclass(:t) AND conname = :n)"
-            ),
-            {"t": qualified(table), "n": name},
-        ).scalar()
+    return _exists(
+        connection,
+        "SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass(:t) AND conname = :n",
+        t=qualified(table),
+        n=name,
     )
 
 
 def trigger_exists(connection: Connection, table: str, name: str) -> bool:
-    return bool(
-        connection.execute(
-            sa.text(
-                "SELECT EXISTS (SELECT 1 FROM pg_trigger "
-                "WHERE tgrelid = to_regclass(:t) AND tgname = :n AND NOT tgisinternal)"
-            ),
-            {"t": qualified(table), "n": name},
-        ).scalar()
+    return _exists(
+        connection,
+        "SELECT 1 FROM pg_trigger "
+        "WHERE tgrelid = to_regclass(:t) AND tgname = :n AND NOT tgisinternal",
+        t=qualified(table),
+        n=name,
     )
 
 
