@@ -109,12 +109,6 @@ class LoadGenerator:
         for connection in connections:
             connection.close()
 
-    def __enter__(self) -> LoadGenerator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
     def _schedule(self) -> None:
         interval = 1.0 / self._rps
         next_at = time.monotonic()

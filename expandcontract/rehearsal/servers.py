@@ -140,12 +140,6 @@ class AppServer:
             return ""
         return "\n".join(text.splitlines()[-lines:])
 
-    def __enter__(self) -> AppServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
 
 def _import_roots() -> str:
     """PYTHONPATH for a release: the very ``expandcontract`` and ``app`` this process runs,

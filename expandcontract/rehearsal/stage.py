@@ -37,9 +37,9 @@ class Stage:
     blue: AppServer
     green: AppServer | None = None
 
-    def hold(self, seconds: float | None = None) -> None:
+    def hold(self) -> None:
         """Let the load run for a while in the current state."""
-        time.sleep(self.options.step_seconds if seconds is None else seconds)
+        time.sleep(self.options.step_seconds)
 
     def note_phase(self, text: str) -> None:
         """Attach a remark to the current phase (shown in the report)."""

@@ -109,13 +109,13 @@ class Timeline:
         whole.rows_quarantined = max(quarantined) if quarantined else None
         return summarise(whole, end, samples)
 
-    def buckets(self, width: float | None = None) -> list[dict[str, Any]]:
+    def buckets(self) -> list[dict[str, Any]]:
         """Per-interval series for the chart: traffic share, latency, errors."""
         samples = self.snapshot()
         # The story's span: the final drain and the consistency check are not on the chart.
         last = self.phases[-1].end if self.phases and self.phases[-1].end else None
         duration = max(last or self.now(), 1e-6)
-        width = width or max(0.25, round(duration / 240, 2))
+        width = max(0.25, round(duration / 240, 2))
         count = max(1, math.ceil(duration / width))
         bins: list[list[Sample]] = [[] for _ in range(count)]
         for sample in samples:
