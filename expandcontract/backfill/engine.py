@@ -153,12 +153,9 @@ def run_backfill(
             report = BackfillReport(spec.name, spec.table, table.key_columns)
             report.resumed_from = saved.last_key if saved else None
             with conn.begin():
-                try:
-                    # A re-run must not examine rows still open in quarantine again.
-                    reopened = store.open_quarantine_count(conn, spec.table, spec.name) > 0
-                    statements = build_statements(conn, spec, table, pager, reopened)
-                except sa.exc.DBAPIError as err:  # pragma: no cover - building runs no SQL
-                    raise BackfillSpecError(f"backfill {spec.name!r}: {err}") from err
+                # A re-run must not examine rows still open in quarantine again.
+                reopened = store.open_quarantine_count(conn, spec.table, spec.name) > 0
+            statements = build_statements(conn, spec, table, pager, reopened)
             runner = BatchRunner(conn, spec, pager, statements, int(lock_timeout * 1000))
             rows_per_unit = 1.0
             if table.uses_ctid:
