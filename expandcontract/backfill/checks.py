@@ -5,47 +5,34 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from expandcontract.backfill.paging import inspect_table, make_pager
+from expandcontract.backfill.paging import inspect_table, row_key_text
 from expandcontract.backfill.spec import Backfill
 from expandcontract.backfill.statements import _fragment
 from expandcontract.backfill.store import QUARANTINE_TABLE, _exists
 
 
-def pending_rows(connection: Connection, spec: Backfill, limit: int = 1) -> int:
-    """How many rows (up to ``limit``) still match ``pending`` and are not in quarantine.
-
-    Quarantined rows count as handled here, resolved or not; whether the quarantine is
-    resolved is :func:`~expandcontract.backfill.open_quarantine_count`'s question.
-    """
-    table = inspect_table(connection, spec)
-    where = f"({_fragment(spec.pending)})"
-    params: dict[str, object] = {"limit": limit}
-    if _exists(connection, QUARANTINE_TABLE):
-        key = make_pager(connection, table).key_text()
-        where += (
-            f" AND NOT EXISTS (SELECT 1 FROM {QUARANTINE_TABLE} AS q WHERE "
-            "q.backfill_name = :name AND q.table_name = :table_name "
-            f"AND q.primary_key = {key})"
-        )
-        params.update(name=spec.name, table_name=spec.table)
-    return int(
-        connection.execute(
-            sa.text(
-                f"SELECT count(*) FROM (SELECT 1 FROM {table.sql_name} AS t WHERE {where} "
-                "LIMIT :limit) AS pending"
-            ),
-            params,
-        ).scalar_one()
-    )
-
-
 def backfill_complete(connection: Connection, spec: Backfill) -> bool:
     """True when no row of the table matches ``spec.pending`` except quarantined ones.
 
-    Runs on the caller's connection and transaction (contract operations use it as a
-    precondition before dropping the old shape).
+    Quarantined rows count as handled here, resolved or not; whether the quarantine is
+    resolved is :func:`~expandcontract.backfill.open_quarantine_count`'s question. Runs on the
+    caller's connection and transaction (contract operations use it as a precondition before
+    dropping the old shape).
     """
-    return pending_rows(connection, spec, limit=1) == 0
+    table = inspect_table(connection, spec)
+    where = f"({_fragment(spec.pending)})"
+    params: dict[str, object] = {}
+    if _exists(connection, QUARANTINE_TABLE):
+        where += (
+            f" AND NOT EXISTS (SELECT 1 FROM {QUARANTINE_TABLE} AS q WHERE "
+            "q.backfill_name = :name AND q.table_name = :table_name "
+            f"AND q.primary_key = {row_key_text(connection, table)})"
+        )
+        params.update(name=spec.name, table_name=spec.table)
+    pending = connection.execute(
+        sa.text(f"SELECT EXISTS (SELECT 1 FROM {table.sql_name} AS t WHERE {where})"), params
+    ).scalar_one()
+    return not pending
 
 
 def resolve_converted(connection: Connection, spec: Backfill) -> int:
@@ -68,7 +55,7 @@ def resolve_converted(connection: Connection, spec: Backfill) -> int:
         )
         match = f"t.{column} = CAST(q.primary_key AS {table.key_types[0]})"
     else:
-        match = f"{make_pager(connection, table).key_text()} = q.primary_key"
+        match = f"{row_key_text(connection, table)} = q.primary_key"
     result = connection.execute(
         sa.text(
             f"UPDATE {QUARANTINE_TABLE} AS q SET resolved_at = now(), "

@@ -111,6 +111,14 @@ def _quote(connection: Connection, name: str) -> str:
     return connection.dialect.identifier_preparer.quote(name)
 
 
+def row_key_text(connection: Connection, table: TableInfo) -> str:
+    """SQL text of one row's key (on alias ``t``), as stored in quarantine."""
+    if table.uses_ctid:
+        return "t.ctid::text"
+    cols = [f"t.{_quote(connection, c)}" for c in table.key_columns]
+    return f"{cols[0]}::text" if len(cols) == 1 else f"ROW({', '.join(cols)})::text"
+
+
 class KeysetPager:
     """Next ``size`` primary-key values after the cursor, through the key's index.
 
@@ -123,6 +131,7 @@ class KeysetPager:
 
     def __init__(self, connection: Connection, table: TableInfo) -> None:
         self.table = table
+        self._key_text = row_key_text(connection, table)
         self.cols = [f"t.{_quote(connection, c)}" for c in table.key_columns]
         self.types = table.key_types
         self._key = self.cols[0] if len(self.cols) == 1 else f"({', '.join(self.cols)})"
@@ -135,9 +144,7 @@ class KeysetPager:
         self.end: tuple[str, ...] | None = tuple(last) if last is not None else None
 
     def key_text(self) -> str:
-        if len(self.cols) == 1:
-            return f"{self.cols[0]}::text"
-        return f"ROW({', '.join(self.cols)})::text"
+        return self._key_text
 
     def _bound(self, prefix: str, values: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
         params = {f"{prefix}{i}": v for i, v in enumerate(values)}
