@@ -23,7 +23,7 @@ _PATTERN = re.compile(
 def read_suppressions(source: str, facts: StaticFacts) -> list[Suppression]:
     """Every suppression comment in ``source``."""
     found: list[Suppression] = []
-    if "expandcontract" not in source:
+    if "expandcontract" not in source.lower():
         return found  # tokenizing is the slow part; most revisions have no suppression
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))

@@ -85,3 +85,13 @@ def test_revision_that_cannot_render_is_read_statically(in_scenario: Callable[[s
     # The DROP COLUMN after the get_bind() loop was found without running the revision.
     static = [f for f in result.findings if f.revision == "m01_row_loop"]
     assert {f.rule for f in static} == {"EC002", "EC206", "EC107"}
+
+
+def test_suppression_comment_is_case_insensitive(scenario_copy: Callable[[str], Path]) -> None:
+    revision = scenario_copy("suppressions") / "alembic" / "versions" / "e02_file_level.py"
+    source = revision.read_text()
+    revision.write_text(
+        source.replace("# expandcontract: ignore-file", "# ExpandContract: IGNORE-FILE")
+    )
+    findings = lint("alembic.ini").findings
+    assert [f.rule for f in findings if f.revision == "e02_file_level"] == []
