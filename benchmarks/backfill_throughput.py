@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from expandcontract.backfill import Backfill, run_backfill
+from expandcontract.runtime.connect import normalise_url
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -42,13 +43,8 @@ CONVERSION = {
 PENDING = "t.street IS NULL AND t.address IS NOT NULL"
 
 
-def _url(url: str, database: str | None = None) -> str:
-    parsed = make_url(url)
-    if parsed.drivername in ("postgresql", "postgres"):
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    if database:
-        parsed = parsed.set(database=database)
-    return parsed.render_as_string(hide_password=False)
+def _url(url: str, database: str) -> str:
+    return make_url(url).set(database=database).render_as_string(hide_password=False)
 
 
 def spec_for(table: str) -> Backfill:
@@ -169,7 +165,7 @@ def main() -> None:
         child(args.database_url, args.child, args.time_budget)
         return
 
-    server = _url(args.database_url)
+    server = normalise_url(args.database_url)
     scratch = f"ec_bench_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
