@@ -19,7 +19,8 @@ DATA_ERROR_CLASSES = ("21", "22", "23", "44", "P0")
 
 
 def sqlstate(err: sa.exc.DBAPIError) -> str:
-    return str(getattr(err.orig, "sqlstate", "") or "")
+    # psycopg 3 names it ``sqlstate``, psycopg2 (a caller's own engine) ``pgcode``.
+    return str(getattr(err.orig, "sqlstate", None) or getattr(err.orig, "pgcode", None) or "")
 
 
 def is_data_error(err: sa.exc.DBAPIError) -> bool:
