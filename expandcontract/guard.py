@@ -54,6 +54,8 @@ class Verdict:
     stable: StableMark | None = None
     allowed_at: datetime | None = None
     remaining: timedelta | None = None
+    # The reason condition 5 failed, if it did: a production contract can take the snapshot.
+    snapshot_missing: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -150,14 +152,16 @@ class ContractGuard:
         reasons.extend(self._ran_on_expanded_schema(pending, stable))
         if stable.usage is not None:
             reasons.extend(_still_used(removals(pending)[0], stable, "revision"))
+        snapshot_missing = None
         if self.settings.require_snapshot:
             snapshot = self.ledger.latest(Event.SNAPSHOT_RECORDED)
             if snapshot is None or snapshot.id < stable.recorded.id:
-                reasons.append(
+                snapshot_missing = (
                     f"require_snapshot is set and no snapshot was recorded after release "
                     f"{stable.release} was marked stable: run `expandcontract snapshot`"
                 )
-        return Verdict(not reasons, reasons, ids, stable, allowed_at, remaining)
+                reasons.append(snapshot_missing)
+        return Verdict(not reasons, reasons, ids, stable, allowed_at, remaining, snapshot_missing)
 
     def _ran_on_expanded_schema(self, pending: Sequence[Script], stable: StableMark) -> list[str]:
         reasons = []

@@ -29,9 +29,6 @@ from expandcontract.errors import ContractRefused
 from expandcontract.guard import Verdict
 from expandcontract.ledger import Clock, Entry, Event, Ledger
 
-# The guard reason that step 4 resolves by taking the snapshot itself.
-SNAPSHOT_REASON = "require_snapshot is set"
-
 Judge = Callable[[], Verdict]
 ApplyContract = Callable[[], None]
 
@@ -69,7 +66,8 @@ def run_contract(
     if not verdict.revisions:
         echo("  no pending contract revisions: nothing to do")
         return None
-    blocking = [r for r in verdict.reasons if not r.startswith(SNAPSHOT_REASON)]
+    # A missing snapshot is no obstacle here: step 4 takes it.
+    blocking = [r for r in verdict.reasons if r != verdict.snapshot_missing]
     if blocking or verdict.stable is None:
         raise _refuse(records, verdict, blocking or verdict.reasons)
     stable = verdict.stable
