@@ -40,7 +40,9 @@ class TableInfo:
 
 def inspect_table(connection: Connection, spec: Backfill) -> TableInfo:
     """Look the table up and check that every column the backfill sets exists."""
-    oid = connection.execute(sa.text("SELECT to_regclass(:t)::oid"), {"t": spec.table}).scalar()
+    # Quoted like the operations quote it, so a mixed-case name finds the same table.
+    quoted = ".".join(_quote(connection, part) for part in spec.table.split("."))
+    oid = connection.execute(sa.text("SELECT to_regclass(:t)::oid"), {"t": quoted}).scalar()
     if oid is None:
         raise BackfillSpecError(f"backfill {spec.name!r}: table {spec.table!r} does not exist")
     name, reltuples, relpages = connection.execute(

@@ -387,3 +387,16 @@ def test_a_row_on_which_reject_reason_raises_is_quarantined(engine, customers):
     assert rows[1234][2:] == (None,) * 4
     good = [r for i, r in rows.items() if row_kind(i) == "good" and i != 1234]
     assert all(tuple(r[2:]) == expected_split(r[1]) for r in good)
+
+
+def test_a_mixed_case_table_is_found_as_the_operations_name_it(engine):
+    with engine.begin() as conn:
+        conn.execute(sa.text('CREATE TABLE "Accounts" (id int PRIMARY KEY, a text, b text)'))
+        conn.execute(sa.text("INSERT INTO \"Accounts\" (id, a) VALUES (1, 'x'), (2, 'y')"))
+    accounts = Backfill(
+        name="acc", table="Accounts", set_columns={"b": "t.a"}, pending="t.b IS NULL"
+    )
+
+    assert run_backfill(engine, accounts, progress=False).rows_converted == 2
+    with engine.connect() as conn:
+        assert backfill_complete(conn, accounts)
