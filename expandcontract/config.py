@@ -15,7 +15,10 @@ from typing import Any
 from expandcontract.durations import parse_duration
 from expandcontract.errors import ConfigurationError
 
-LEDGER_TABLE = "expandcontract_ledger"
+# Every table expandcontract keeps in the target database starts with this (kept out of
+# autogenerate and out of the linter's judgement).
+OWN_TABLE_PREFIX = "expandcontract_"
+LEDGER_TABLE = f"{OWN_TABLE_PREFIX}ledger"
 
 
 @dataclass(frozen=True)

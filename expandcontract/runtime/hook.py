@@ -26,7 +26,7 @@ from alembic.script import Script, ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from expandcontract.autogen import phase_directives
-from expandcontract.config import LEDGER_TABLE, Settings, load_settings
+from expandcontract.config import LEDGER_TABLE, OWN_TABLE_PREFIX, Settings, load_settings
 from expandcontract.durations import utcnow
 from expandcontract.errors import ConfigurationError
 from expandcontract.guard import ContractGuard, expanded_dependencies, removals
@@ -37,8 +37,6 @@ from expandcontract.runtime import ddl, offline, policing
 from expandcontract.runtime.connect import check_reachable, create_engine, database_url
 from expandcontract.runtime.locking import migration_lock
 from expandcontract.runtime.state import RunState, attach
-
-OWN_TABLE_PREFIX = "expandcontract_"
 
 
 def run_migrations(

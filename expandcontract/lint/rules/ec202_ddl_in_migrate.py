@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from expandcontract.config import OWN_TABLE_PREFIX
 from expandcontract.lint.model import Severity
 from expandcontract.lint.rules._base import Hit, LintContext, Rule, each_change
 from expandcontract.phases import Phase
@@ -20,7 +21,7 @@ def check(ctx: LintContext) -> Iterator[Hit]:
     for analysis, statement, change in each_change(ctx, {Phase.MIGRATE}):
         if change.effect is not Effect.ADDITIVE:
             continue
-        if (change.table or "").rsplit(".", 1)[-1].startswith("expandcontract_"):
+        if (change.table or "").rsplit(".", 1)[-1].startswith(OWN_TABLE_PREFIX):
             continue
         yield Hit(
             f"{change.describe()} is a schema change in a migrate revision",
