@@ -29,9 +29,9 @@ def load_metadata(spec: str) -> sa.MetaData:
         sys.path.insert(0, str(Path.cwd()))
     try:
         module = importlib.import_module(module_name)
-    except ImportError as err:
+    except Exception as err:  # a module that raises while importing is bad input here too
         raise ConfigurationError(
-            f"cannot import {module_name!r} for metadata {spec!r}: {err}"
+            f"cannot import {module_name!r} for metadata {spec!r}: {type(err).__name__}: {err}"
         ) from err
     target: object = module
     for part in attr.split("."):

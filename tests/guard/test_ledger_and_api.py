@@ -110,3 +110,12 @@ def test_public_api_imports_neither_flask_nor_boto3() -> None:
         "assert 'flask' not in sys.modules and 'boto3' not in sys.modules, sorted(sys.modules)\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_metadata_module_that_raises_is_a_clear_error(tmp_path, monkeypatch) -> None:
+    from expandcontract.usage import load_metadata
+
+    (tmp_path / "models_broken.py").write_text("raise RuntimeError('no DATABASE_URL here')\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigurationError, match="RuntimeError: no DATABASE_URL here"):
+        load_metadata("models_broken:metadata")
