@@ -176,6 +176,9 @@ class _RouterServer(ThreadingHTTPServer):
 
 class _ProxyHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle on, the body waits for the client's
+    # delayed ACK of the headers, adding ~40 ms to every request on a kept-alive connection.
+    disable_nagle_algorithm = True
     server: _RouterServer
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature

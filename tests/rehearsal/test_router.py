@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +16,7 @@ from expandcontract.rehearsal.router import SERVED_BY, WeightedRouter
 
 class _Named(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # else each reply waits ~40 ms for a delayed ACK
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib naming
         body = self.server.name.encode()  # type: ignore[attr-defined]
@@ -67,6 +69,17 @@ def test_weights_decide_who_serves(backends):
         split = _send(router, 200)
         assert set(split) == {("blue", "blue"), ("green", "green")}
         assert 60 < split[("green", "green")] < 140
+
+
+def test_kept_alive_requests_are_not_held_back_by_nagle(backends):
+    # Headers and body are two writes; with Nagle on, each reply waited for the client's
+    # delayed ACK (~40 ms), so 50 requests took 2 s or more.
+    with WeightedRouter(backends) as router:
+        router.set_weights(blue=100)
+        _send(router, 5)
+        started = time.monotonic()
+        _send(router, 50)
+        assert time.monotonic() - started < 1.5
 
 
 def test_no_weight_is_503_and_a_dead_backend_is_502(backends):
