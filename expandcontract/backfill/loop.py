@@ -61,9 +61,10 @@ class BatchLoop:
         self.delay = delay
         self.rows_per_unit = rows_per_unit
         self.cursor = saved.last_key if saved else None
-        self.done = saved.scanned if saved else 0
-        self.converted_total = saved.rows_converted if saved else 0
-        self.quarantined_total = saved.rows_quarantined if saved else 0
+        # What the runs before this one did: progress shows the whole backfill.
+        self.before = (
+            (saved.scanned, saved.rows_converted, saved.rows_quarantined) if saved else (0, 0, 0)
+        )
         self.zone = 0
         self.zone_passed = 0
         self.ramp: int | None = None
@@ -134,13 +135,16 @@ class BatchLoop:
 
     def _account(self, hi: tuple[str, ...], units: int, converted: int, quarantined: int) -> None:
         self.cursor = hi
-        self.done += units
-        self.converted_total += converted
-        self.quarantined_total += quarantined
-        self.report.scanned += units
-        self.report.rows_converted += converted
-        self.report.rows_quarantined += quarantined
-        self.reporter.update(self.done, self.converted_total, self.quarantined_total)
+        report = self.report
+        report.scanned += units
+        report.rows_converted += converted
+        report.rows_quarantined += quarantined
+        scanned, converted_before, quarantined_before = self.before
+        self.reporter.update(
+            scanned + report.scanned,
+            converted_before + report.rows_converted,
+            quarantined_before + report.rows_quarantined,
+        )
 
     def _on_error(self, err: sa.exc.DBAPIError, size: int) -> None:
         """Handle a failed batch: bisect on bad data, retry transient failures, else raise."""
