@@ -13,9 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
 from expandcontract.errors import ConfigurationError
+from expandcontract.runtime.connect import normalise_url
 
 
 @contextmanager
@@ -38,16 +37,8 @@ def embedded_postgres(data_dir: str | Path | None = None) -> Iterator[str]:
     folder = Path(data_dir or tempfile.mkdtemp(prefix="expandcontract-pg-"))
     server = pgserver.get_server(folder, cleanup_mode="delete" if owned else "stop")
     try:
-        yield to_sqlalchemy_url(server.get_uri())
+        yield normalise_url(server.get_uri())
     finally:
         server.cleanup()
         if owned:
             shutil.rmtree(folder, ignore_errors=True)
-
-
-def to_sqlalchemy_url(uri: str) -> str:
-    """``postgresql://...`` as a SQLAlchemy URL using the psycopg 3 driver."""
-    url = make_url(uri)
-    if url.drivername in ("postgresql", "postgres"):
-        url = url.set(drivername="postgresql+psycopg")
-    return url.render_as_string(hide_password=False)

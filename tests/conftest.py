@@ -16,7 +16,8 @@ import sqlalchemy as sa
 from pytest_postgresql.janitor import DatabaseJanitor
 from sqlalchemy.engine import URL, make_url
 
-from expandcontract.embedded import embedded_postgres, to_sqlalchemy_url
+from expandcontract.embedded import embedded_postgres
+from expandcontract.runtime.connect import normalise_url
 
 ENV_VAR = "EXPANDCONTRACT_TEST_DATABASE_URL"
 
@@ -26,7 +27,7 @@ def pg_server_url() -> Iterator[str]:
     """SQLAlchemy URL of the server the tests use (its maintenance database)."""
     configured = os.environ.get(ENV_VAR)
     if configured:
-        yield to_sqlalchemy_url(configured)
+        yield normalise_url(configured)
         return
     with embedded_postgres() as url:
         yield url
