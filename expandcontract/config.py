@@ -32,6 +32,10 @@ class Settings:
     statement_timeout: timedelta = timedelta(seconds=60)
     migration_lock_timeout: timedelta = timedelta(seconds=60)
 
+    @property
+    def lock_timeout_ms(self) -> int:
+        return int(self.lock_timeout.total_seconds() * 1000)
+
     @classmethod
     def from_mapping(cls, data: dict[str, Any]) -> Settings:
         durations = {

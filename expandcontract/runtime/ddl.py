@@ -74,7 +74,7 @@ class DdlPolicy:
     @classmethod
     def from_settings(cls, settings: Settings) -> DdlPolicy:
         return cls(
-            lock_timeout_ms=int(settings.lock_timeout.total_seconds() * 1000),
+            lock_timeout_ms=settings.lock_timeout_ms,
             retries=settings.lock_retries,
             statement_timeout_ms=int(settings.statement_timeout.total_seconds() * 1000),
         )

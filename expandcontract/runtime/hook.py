@@ -139,8 +139,7 @@ class _Run:
             connection.commit()
         with migration_lock(connection, self.settings.migration_lock_timeout):
             # Session-level: every statement of the run waits at most this long for a lock.
-            timeout_ms = int(self.settings.lock_timeout.total_seconds() * 1000)
-            connection.exec_driver_sql(f"SET lock_timeout = {timeout_ms}")
+            connection.exec_driver_sql(f"SET lock_timeout = {self.settings.lock_timeout_ms}")
             self.ledger = Ledger(connection, clock=self.clock)
             self.ledger.ensure()
             connection.commit()
@@ -244,8 +243,7 @@ class _Run:
         if not steps:
             return
         # The script runs in one transaction: SET LOCAL keeps the short lock wait to it.
-        timeout_ms = int(self.settings.lock_timeout.total_seconds() * 1000)
-        _emit(migration_context, f"SET LOCAL lock_timeout = {timeout_ms}")
+        _emit(migration_context, f"SET LOCAL lock_timeout = {self.settings.lock_timeout_ms}")
         for statement in ledger_ddl(LEDGER_TABLE):
             _emit(migration_context, statement)
         if not contract:
