@@ -27,7 +27,13 @@ from expandcontract.backfill.errors import (
     BackfillSpecError,
 )
 from expandcontract.backfill.loop import BatchLoop, StopEvent
-from expandcontract.backfill.paging import Pager, TableInfo, inspect_table, make_pager
+from expandcontract.backfill.paging import (
+    CtidPager,
+    Pager,
+    TableInfo,
+    inspect_table,
+    make_pager,
+)
 from expandcontract.backfill.progress import make_reporter
 from expandcontract.backfill.report import BackfillReport
 from expandcontract.backfill.signals import StopSignals
@@ -98,8 +104,8 @@ def _prepare(
 
 
 def _total(connection: Connection, table: TableInfo, pager: Pager) -> int | None:
-    if table.uses_ctid:
-        return int(getattr(pager, "end_page", 0))
+    if isinstance(pager, CtidPager):
+        return pager.end_page
     if table.reltuples >= 0:
         return int(table.reltuples)
     # Never analysed (a fresh table): counting is still cheap next to converting it.
@@ -141,6 +147,9 @@ def run_backfill(
     """
     if time_budget <= 0:
         raise BackfillSpecError(f"time_budget must be positive, got {time_budget!r}")
+    if lock_timeout <= 0:
+        # PostgreSQL reads 0 as "wait for ever", the very stall the timeout is there to avoid.
+        raise BackfillSpecError(f"lock_timeout must be positive, got {lock_timeout!r}")
     started = time.monotonic()
     with engine.connect() as conn:
         store.ensure_tables(conn)

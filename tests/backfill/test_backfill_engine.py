@@ -303,6 +303,12 @@ def test_a_wrong_spec_is_a_clear_error(engine, customers, changes, message):
         run_backfill(engine, spec(**changes), progress=False)
 
 
+@pytest.mark.parametrize("option", ["time_budget", "lock_timeout"])
+def test_a_non_positive_timing_option_is_a_clear_error(engine, option):
+    with pytest.raises(BackfillSpecError, match=f"{option} must be positive"):
+        run_backfill(engine, spec(), progress=False, **{option: 0})
+
+
 def test_spec_without_pending_is_refused():
     with pytest.raises(BackfillSpecError, match="pending is required"):
         Backfill(name="x", table="t", set_columns={"a": "1"}, pending="")
