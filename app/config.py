@@ -72,6 +72,8 @@ def load_config(
         "CACHE_TTL_SECONDS": _number(env, "CACHE_TTL_SECONDS", 60),
         "DB_POOL_SIZE": _number(env, "DB_POOL_SIZE", 5),
         "DB_MAX_OVERFLOW": _number(env, "DB_MAX_OVERFLOW", 10),
+        # Seconds a request waits for a pooled connection before it is answered 503.
+        "DB_POOL_TIMEOUT": _number(env, "DB_POOL_TIMEOUT", 5),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
         "MAX_CONTENT_LENGTH": 64 * 1024,  # a customer is a few hundred bytes; bigger is a 413
     }

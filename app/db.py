@@ -23,7 +23,7 @@ def init_app(app: Flask) -> None:
         max_overflow=app.config["DB_MAX_OVERFLOW"],
         pool_pre_ping=True,  # a failover or a restarted server must not surface as a 500
         pool_recycle=1800,
-        pool_timeout=5,
+        pool_timeout=app.config["DB_POOL_TIMEOUT"],
         connect_args={
             "connect_timeout": 5,
             "application_name": f"customers-{version}",

@@ -76,6 +76,12 @@ def init_app(app: Flask) -> None:
         log.error("database unavailable: %s", first_line(err))
         return jsonify(body("database_unavailable", "the database cannot be reached")), 503
 
+    @app.errorhandler(sa.exc.TimeoutError)
+    def database_busy(err: sa.exc.TimeoutError) -> ResponseReturnValue:
+        # Every pooled connection is in use: an overload, not a bug; the client may retry.
+        log.error("no database connection free: %s", err)
+        return jsonify(body("database_busy", "the database is busy, try again")), 503
+
     @app.errorhandler(sa.exc.ProgrammingError)
     def schema_mismatch(err: sa.exc.ProgrammingError) -> ResponseReturnValue:
         if isinstance(err.orig, pg_errors.UndefinedColumn | pg_errors.UndefinedTable):

@@ -146,3 +146,23 @@ def test_gunicorn_serves_the_factory(upgrade, database_url: str) -> None:
         process.wait(timeout=10)
         if process.stderr:
             process.stderr.close()
+
+
+def test_an_exhausted_connection_pool_is_503_not_500(upgrade, database_url: str, make_app) -> None:
+    from app.db import engine_of
+
+    upgrade("expand@head")
+    app = make_app(
+        {
+            "DATABASE_URL": database_url,
+            "APP_VERSION": "blue",
+            "DB_POOL_SIZE": 1,
+            "DB_MAX_OVERFLOW": 0,
+            "DB_POOL_TIMEOUT": 0.2,
+        }
+    )
+    with engine_of(app).connect():  # the only connection, held elsewhere
+        response = app.test_client().get("/api/customers")
+    assert response.status_code == 503
+    assert response.get_json()["error"] == "database_busy"
+    assert app.test_client().get("/api/customers").status_code == 200
