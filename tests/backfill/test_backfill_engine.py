@@ -164,13 +164,13 @@ def test_table_without_primary_key_is_paged_by_ctid(engine, customers):
     assert report.key == ("ctid",)
     assert report.batches > 1
     check_converted(table_rows(engine))
-    quarantined = list_quarantine(engine.connect(), "customers")
+    with engine.connect() as conn:
+        quarantined = list_quarantine(conn, "customers")
+        assert backfill_complete(conn, spec())
     assert len(quarantined) == sum(
         1 for i in range(1, 3001) if row_kind(i) in ("rejected", "raises")
     )
     assert all(re.fullmatch(r"\(\d+,\d+\)", q.primary_key) for q in quarantined)
-    with engine.connect() as conn:
-        assert backfill_complete(conn, spec())
 
 
 def test_composite_primary_key(engine):
