@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,22 +38,27 @@ class Rehearsal:
         return next(p for p in self.data["phases"] if p["phase"] == name)
 
 
+def _rehearse(server_url: str, folder: Path, *args: str) -> Rehearsal:
+    """Run the command on the test server; check that it removed its scratch database."""
+    report = folder / "report.html"
+    result = CliRunner().invoke(
+        main, ["rehearse", "--database-url", server_url, "--report", str(report), *SMALL, *args]
+    )
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    # Named, not counted: other runs may share the server.
+    assert scratch_name(result.output) not in scratch_databases(server_url)
+    html = report.read_text(encoding="utf-8") if report.exists() else ""
+    return Rehearsal(result.exit_code, result.output, html)
+
+
 @pytest.fixture
-def rehearse(pg_server_url: str, tmp_path: Path) -> Any:
-    """``rehearse(*args)`` runs the command on the test server and returns a :class:`Rehearsal`;
-    it also checks that the run removed its scratch database."""
+def rehearse(pg_server_url: str, tmp_path: Path) -> Callable[..., Rehearsal]:
+    """``rehearse(*args)`` runs the small rehearsal with extra options."""
+    return functools.partial(_rehearse, pg_server_url, tmp_path)
 
-    def run(*args: str) -> Rehearsal:
-        report = tmp_path / "report.html"
-        result = CliRunner().invoke(
-            main,
-            ["rehearse", "--database-url", pg_server_url, "--report", str(report), *SMALL, *args],
-        )
-        if result.exception and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        # Named, not counted: other runs may share the server.
-        assert scratch_name(result.output) not in scratch_databases(pg_server_url)
-        html = report.read_text(encoding="utf-8") if report.exists() else ""
-        return Rehearsal(result.exit_code, result.output, html)
 
-    return run
+@pytest.fixture(scope="module")
+def safe_rehearsal(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Rehearsal:
+    """One small default rehearsal, shared by the tests that only read its results."""
+    return _rehearse(pg_server_url, tmp_path_factory.mktemp("safe"))

@@ -18,8 +18,8 @@ NAIVE_STORY = [
 ]  # fmt: skip
 
 
-def test_the_story_ends_with_zero_failed_requests(rehearse):
-    run = rehearse()
+def test_the_story_ends_with_zero_failed_requests(safe_rehearsal):
+    run = safe_rehearsal
 
     assert run.exit_code == 0, run.output
     # The table: a row per phase and the totals, with the columns the README quotes.
@@ -51,8 +51,8 @@ def test_the_story_ends_with_zero_failed_requests(rehearse):
     assert data["timeline"]["series"] and len(data["timeline"]["phases"]) == len(STORY)
 
 
-def test_the_report_opens_offline(rehearse):
-    html = rehearse().html
+def test_the_report_opens_offline(safe_rehearsal):
+    html = safe_rehearsal.html
 
     assert "<svg" in html and "traffic share" in html
     # Nothing to fetch: no external scripts, stylesheets, images or fonts.
