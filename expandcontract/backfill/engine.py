@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
 from typing import TextIO
 
 import sqlalchemy as sa
@@ -40,40 +41,14 @@ from expandcontract.backfill.signals import StopSignals
 from expandcontract.backfill.sizing import BatchSizer
 from expandcontract.backfill.spec import Backfill
 from expandcontract.backfill.statements import build_statements
+from expandcontract.runtime.locking import advisory_lock
 
 log = logging.getLogger("expandcontract.backfill")
 
 
-def _acquire_lock(connection: Connection, name: str, wait: float) -> None:
-    # Session-level: held across the batch transactions, released when the session ends,
-    # also when the process is killed.
-    deadline = time.monotonic() + wait
-    while True:
-        got = connection.execute(
-            sa.text(
-                "SELECT pg_try_advisory_lock(hashtext('expandcontract:backfill'), hashtext(:n))"
-            ),
-            {"n": name},
-        ).scalar()
-        connection.commit()
-        if got:
-            return
-        if time.monotonic() >= deadline:
-            raise BackfillBusy(
-                f"backfill {name!r} is already running in another session; "
-                "wait for it to finish or stop it (its cursor is shared)"
-            )
-        time.sleep(0.2)
-
-
-def _release_lock(connection: Connection, name: str) -> None:
-    if connection.in_transaction():
-        connection.rollback()
-    connection.execute(
-        sa.text("SELECT pg_advisory_unlock(hashtext('expandcontract:backfill'), hashtext(:n))"),
-        {"n": name},
-    )
-    connection.commit()
+def lock_key(name: str) -> str:
+    """The advisory lock that keeps two runs of backfill ``name`` from sharing its cursor."""
+    return f"expandcontract:backfill:{name}"
 
 
 def _prepare(
@@ -156,8 +131,15 @@ def run_backfill(
         with conn.begin():
             table = inspect_table(conn, spec)
             pager = make_pager(conn, table)
-        _acquire_lock(conn, spec.name, lock_wait)
-        try:
+        with advisory_lock(
+            conn,
+            lock_key(spec.name),
+            timedelta(seconds=lock_wait),
+            lambda: BackfillBusy(
+                f"backfill {spec.name!r} is already running in another session; "
+                "wait for it to finish or stop it (its cursor is shared)"
+            ),
+        ):
             saved = _prepare(conn, spec, table, restart)
             report = BackfillReport(spec.name, spec.table, table.key_columns)
             report.resumed_from = saved.last_key if saved else None
@@ -206,8 +188,6 @@ def run_backfill(
                 store.set_status(conn, spec.name, status)
                 if report.complete:
                     report.quarantine_resolved = resolve_converted(conn, spec)
-        finally:
-            _release_lock(conn, spec.name)
     log.info(
         "backfill %s: %s, %d rows converted, %d quarantined, %d batches in %.1fs",
         spec.name,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -16,36 +16,50 @@ LOCK_NAME = "expandcontract:migrations"
 
 
 @contextmanager
-def migration_lock(connection: Connection, timeout: timedelta, poll: float = 0.2) -> Iterator[None]:
-    """Hold the migration lock (session level) on ``connection`` for the block.
+def advisory_lock(
+    connection: Connection,
+    key: str,
+    timeout: timedelta,
+    refused: Callable[[], Exception],
+    poll: float = 0.2,
+) -> Iterator[None]:
+    """Hold the session-level advisory lock ``key`` on ``connection`` for the block.
 
-    Waits up to ``timeout`` for another runner to finish, then raises
-    :class:`MigrationLockTimeout` naming the session that holds it.
+    Waits up to ``timeout`` for whoever holds it, then raises ``refused()``. Session level: it
+    survives the block's transactions and is released when the session ends, also when the
+    process is killed.
     """
     deadline = time.monotonic() + timeout.total_seconds()
     while True:
         got = connection.execute(
-            sa.text("SELECT pg_try_advisory_lock(hashtext(:name))"), {"name": LOCK_NAME}
+            sa.text("SELECT pg_try_advisory_lock(hashtext(:key))"), {"key": key}
         ).scalar()
         connection.commit()
         if got:
             break
         if time.monotonic() >= deadline:
-            raise MigrationLockTimeout(
-                f"another migration run has held the migration lock for over "
-                f"{timeout.total_seconds():g}s ({_holder(connection)}); "
-                "wait for it to finish, or raise migration_lock_timeout"
-            )
+            raise refused()
         time.sleep(poll)
     try:
         yield
     finally:
         if connection.in_transaction():
             connection.rollback()
-        connection.execute(
-            sa.text("SELECT pg_advisory_unlock(hashtext(:name))"), {"name": LOCK_NAME}
-        )
+        connection.execute(sa.text("SELECT pg_advisory_unlock(hashtext(:key))"), {"key": key})
         connection.commit()
+
+
+def migration_lock(connection: Connection, timeout: timedelta) -> AbstractContextManager[None]:
+    """Hold the migration lock: one migration run at a time."""
+
+    def refused() -> MigrationLockTimeout:
+        return MigrationLockTimeout(
+            f"another migration run has held the migration lock for over "
+            f"{timeout.total_seconds():g}s ({_holder(connection)}); "
+            "wait for it to finish, or raise migration_lock_timeout"
+        )
+
+    return advisory_lock(connection, LOCK_NAME, timeout, refused)
 
 
 def _holder(connection: Connection) -> str:

@@ -19,6 +19,7 @@ from expandcontract.backfill import (
     resolve_quarantine,
     run_backfill,
 )
+from expandcontract.backfill.engine import lock_key
 from tests.backfill.backfill_support import (
     REJECTED_REASON,
     SPEC,
@@ -317,20 +318,11 @@ def test_spec_without_pending_is_refused():
 def test_a_second_runner_of_the_same_backfill_is_refused(engine, customers):
     customers(10)
     with engine.connect() as holder:
-        holder.execute(
-            sa.text(
-                "SELECT pg_advisory_lock(hashtext('expandcontract:backfill'), "
-                "hashtext('split_address'))"
-            )
-        )
+        key = {"key": lock_key(spec().name)}
+        holder.execute(sa.text("SELECT pg_advisory_lock(hashtext(:key))"), key)
         with pytest.raises(BackfillBusy, match="already running"):
             run_backfill(engine, spec(), progress=False, lock_wait=0.3)
-        holder.execute(
-            sa.text(
-                "SELECT pg_advisory_unlock(hashtext('expandcontract:backfill'), "
-                "hashtext('split_address'))"
-            )
-        )
+        holder.execute(sa.text("SELECT pg_advisory_unlock(hashtext(:key))"), key)
     assert run_backfill(engine, spec(), progress=False).complete
 
 
