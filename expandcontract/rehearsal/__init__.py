@@ -30,7 +30,8 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    # Lazy: ``python -m expandcontract.rehearsal.serve`` must not import the whole rehearsal.
+    # Lazy: every release process loads ``expandcontract.rehearsal.gunicorn_conf``, which must
+    # not import the whole rehearsal with it.
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(name)
