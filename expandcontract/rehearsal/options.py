@@ -33,7 +33,7 @@ class RehearsalOptions:
     def __post_init__(self) -> None:
         if self.rows < 10:
             raise ConfigurationError("--rows must be at least 10")
-        if not 0 < self.rps <= 2000:
+        if not 1 <= self.rps <= 2000:
             raise ConfigurationError("--rps must be between 1 and 2000")
         if not 1 <= self.step_percent <= 100:
             raise ConfigurationError("--steps is the percent moved per step: 1 to 100")
