@@ -12,39 +12,21 @@ import functools
 import time
 from collections.abc import Callable
 from dataclasses import fields
-from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from expandcontract.cli._common import (
+    DURATION,
     config_option,
     database_option,
     load_config,
     translate_errors,
 )
-from expandcontract.durations import parse_duration, utcnow
-from expandcontract.errors import ConfigurationError
+from expandcontract.durations import utcnow
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class Duration(click.ParamType):
-    """``90s``, ``30m``, ``2h``, ``P1D`` on the command line, a :class:`timedelta` in code."""
-
-    name = "duration"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, timedelta):
-            return value
-        try:
-            return parse_duration(value)
-        except ConfigurationError as err:
-            self.fail(str(err), param, ctx)
-
-
-DURATION = Duration()
 
 
 def duration_option(flag: str, default: str | None, help: str) -> Callable[[F], F]:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 from alembic.config import Config
 
+from expandcontract.durations import parse_duration
 from expandcontract.errors import ConfigurationError, ExpandContractError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -76,3 +78,20 @@ def optional_config(config_path: str, database_url: str | None) -> Config | None
     if database_url and not Path(config_path).is_file():
         return None
     return load_config(config_path, database_url)
+
+
+class Duration(click.ParamType):
+    """``90s``, ``30m``, ``2h``, ``P1D`` on the command line, a :class:`timedelta` in code."""
+
+    name = "duration"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, timedelta):
+            return value
+        try:
+            return parse_duration(value)
+        except ConfigurationError as err:
+            self.fail(str(err), param, ctx)
+
+
+DURATION = Duration()

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from expandcontract.cli._aws_session import DURATION
-from expandcontract.cli._common import translate_errors
+from expandcontract.cli._common import DURATION, translate_errors
 
 
 @click.command()
