@@ -21,7 +21,7 @@ _LAZY = {
     "ExpandContractError": "expandcontract.errors",
     "PhaseViolation": "expandcontract.errors",
     "PreconditionFailed": "expandcontract.errors",
-    "run_migrations": "expandcontract.runtime.hook",
+    "run_migrations": "expandcontract.hook",
     "check_compatibility": "expandcontract.compat",
     "CompatibilityReport": "expandcontract.compat",
     "contract_allowed": "expandcontract.api",
@@ -46,8 +46,8 @@ if TYPE_CHECKING:
         PhaseViolation,
         PreconditionFailed,
     )
+    from expandcontract.hook import run_migrations
     from expandcontract.phases import Phase
-    from expandcontract.runtime.hook import run_migrations
 
 
 def __getattr__(name: str) -> Any:

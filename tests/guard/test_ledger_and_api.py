@@ -14,8 +14,8 @@ from alembic.runtime.migration import MigrationContext
 import expandcontract
 from expandcontract.durations import parse_duration, parse_timestamp
 from expandcontract.errors import ConfigurationError
+from expandcontract.hook import _exclude_own_tables
 from expandcontract.ledger import Event, Ledger
-from expandcontract.runtime.hook import _exclude_own_tables
 
 
 @pytest.mark.parametrize(

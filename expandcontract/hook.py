@@ -29,11 +29,11 @@ from expandcontract.autogen import phase_directives
 from expandcontract.config import LEDGER_TABLE, OWN_TABLE_PREFIX, Settings, load_settings
 from expandcontract.durations import utcnow
 from expandcontract.errors import ConfigurationError
-from expandcontract.guard import ContractGuard, expanded_dependencies, removals
+from expandcontract.guard import ContractGuard, expanded_dependencies, offline, removals
 from expandcontract.ledger import Clock, Event, Ledger, ledger_ddl
 from expandcontract.ops import REGISTRY as _OPERATIONS  # noqa: F401  registers op.expand_* ...
 from expandcontract.phases import Phase, phase_of
-from expandcontract.runtime import ddl, offline, policing
+from expandcontract.runtime import ddl, policing
 from expandcontract.runtime.connect import check_reachable, create_engine, database_url
 from expandcontract.runtime.locking import migration_lock
 from expandcontract.runtime.state import RunState, attach
