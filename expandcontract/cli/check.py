@@ -40,6 +40,11 @@ def _print_rules() -> None:
     help="A live release's SQLAlchemy metadata (repeatable, oldest first), e.g. "
     "blue=app.models_v1:metadata.",
 )
+@click.option(
+    "--include-legacy",
+    is_flag=True,
+    help="Also lint legacy revisions (at or before the baseline `expandcontract adopt` recorded).",
+)
 @click.option("--list-rules", is_flag=True, help="List the rules and exit.")
 @translate_errors
 def check(
@@ -48,6 +53,7 @@ def check(
     select: tuple[str, ...],
     ignore: tuple[str, ...],
     metadata: tuple[str, ...],
+    include_legacy: bool,
     list_rules: bool,
 ) -> None:
     """Lint every revision for backward compatibility, judged by its phase.
@@ -60,7 +66,13 @@ def check(
     from expandcontract.lint import lint
     from expandcontract.lint.formats import FORMATTERS
 
-    result = lint(config_path, select=select, ignore=ignore, metadata=metadata)
+    result = lint(
+        config_path,
+        select=select,
+        ignore=ignore,
+        metadata=metadata,
+        include_legacy=include_legacy,
+    )
     text = FORMATTERS[output_format](result)
     if text:
         click.echo(text)

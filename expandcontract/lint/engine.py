@@ -1,48 +1,87 @@
-"""Run the linter: load, render and read every revision, apply the rules, honour suppressions."""
+"""Run the linter: read the history, render and read every revision, apply the rules.
+
+A run never aborts on one revision. The history comes from the revision files' source (no
+import needed); each revision is then imported on its own (missing packages replaced by
+stand-ins) and rendered offline, or, when that is impossible, read statically, with a notice
+saying why. Only a file that is not valid Python is a failure. Whatever revisions print goes
+to stderr: stdout belongs to the requested document.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from alembic.script import Script
-
-from expandcontract.errors import HistoryError
+from expandcontract.baseline import read_baseline
 from expandcontract.lint.config import LintConfig, load_lint_config
-from expandcontract.lint.loading import display_path, open_script_directory
+from expandcontract.lint.history import History, RevisionFile, read_history
+from expandcontract.lint.loader import load_revision
+from expandcontract.lint.loading import LintInputError, display_path, open_script_directory
 from expandcontract.lint.model import Finding, LintResult, RevisionAnalysis, Severity
-from expandcontract.lint.render import Renderer, RenderFailed
+from expandcontract.lint.render import Renderer, RenderFailed, render_statements
 from expandcontract.lint.rules import Hit, LintContext, Rule, all_rules, rule_aliases
 from expandcontract.lint.static import analyse_source, env_calls_hook, static_statements
-from expandcontract.lint.suppress import matches, read_suppressions
-from expandcontract.phases import phase_of
+from expandcontract.lint.suppress import matches, read_suppressions, rule_ids
 from expandcontract.usage import Usage, load_metadata, schema_usage
 
 
-def analyse_revision(script: Script, renderer: Renderer | None = None) -> RevisionAnalysis:
+def analyse_revision(
+    node: RevisionFile,
+    history: History,
+    renderer: Renderer | None = None,
+    *,
+    legacy: bool = False,
+) -> RevisionAnalysis:
     """Render and read one revision (never raises for problems in the revision itself)."""
     renderer = renderer or Renderer()
-    path = Path(script.path)
-    source = path.read_text(encoding="utf-8", errors="replace")
-    facts = analyse_source(source)
-    try:
-        phase, phase_error = phase_of(script), None
-    except HistoryError as err:
-        phase, phase_error = None, str(err)
-    analysis = RevisionAnalysis(script, phase, path, facts, phase_error=phase_error)
-    try:
-        analysis.upgrade = renderer.render(script, phase, "upgrade")
-    except RenderFailed as err:
+    facts = analyse_source(node.source, node.tree)
+    phase = history.phases.get(node.revision)
+    analysis = RevisionAnalysis(
+        node,
+        phase,
+        node.path,
+        facts,
+        legacy=legacy,
+        phase_error=history.phase_errors.get(node.revision),
+    )
+    loaded = load_revision(node.path)
+    analysis.module = loaded.module
+    analysis.missing_modules = loaded.missing
+    missing = ", ".join(loaded.missing)
+    if loaded.module is None:
+        analysis.static_reason = f"it cannot be imported here ({loaded.error})"
+        analysis.render_error_line = loaded.error_line
+    else:
+        try:
+            analysis.upgrade = render_statements(
+                renderer, node.revision, node.path, loaded.module, phase, "upgrade"
+            )
+        except RenderFailed as err:
+            analysis.render_error_line = err.line
+            if err.needs_arguments:
+                analysis.static_reason = str(err)
+            elif facts.get_bind_lines:
+                analysis.static_reason = f"it queries the database through op.get_bind() ({err})"
+            elif loaded.missing:
+                analysis.static_reason = (
+                    f"it needs {missing}, not installed here (rendering with stand-ins "
+                    f"failed: {err})"
+                )
+            else:
+                analysis.render_error = str(err)
+        if analysis.static_reason is None and analysis.render_error is None:
+            try:
+                analysis.downgrade = render_statements(
+                    renderer, node.revision, node.path, loaded.module, phase, "downgrade"
+                )
+            except RenderFailed:
+                analysis.downgrade = []  # downgrades that query the database are common and fine
+    if analysis.static_reason is not None or analysis.render_error is not None:
         analysis.rendered = False
-        analysis.render_error = str(err)
-        analysis.render_error_line = err.line
-        analysis.upgrade = static_statements(source)
-    try:
-        analysis.downgrade = renderer.render(script, phase, "downgrade")
-    except RenderFailed:
-        analysis.downgrade = []  # downgrades that query the database are common and fine
-    analysis.suppressions = read_suppressions(source, facts)
+        analysis.upgrade = static_statements(node.source, node.tree)
+    analysis.suppressions = read_suppressions(node.source, facts)
     return analysis
 
 
@@ -63,15 +102,19 @@ def lint(
     ignore: Iterable[str] | None = None,
     metadata: Iterable[str] = (),
     lint_config: LintConfig | None = None,
+    include_legacy: bool = False,
 ) -> LintResult:
     """Lint the Alembic script directory configured in ``config_path``.
 
-    Raises :class:`~expandcontract.errors.ConfigurationError` (exit status 2) for bad input
-    that stops the whole run; everything about individual revisions becomes a finding.
+    Legacy revisions (at or before the baseline ``expandcontract adopt`` recorded) are skipped
+    unless ``include_legacy``. Raises :class:`~expandcontract.errors.ConfigurationError`
+    (exit status 2) for bad input that stops the whole run; everything about individual
+    revisions becomes a finding.
     """
     saved_path = list(sys.path)  # alembic's prepend_sys_path must not outlive the run
     try:
-        return _lint(Path(config_path), select, ignore, metadata, lint_config)
+        with contextlib.redirect_stdout(sys.stderr):
+            return _lint(Path(config_path), select, ignore, metadata, lint_config, include_legacy)
     finally:
         sys.path[:] = saved_path
 
@@ -82,29 +125,69 @@ def _lint(
     ignore: Iterable[str] | None,
     metadata: Iterable[str],
     lint_config: LintConfig | None,
+    include_legacy: bool,
 ) -> LintResult:
-    _, script, revisions = open_script_directory(path)
+    config, script, files = open_script_directory(path)
     root = path.resolve().parent
-    config = lint_config or load_lint_config(root, select, ignore)
+    lint_settings = lint_config or load_lint_config(root, select, ignore)
     releases = load_releases(metadata)
-    renderer = Renderer()
-    analyses = [analyse_revision(revision, renderer) for revision in revisions]
+    baseline = read_baseline(script.dir)
+    history = read_history(files, baseline.heads if baseline else None)
+    check_chain(history)
+    # A project that recorded no baseline and has no phase branch never adopted: its whole
+    # history is legacy, and one finding says to run `expandcontract adopt`.
+    adopted = baseline is not None or any(history.phases.values())
+    legacy = history.legacy if adopted else frozenset(history.by_id)
+    renderer = Renderer(config, script)
+    analyses = [
+        analyse_revision(node, history, renderer, legacy=node.revision in legacy)
+        for node in history.revisions
+        if include_legacy or node.revision not in legacy
+    ]
+    env_path = Path(script.dir) / "env.py"
     ctx = LintContext(
-        script=script,
+        history=history,
         revisions=analyses,
-        env_path=Path(script.dir) / "env.py",
-        env_has_hook=_env_has_hook(Path(script.dir) / "env.py"),
+        env_path=env_path,
+        env_has_hook=_env_has_hook(env_path),
         project_root=root,
         releases=releases,
+        adopted=adopted,
     )
-    findings = _run_rules(ctx, config)
+    findings = _run_rules(ctx, lint_settings)
     return LintResult(
         findings=sorted(findings, key=lambda f: (f.file, f.line or 0, f.rule)),
         revisions=len(analyses),
         rendered=sum(1 for a in analyses if a.rendered),
         static_only=sum(1 for a in analyses if not a.rendered),
         script_location=display_path(Path(script.dir)),
+        failed=len(history.invalid),
+        legacy_skipped=len(history.revisions) - len(analyses),
+        baseline=baseline.heads if baseline else None,
+        stand_ins=_stand_ins(analyses),
     )
+
+
+def _stand_ins(analyses: list[RevisionAnalysis]) -> dict[str, int]:
+    """Missing module -> how many revisions needed a stand-in for it."""
+    counts: dict[str, int] = {}
+    for analysis in analyses:
+        for name in analysis.missing_modules:
+            counts[name] = counts.get(name, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def check_chain(history: History) -> None:
+    """A ``down_revision``/``depends_on`` naming a revision that does not exist stops the run:
+    Alembic itself cannot load such a history."""
+    if history.missing:
+        node, missing = history.missing[0]
+        field = "down_revision" if missing in node.down_revisions else "depends_on"
+        raise LintInputError(
+            f"broken revision chain: revision {missing!r} is referenced here but does not exist",
+            str(node.path),
+            node.lines.get(field),
+        )
 
 
 def _env_has_hook(env: Path) -> bool:
@@ -172,10 +255,10 @@ def _suppression_findings(
         if not suppression.reason:
             report("EC004", f"suppression of {named} gives no reason", suppression.line)
         for token in suppression.rules:
-            rule_id = aliases.get(token)
-            if rule_id is None:
+            named_ids = rule_ids(token, aliases)
+            if named_ids is None:
                 report("EC005", f"suppression names unknown rule {token!r}", suppression.line)
-            elif rule_id not in suppression.used and rule_id in config.enabled:
+            elif not (named_ids & suppression.used) and named_ids & config.enabled:
                 report("EC005", f"suppression of {token} matches no finding", suppression.line)
     return found
 

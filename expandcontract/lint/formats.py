@@ -41,9 +41,16 @@ def format_text(result: LintResult) -> str:
             out.append(f"    {f.line:>4} | {source.strip()}")
         out.append(f"    fix: {f.suggestion}")
     s = result.summary()
+    for module, count in s["stand_ins"].items():
+        out.append(
+            f"notice: {module} is not installed here; {count} revision(s) importing it were "
+            "read with a stand-in for it"
+        )
+    legacy = f", {s['legacy_skipped']} legacy skipped" if s["legacy_skipped"] else ""
     out.append(
-        f"{s['revisions']} revisions checked ({s['static_only']} statically): "
-        f"{s['errors']} errors, {s['warnings']} warnings"
+        f"{s['revisions']} revisions checked ({s['rendered']} rendered, {s['static_only']} "
+        f"statically, {s['failed']} failed{legacy}): {s['errors']} errors, "
+        f"{s['warnings']} warnings"
     )
     return "\n".join(out)
 

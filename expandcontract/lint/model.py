@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
-from alembic.script import Script
-
+from expandcontract.lint.history import RevisionFile
 from expandcontract.phases import Phase
 from expandcontract.runtime.state import Step
 from expandcontract.sql import Change
@@ -31,6 +31,8 @@ class Statement:
     raw: bool = False  # came from op.execute()/bind.execute() text, not from a typed operation
     op_name: str | None = None  # the operation that emitted it (``add_column``, ``backfill``, ...)
     parse_error: str | None = None
+    # alter_column's (old type, new type) as PostgreSQL spells them, when Alembic knows them
+    types: tuple[str | None, str | None] | None = None
 
 
 @dataclass
@@ -59,32 +61,40 @@ class StaticFacts:
     statement_spans: list[tuple[int, int]] = field(default_factory=list)
     line_count: int = 0
     assignments: dict[str, int] = field(default_factory=dict)  # top-level name -> line
+    exemptions: dict[str, str] = field(default_factory=dict)  # read from source, when literal
 
 
 @dataclass
 class RevisionAnalysis:
     """Everything the rules may ask about one revision."""
 
-    script: Script
+    node: RevisionFile
     phase: Phase | None
     path: Path
     static: StaticFacts
+    module: ModuleType | None = None
+    legacy: bool = False
     upgrade: list[Statement] = field(default_factory=list)
     downgrade: list[Statement] = field(default_factory=list)
     rendered: bool = True
     render_error: str | None = None
     render_error_line: int | None = None
     phase_error: str | None = None
+    # why the revision was only read statically, for the EC002 notice (None when rendered)
+    static_reason: str | None = None
+    missing_modules: list[str] = field(default_factory=list)  # replaced by stand-ins
     suppressions: list[Suppression] = field(default_factory=list)
 
     @property
     def revision(self) -> str:
-        return self.script.revision
+        return self.node.revision
 
     @property
     def exemptions(self) -> dict[str, str]:
         """The revision's declared exemptions, read as runtime policing reads them."""
-        return Step(self.revision, self.phase, self.script.module).exemptions
+        if self.module is not None:
+            return Step(self.revision, self.phase, self.module).exemptions
+        return self.static.exemptions
 
     def changes(self) -> list[tuple[Statement, Change]]:
         """Every change of the upgrade, with the statement that makes it."""
@@ -94,17 +104,44 @@ class RevisionAnalysis:
     def created_tables(self) -> set[str]:
         """Tables this revision creates itself: locking rules do not apply to empty new tables."""
         return {
-            _bare(change.table)
+            table_identity(change.table)
             for _, change in self.changes()
             if change.kind == "create_table" and change.table
         }
 
     def is_new_table(self, table: str | None) -> bool:
-        return table is not None and _bare(table) in self.created_tables
+        return table is not None and table_identity(table) in self.created_tables
 
 
-def _bare(name: str) -> str:
-    return name.rsplit(".", 1)[-1].strip('"')
+def table_identity(name: str, default_schema: str = "public") -> str:
+    """``schema.table`` with the default schema filled in: ``users`` is ``public.users``,
+    ``audit.users`` is another table. Unquoted names fold to lower case, as PostgreSQL does."""
+    parts = [_fold(part) for part in _split_qualified(name)]
+    if len(parts) == 1:
+        parts.insert(0, default_schema)
+    return ".".join(parts[-2:])
+
+
+def _split_qualified(name: str) -> list[str]:
+    parts, current, quoted = [], "", False
+    for char in name.strip():
+        if char == '"':
+            quoted = not quoted
+            current += char
+        elif char == "." and not quoted:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    parts.append(current)
+    return parts
+
+
+def _fold(part: str) -> str:
+    part = part.strip()
+    if len(part) >= 2 and part[0] == part[-1] == '"':
+        return part[1:-1].replace('""', '"')
+    return part.lower()
 
 
 @dataclass
@@ -146,6 +183,10 @@ class LintResult:
     rendered: int
     static_only: int
     script_location: str
+    failed: int = 0  # files that are not valid Python
+    legacy_skipped: int = 0  # legacy revisions not linted (no --include-legacy)
+    baseline: tuple[str, ...] | None = None
+    stand_ins: dict[str, int] = field(default_factory=dict)  # missing module -> revisions
 
     @property
     def errors(self) -> int:
@@ -167,6 +208,10 @@ class LintResult:
             "revisions": self.revisions,
             "rendered": self.rendered,
             "static_only": self.static_only,
+            "failed": self.failed,
+            "legacy_skipped": self.legacy_skipped,
+            "baseline": list(self.baseline) if self.baseline is not None else None,
+            "stand_ins": self.stand_ins,
             "errors": self.errors,
             "warnings": self.warnings,
             "findings": len(self.findings),

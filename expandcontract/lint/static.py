@@ -14,15 +14,21 @@ from collections.abc import Iterator
 
 from expandcontract.lint.model import Statement, StaticFacts
 from expandcontract.lint.render import parse_statement
+from expandcontract.runtime.state import EXEMPTIONS_ATTR
 from expandcontract.sql import Change, Effect
 
-_BIND_PARAM = re.compile(r"(?<![:\w]):\w+")
+# Parameters bound at run time: ``:name`` (SQLAlchemy text()) and ``%s`` / ``%(name)s`` (DB-API).
+_BIND_PARAM = re.compile(r"(?<![:\w]):\w+|%\(\w+\)s|%s")
+_QUERY_CALLS = frozenset(
+    {"execute", "fetchall", "fetchmany", "query", "scalars", "all", "mappings"}
+)
+_BATCH_MARKERS = ("LIMIT", "FETCH FIRST", "BATCH")
 _EXECUTE_NAMES = frozenset({"execute", "exec_driver_sql", "executemany"})
 
 
-def analyse_source(source: str) -> StaticFacts:
+def analyse_source(source: str, tree: ast.Module | None = None) -> StaticFacts:
     """Facts about one revision file (which must be valid Python)."""
-    tree = ast.parse(source)
+    tree = tree or ast.parse(source)
     facts = StaticFacts(line_count=source.count("\n") + 1)
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -32,8 +38,6 @@ def analyse_source(source: str) -> StaticFacts:
             facts.imports.append((module, node.lineno))
         elif isinstance(node, ast.Call) and _attr(node) == "get_bind":
             facts.get_bind_lines.append(node.lineno)
-        elif isinstance(node, ast.For | ast.AsyncFor | ast.While) and _executes_sql(node):
-            facts.row_loops.append(node.lineno)
         if isinstance(node, ast.stmt) and not _is_compound(node):
             facts.statement_spans.append((node.lineno, node.end_lineno or node.lineno))
     for node in tree.body:
@@ -42,11 +46,16 @@ def analyse_source(source: str) -> StaticFacts:
             for name in targets:
                 if isinstance(name, ast.Name):
                     facts.assignments[name.id] = node.lineno
+                    if name.id == EXEMPTIONS_ATTR:
+                        facts.exemptions = _literal_exemptions(node.value)
     functions = {
         node.name: node
         for node in tree.body
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
     }
+    upgrade = functions.get("upgrade")
+    if upgrade is not None:
+        facts.row_loops = _row_loops(upgrade)
     downgrade = functions.get("downgrade")
     if downgrade is not None:
         facts.has_downgrade = True
@@ -57,12 +66,63 @@ def analyse_source(source: str) -> StaticFacts:
     return facts
 
 
-def static_statements(source: str) -> list[Statement]:
+def _literal_exemptions(node: ast.expr | None) -> dict[str, str]:
+    try:
+        value = ast.literal_eval(node) if node is not None else None
+    except (ValueError, SyntaxError, TypeError):
+        return {}
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def _row_loops(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[int]:
+    """``for`` loops over query results that execute SQL per row, in ``upgrade()``.
+
+    A ``while`` loop, or one whose SQL takes a ``LIMIT``, is the batched pattern (a bounded
+    statement repeated until nothing is left), not row-by-row work.
+    """
+    results = {
+        target.id
+        for node in ast.walk(function)
+        if isinstance(node, ast.Assign) and _calls(node.value, _QUERY_CALLS)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    loops = []
+    for node in ast.walk(function):
+        if not isinstance(node, ast.For | ast.AsyncFor) or not _executes_sql(node):
+            continue
+        over_rows = _calls(node.iter, _QUERY_CALLS) or any(
+            isinstance(name, ast.Name) and name.id in results for name in ast.walk(node.iter)
+        )
+        if over_rows and not _batched(node):
+            loops.append(node.lineno)
+    return sorted(loops)
+
+
+def _calls(node: ast.AST, names: frozenset[str]) -> bool:
+    return any(
+        isinstance(sub, ast.Call) and (_attr(sub) or getattr(sub.func, "id", None)) in names
+        for sub in ast.walk(node)
+    )
+
+
+def _batched(loop: ast.For | ast.AsyncFor) -> bool:
+    text = " ".join(
+        node.value.upper()
+        for node in ast.walk(loop)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    )
+    return any(marker in text for marker in _BATCH_MARKERS)
+
+
+def static_statements(source: str, tree: ast.Module | None = None) -> list[Statement]:
     """The statements ``upgrade()``'s operation calls and literal SQL stand for, read statically.
 
     Only needed when a revision cannot be rendered, so it is not part of :func:`analyse_source`.
+    Branches on the dialect (``if op.get_context().dialect.name == "oracle":``) are followed
+    only where they hold for PostgreSQL.
     """
-    tree = ast.parse(source)
+    tree = tree or ast.parse(source)
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == "upgrade":
             return list(_static_statements(node))
@@ -119,6 +179,13 @@ def _str_arg(call: ast.Call, index: int, keyword: str) -> str | None:
     return value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else None
 
 
+def _table_arg(call: ast.Call, index: int, keyword: str) -> str | None:
+    """The table an op call names, qualified by its ``schema=`` argument when it has one."""
+    table = _str_arg(call, index, keyword)
+    schema = _str_arg(call, 10_000, "schema")
+    return f"{schema}.{table}" if table and schema else table
+
+
 def _kw_true(call: ast.Call, keyword: str) -> bool | None:
     value = _arg(call, 10_000, keyword)
     if isinstance(value, ast.Constant):
@@ -127,7 +194,10 @@ def _kw_true(call: ast.Call, keyword: str) -> bool | None:
 
 
 def _walk_in_order(node: ast.AST, autocommit: bool = False) -> Iterator[tuple[ast.AST, bool]]:
-    """Nodes in source order, with whether they sit inside ``autocommit_block()``."""
+    """Nodes in source order, with whether they sit inside ``autocommit_block()``.
+
+    The branch of an ``if`` on the dialect that PostgreSQL does not take is skipped.
+    """
     if isinstance(node, ast.With):
         autocommit = autocommit or any(
             isinstance(item.context_expr, ast.Call)
@@ -135,8 +205,66 @@ def _walk_in_order(node: ast.AST, autocommit: bool = False) -> Iterator[tuple[as
             for item in node.items
         )
     yield node, autocommit
+    if isinstance(node, ast.If | ast.IfExp):
+        taken = dialect_test(node.test)
+        yield from _walk_in_order(node.test, autocommit)
+        branches = {True: node.body, False: node.orelse}
+        for outcome, body in branches.items():
+            if taken is None or taken is outcome:
+                for child in body if isinstance(body, list) else [body]:
+                    yield from _walk_in_order(child, autocommit)
+        return
     for child in ast.iter_child_nodes(node):
         yield from _walk_in_order(child, autocommit)
+
+
+_POSTGRES_NAMES = frozenset({"postgresql", "postgres", "psycopg2", "psycopg", "asyncpg", "pg8000"})
+
+
+def dialect_test(test: ast.expr) -> bool | None:
+    """Does this ``if`` test hold on PostgreSQL? None when it is not about the dialect."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = dialect_test(test.operand)
+        return None if inner is None else not inner
+    if isinstance(test, ast.BoolOp):
+        values = [dialect_test(value) for value in test.values]
+        if isinstance(test.op, ast.And) and False in values:
+            return False
+        if isinstance(test.op, ast.Or) and True in values:
+            return True
+        return None if None in values else isinstance(test.op, ast.And)
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+        return None
+    left, right = test.left, test.comparators[0]
+    if not _names_dialect(left):
+        left, right = right, left
+    if not _names_dialect(left):
+        return None
+    try:
+        value = ast.literal_eval(right)
+    except (ValueError, SyntaxError, TypeError):
+        return None
+    names = (
+        {value}
+        if isinstance(value, str)
+        else set(value)
+        if isinstance(value, tuple | list | set)
+        else None
+    )
+    if names is None or not all(isinstance(n, str) for n in names):
+        return None
+    hit = bool({n.lower() for n in names} & _POSTGRES_NAMES)
+    op = test.ops[0]
+    if isinstance(op, ast.Eq | ast.In | ast.Is):
+        return hit
+    if isinstance(op, ast.NotEq | ast.NotIn | ast.IsNot):
+        return not hit
+    return None
+
+
+def _names_dialect(node: ast.expr) -> bool:
+    text = ast.unparse(node).lower()
+    return "dialect" in text or text.endswith((".name", "driver")) and "bind" in text
 
 
 def _static_statements(function: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[Statement]:
@@ -181,12 +309,12 @@ def _op_change(name: str, call: ast.Call, source: str) -> Change | None:
             "add_column",
             effect,
             source,
-            _str_arg(call, 0, "table_name"),
+            _table_arg(call, 0, "table_name"),
             column,
             flags=frozenset(flags),
         )
     if name in ("drop_column", "drop_table"):
-        table = _str_arg(call, 0, "table_name")
+        table = _table_arg(call, 0, "table_name")
         column = _str_arg(call, 1, "column_name") if name == "drop_column" else None
         return Change(name, destructive, source, table, column)
     if name == "rename_table":
@@ -194,11 +322,11 @@ def _op_change(name: str, call: ast.Call, source: str) -> Change | None:
             "rename_table",
             destructive,
             source,
-            _str_arg(call, 0, "old_table_name"),
+            _table_arg(call, 0, "old_table_name"),
             name=_str_arg(call, 1, "new_table_name"),
         )
     if name == "alter_column":
-        table, column = _str_arg(call, 0, "table_name"), _str_arg(call, 1, "column_name")
+        table, column = _table_arg(call, 0, "table_name"), _str_arg(call, 1, "column_name")
         if _arg(call, 10_000, "new_column_name") is not None:
             return Change("rename_column", destructive, source, table, column)
         if _arg(call, 10_000, "type_") is not None:
@@ -218,12 +346,12 @@ def _op_change(name: str, call: ast.Call, source: str) -> Change | None:
             name,
             effect,
             source,
-            _str_arg(call, 1, "table_name"),
+            _table_arg(call, 1, "table_name"),
             name=_str_arg(call, 0, "index_name"),
             flags=frozenset(flags),
         )
     if name == "create_table":
-        return Change("create_table", Effect.ADDITIVE, source, _str_arg(call, 0, "table_name"))
+        return Change("create_table", Effect.ADDITIVE, source, _table_arg(call, 0, "table_name"))
     constraint_kinds = {
         "create_foreign_key": "foreign_key",
         "create_check_constraint": "check",
@@ -235,7 +363,7 @@ def _op_change(name: str, call: ast.Call, source: str) -> Change | None:
             "add_constraint",
             Effect.ADDITIVE,
             source,
-            _str_arg(call, 1, "table_name"),
+            _table_arg(call, 1, "table_name"),
             name=_str_arg(call, 0, "constraint_name"),
             flags=frozenset({constraint_kinds[name]}),
         )
@@ -244,7 +372,7 @@ def _op_change(name: str, call: ast.Call, source: str) -> Change | None:
             "drop_constraint",
             destructive,
             source,
-            _str_arg(call, 1, "table_name"),
+            _table_arg(call, 1, "table_name"),
             name=_str_arg(call, 0, "constraint_name"),
         )
     return None

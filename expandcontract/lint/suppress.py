@@ -1,5 +1,6 @@
 """Inline suppressions: ``# expandcontract: ignore[RULE, ...] reason``.
 
+Rules are named as ``--select`` names them: ids, names, id prefixes (``EC1``) or ``ALL``.
 On a line, the comment silences the named rules for the statement it sits in (a multi-line
 ``op`` call counts as one statement); ``ignore-file[...]`` silences them for the whole
 revision. The reason is required: a suppression without one is itself a finding (EC004), and
@@ -62,5 +63,17 @@ def matches(suppression: Suppression, finding: Finding, aliases: dict[str, str])
         suppression.first_line <= (finding.line or 0) <= suppression.last_line
     ):
         return False
-    names = {aliases.get(rule, rule) for rule in suppression.rules}
-    return finding.rule in names
+    return any(finding.rule in (rule_ids(token, aliases) or ()) for token in suppression.rules)
+
+
+def rule_ids(token: str, aliases: dict[str, str]) -> set[str] | None:
+    """The rule ids a suppression token names, as ``--select`` reads it: an id, a name, an id
+    prefix such as ``EC1``, or ``ALL``. None when it names no rule."""
+    token = token.strip().upper()
+    ids = set(aliases.values())
+    if token == "ALL":
+        return ids
+    if token in aliases:
+        return {aliases[token]}
+    prefixed = {rule_id for rule_id in ids if rule_id.startswith(token)}
+    return prefixed if token.startswith("EC") and prefixed else None

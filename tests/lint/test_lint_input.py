@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,18 +14,36 @@ def _assert_clean_error(result, *expected: str) -> None:
         assert text in result.output
 
 
-def test_syntax_error_in_a_revision(check, in_scenario: Callable[[str], Path]) -> None:
+def test_syntax_error_in_a_revision_is_a_failure_finding(
+    check, in_scenario: Callable[[str], Path]
+) -> None:
+    """Only a file that is not valid Python fails; the rest of the history is still checked."""
     in_scenario("bad_syntax")
-    _assert_clean_error(
-        check(), "alembic/versions/e02_broken.py:12: syntax error: '(' was never closed"
+    result = check("--format", "json")
+    assert result.exit_code == 1, result.output
+    document = json.loads(result.output)
+    [failure] = document["findings"]
+    assert (failure["rule"], failure["file"], failure["line"]) == (
+        "EC006",
+        "alembic/versions/e02_broken.py",
+        12,
     )
+    assert "'(' was never closed" in failure["message"]
+    assert document["summary"]["revisions"] == 1  # e01_ok, rendered
+    assert (document["summary"]["rendered"], document["summary"]["failed"]) == (1, 1)
 
 
-def test_revision_raising_on_import(check, in_scenario: Callable[[str], Path]) -> None:
+def test_revision_raising_on_import_is_read_statically(
+    check, in_scenario: Callable[[str], Path]
+) -> None:
     in_scenario("bad_import")
-    _assert_clean_error(
-        check(), "alembic/versions/e01_raises.py:9:", "RuntimeError: configuration missing"
-    )
+    result = check("--format", "json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    [notice] = [f for f in document["findings"] if f["rule"] == "EC002"]
+    assert (notice["severity"], notice["line"]) == ("warning", 9)  # the line that raised
+    assert "RuntimeError: configuration missing" in notice["message"]
+    assert document["summary"]["static_only"] == 1
 
 
 def test_broken_down_revision_chain(check, in_scenario: Callable[[str], Path]) -> None:

@@ -120,7 +120,10 @@ def test_text_shows_location_source_line_and_fix(check, in_scenario: Callable[[s
     )
     assert '  12 | op.drop_column("customers", "legacy_code")' in output
     assert "fix: move the drop to a contract revision" in output
-    assert re.search(r"31 revisions checked \(0 statically\): \d+ errors, \d+ warnings", output)
+    assert re.search(
+        r"31 revisions checked \(31 rendered, 0 statically, 0 failed\): \d+ errors, \d+ warnings",
+        output,
+    )
 
 
 def test_exit_status(check, in_scenario: Callable[[str], Path]) -> None:

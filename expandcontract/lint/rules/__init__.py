@@ -22,6 +22,7 @@ _MODULES = (
     "ec003_unparseable_sql",
     "ec004_suppression_without_reason",
     "ec005_unused_suppression",
+    "ec006_invalid_revision",
     "ec101_add_not_null_column",
     "ec102_volatile_default",
     "ec103_unsafe_set_not_null",

@@ -6,14 +6,16 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from alembic.script import ScriptDirectory
-
+from expandcontract.lint.history import History
 from expandcontract.lint.model import RevisionAnalysis, Severity, Statement
-from expandcontract.phases import Phase, dependency_closure
+from expandcontract.phases import Phase
 from expandcontract.sql import Change
 from expandcontract.usage import Usage
 
 EARLY = frozenset({Phase.EXPAND, Phase.MIGRATE})  # phases in which the old release still runs
+# ... plus unphased revisions (after the baseline, or legacy ones with --include-legacy):
+# nothing stops them from running while either release is live.
+LIVE = EARLY | {None}
 ALL_PHASES = frozenset({Phase.EXPAND, Phase.MIGRATE, Phase.CONTRACT, None})
 
 
@@ -32,12 +34,13 @@ class Hit:
 class LintContext:
     """The whole script directory, analysed, plus the releases given with ``--metadata``."""
 
-    script: ScriptDirectory
+    history: History
     revisions: list[RevisionAnalysis]  # oldest first
     env_path: Path
     env_has_hook: bool
     project_root: Path
     releases: list[tuple[str, Usage]] = field(default_factory=list)
+    adopted: bool = True  # a baseline is recorded, or the history uses phase branches
 
     def __post_init__(self) -> None:
         self.by_id = {analysis.revision: analysis for analysis in self.revisions}
@@ -48,7 +51,7 @@ class LintContext:
         if analysis.revision not in self._dependencies:
             self._dependencies[analysis.revision] = [
                 self.by_id[dep.revision]
-                for dep in dependency_closure(self.script, analysis.script)
+                for dep in self.history.closure(analysis.revision)
                 if dep.revision in self.by_id
             ]
         return self._dependencies[analysis.revision]
@@ -97,7 +100,9 @@ def target(change: Change) -> str:
 
 def phase_name(analysis: RevisionAnalysis) -> str:
     """``an expand revision`` / ``a migrate revision`` / ..., for messages."""
+    if analysis.legacy:
+        return "a legacy revision (at or before the baseline)"
     if analysis.phase is None:
-        return "an unphased revision"
+        return "an unphased revision (it may run while either release is live)"
     article = "an" if str(analysis.phase)[0] in "aeiou" else "a"
     return f"{article} {analysis.phase} revision"

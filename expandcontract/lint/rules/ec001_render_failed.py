@@ -15,7 +15,7 @@ from expandcontract.lint.rules._base import Hit, LintContext, Rule
 
 def check(ctx: LintContext) -> Iterator[Hit]:
     for analysis in ctx.revisions:
-        if analysis.render_error and not analysis.static.get_bind_lines:
+        if analysis.render_error:
             yield Hit(
                 f"upgrade() raised while rendering: {analysis.render_error}",
                 analysis,

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from expandcontract.lint.model import Severity
 from expandcontract.lint.rules._base import (
-    EARLY,
+    LIVE,
     Hit,
     LintContext,
     Rule,
@@ -23,7 +23,7 @@ from expandcontract.lint.rules._base import (
 
 
 def check(ctx: LintContext) -> Iterator[Hit]:
-    for analysis, statement, change in each_change(ctx, EARLY, honour_exemptions=True):
+    for analysis, statement, change in each_change(ctx, LIVE, honour_exemptions=True):
         if change.kind == "drop_column":
             yield Hit(
                 f"dropping column {target(change)} in {phase_name(analysis)} breaks "

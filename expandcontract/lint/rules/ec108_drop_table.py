@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from expandcontract.lint.model import Severity
-from expandcontract.lint.rules._base import EARLY, Hit, LintContext, Rule, each_change, phase_name
+from expandcontract.lint.rules._base import LIVE, Hit, LintContext, Rule, each_change, phase_name
 
 
 def check(ctx: LintContext) -> Iterator[Hit]:
-    for analysis, statement, change in each_change(ctx, EARLY, honour_exemptions=True):
+    for analysis, statement, change in each_change(ctx, LIVE, honour_exemptions=True):
         if change.kind == "drop_table" and not analysis.is_new_table(change.table):
             yield Hit(
                 f"dropping table {change.table} in {phase_name(analysis)} breaks the "

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from expandcontract.lint.model import Severity
-from expandcontract.lint.rules._base import EARLY, Hit, LintContext, Rule, each_change, phase_name
+from expandcontract.lint.rules._base import LIVE, Hit, LintContext, Rule, each_change, phase_name
 
 # Kinds with their own, more specific rule.
 _SPECIFIC = frozenset(
@@ -31,7 +31,7 @@ _SPECIFIC = frozenset(
 
 
 def check(ctx: LintContext) -> Iterator[Hit]:
-    for analysis, statement, change in each_change(ctx, EARLY, honour_exemptions=True):
+    for analysis, statement, change in each_change(ctx, LIVE, honour_exemptions=True):
         if not change.destructive or change.kind in _SPECIFIC:
             continue
         if analysis.is_new_table(change.table):

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from expandcontract.lint.model import Severity
-from expandcontract.lint.rules._base import EARLY, Hit, LintContext, Rule, each_change, phase_name
+from expandcontract.lint.rules._base import LIVE, Hit, LintContext, Rule, each_change, phase_name
 from expandcontract.sql import Effect
 
 
 def check(ctx: LintContext) -> Iterator[Hit]:
-    for analysis, statement, change in each_change(ctx, EARLY):
+    for analysis, statement, change in each_change(ctx, LIVE):
         if change.effect is Effect.OPAQUE:
             yield Hit(
                 f"procedural block in {phase_name(analysis)} cannot be checked",

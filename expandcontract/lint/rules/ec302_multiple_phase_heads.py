@@ -17,7 +17,7 @@ from expandcontract.phases import PHASE_ORDER
 def check(ctx: LintContext) -> Iterator[Hit]:
     for phase in PHASE_ORDER:
         members = [a for a in ctx.revisions if a.phase is phase]
-        parents = {parent for a in members for parent in a.script._versioned_down_revisions}
+        parents = {parent for a in members for parent in a.node.down_revisions}
         heads: list[RevisionAnalysis] = [a for a in members if a.revision not in parents]
         if len(heads) < 2:
             continue

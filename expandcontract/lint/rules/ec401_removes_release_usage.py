@@ -11,14 +11,14 @@ from collections.abc import Iterator
 
 from expandcontract.guard import REMOVALS
 from expandcontract.lint.model import Severity
-from expandcontract.lint.rules._base import EARLY, Hit, LintContext, Rule, each_change, target
+from expandcontract.lint.rules._base import LIVE, Hit, LintContext, Rule, each_change, target
 from expandcontract.usage import removed_in_use
 
 
 def check(ctx: LintContext) -> Iterator[Hit]:
     if not ctx.releases:
         return
-    for analysis, statement, change in each_change(ctx, EARLY):
+    for analysis, statement, change in each_change(ctx, LIVE):
         if change.kind not in REMOVALS or not change.table:
             continue
         column = change.column if "column" in change.kind else None
