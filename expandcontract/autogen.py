@@ -20,9 +20,11 @@ from alembic.autogenerate import renderers
 from alembic.operations import ops
 from alembic.script import ScriptDirectory
 from alembic.util import rev_id as new_rev_id
+from sqlalchemy.dialects import postgresql
 
 from expandcontract.errors import ExpandContractError, HistoryError
 from expandcontract.phases import Phase, branch_heads
+from expandcontract.sql.type_changes import classify_type_change
 
 Directives = list[ops.MigrationScript]
 DirectivesHook = Callable[[Any, Any, Directives], None]
@@ -185,12 +187,18 @@ def _phase(operation: ops.MigrateOperation) -> Phase:
 def _alter_column_phase(operation: ops.AlterColumnOp) -> Phase:
     where = f"{operation.table_name}.{operation.column_name}"
     if operation.modify_type is not None:
-        raise UnsplittableChange(
-            f"the type of {where} changes ({operation.existing_type} -> "
-            f"{operation.modify_type}): an in-place type change breaks the release using the "
-            "old type. Use the change_column_type pattern (expandcontract.ops.patterns), "
-            "which adds a new column kept in sync by a trigger"
+        verdict = classify_type_change(
+            _type_sql(operation.existing_type), _type_sql(operation.modify_type) or ""
         )
+        if verdict is None or not verdict.safe:
+            cost = f" ({verdict.reason})" if verdict is not None else ""
+            raise UnsplittableChange(
+                f"the type of {where} changes ({operation.existing_type} -> "
+                f"{operation.modify_type}){cost}: an in-place type change breaks the release "
+                "using the old type. Use the change_column_type pattern "
+                "(expandcontract.ops.patterns), which adds a new column kept in sync by a trigger"
+            )
+        # a widening PostgreSQL makes in place: additive, judged with the rest below
     if operation.modify_name is not None:
         raise UnsplittableChange(
             f"{where} is renamed to {operation.modify_name}: use the rename_column pattern (expandcontract.ops.patterns)"
@@ -201,6 +209,16 @@ def _alter_column_phase(operation: ops.AlterColumnOp) -> Phase:
         "existing_server_default"
     ) not in (None, False)
     return Phase.CONTRACT if removes_default else Phase.EXPAND
+
+
+def _type_sql(type_: object) -> str | None:
+    """The type as PostgreSQL spells it (None when unknown)."""
+    if type_ is None:
+        return None
+    try:
+        return str(type_.compile(dialect=postgresql.dialect()))  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - a type PostgreSQL cannot express: treat as unknown
+        return None
 
 
 def _refuse_renames(operations: Sequence[ops.MigrateOperation]) -> None:

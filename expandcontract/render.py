@@ -158,7 +158,10 @@ class Renderer:
         self.context = offline_context(io.StringIO())
         self.state = attach(self.context, RunState(offline=True, rendering=True))
         self.environment = EnvironmentContext(
-            config or Config(), script, as_sql=True, dialect_name="postgresql"
+            config or Config(),
+            script,  # type: ignore[arg-type]  # None: revisions rarely ask for it
+            as_sql=True,
+            dialect_name="postgresql",
         )
         self.environment._migration_context = self.context
 

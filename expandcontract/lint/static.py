@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from expandcontract.lint.model import Statement, StaticFacts
 from expandcontract.lint.render import parse_statement
@@ -208,10 +209,13 @@ def _walk_in_order(node: ast.AST, autocommit: bool = False) -> Iterator[tuple[as
     if isinstance(node, ast.If | ast.IfExp):
         taken = dialect_test(node.test)
         yield from _walk_in_order(node.test, autocommit)
-        branches = {True: node.body, False: node.orelse}
+        branches: dict[bool, list[Any]] = {
+            True: node.body if isinstance(node.body, list) else [node.body],
+            False: node.orelse if isinstance(node.orelse, list) else [node.orelse],
+        }
         for outcome, body in branches.items():
             if taken is None or taken is outcome:
-                for child in body if isinstance(body, list) else [body]:
+                for child in body:
                     yield from _walk_in_order(child, autocommit)
         return
     for child in ast.iter_child_nodes(node):

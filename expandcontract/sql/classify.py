@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 import pglast
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, ObjectType
+from pglast.stream import RawStream
 
 from expandcontract.errors import ExpandContractError
 
@@ -245,7 +247,7 @@ def _alter_table(stmt: ast.AlterTableStmt, sql: str) -> list[Change]:
         elif subtype == AlterTableType.AT_DropColumn:
             changes.append(Change("drop_column", Effect.DESTRUCTIVE, sql, table, cmd.name))
         elif subtype == AlterTableType.AT_AlterColumnType:
-            changes.append(Change("alter_column_type", Effect.DESTRUCTIVE, sql, table, cmd.name))
+            changes.append(_alter_column_type(table, cmd, sql))
         elif subtype == AlterTableType.AT_SetNotNull:
             changes.append(Change("set_not_null", Effect.DESTRUCTIVE, sql, table, cmd.name))
         elif subtype == AlterTableType.AT_DropNotNull:
@@ -288,6 +290,17 @@ def _alter_table(stmt: ast.AlterTableStmt, sql: str) -> list[Change]:
                 Change("alter_table_other", Effect.DESTRUCTIVE, sql, table, cmd.name, name=name)
             )
     return changes
+
+
+def _alter_column_type(table: str | None, cmd: ast.AlterTableCmd, sql: str) -> Change:
+    """``name`` is the new type as SQL; the ``using`` flag marks a USING expression. Whether
+    the change is safe depends on the old type too (see :mod:`expandcontract.sql.type_changes`)."""
+    column_def: Any = cmd.def_
+    new_type = RawStream()(column_def.typeName) if column_def.typeName else None
+    flags = frozenset({"using"}) if column_def.raw_default is not None else frozenset()
+    return Change(
+        "alter_column_type", Effect.DESTRUCTIVE, sql, table, cmd.name, name=new_type, flags=flags
+    )
 
 
 def _dml(kind: str):

@@ -144,10 +144,21 @@ def test_indexes_are_built_and_dropped_concurrently(project: Config) -> None:
 
 def test_type_change_fails_loudly_and_names_the_pattern(project: Config) -> None:
     before = set(_revisions(project))
-    _models(Path.cwd(), 'sa.Column("name", sa.Text)', 'sa.Column("address", sa.Text)')
-    with pytest.raises(ExpandContractError, match="change_column_type pattern"):
-        command.revision(project, message="widen name", autogenerate=True, head="expand@head")
+    _models(Path.cwd(), 'sa.Column("name", sa.String(100))', 'sa.Column("address", sa.String(50))')
+    with pytest.raises(ExpandContractError, match="rewrites.*change_column_type pattern"):
+        command.revision(project, message="narrow address", autogenerate=True, head="expand@head")
     assert set(_revisions(project)) == before
+
+
+def test_a_widening_postgres_makes_in_place_goes_to_expand(project: Config) -> None:
+    """varchar(100) -> text touches no row (measured in tests/sql/test_type_changes.py)."""
+    before = set(_revisions(project))
+    _models(Path.cwd(), 'sa.Column("name", sa.Text)', 'sa.Column("address", sa.Text)')
+    command.revision(project, message="widen name", autogenerate=True, head="expand@head")
+    (new,) = [s for rid, s in _revisions(project).items() if rid not in before]
+    assert phase_of(new) is Phase.EXPAND
+    command.upgrade(project, "expand@head")
+    assert lint("alembic.ini", select=["EC104"]).findings == []
 
 
 def test_rename_seen_as_drop_and_add_fails_loudly(project: Config) -> None:

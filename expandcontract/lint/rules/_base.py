@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from expandcontract.lint.history import History
@@ -89,6 +89,9 @@ def each_change(
         for statement, change in analysis.changes():
             if exemptions.get(change.kind, "").strip():
                 continue
+            if len({c.sql for c in statement.changes}) > 1:
+                # one op.execute() with several statements: show the one that is flagged
+                statement = replace(statement, sql=change.sql)
             yield analysis, statement, change
 
 
