@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 from expandcontract.lint.model import Severity
 from expandcontract.lint.rules._base import LIVE, Hit, LintContext, Rule, each_change, phase_name
+from expandcontract.lint.rules.ec119_not_null_default_dropped import hazards
 
 # Kinds with their own, more specific rule.
 _SPECIFIC = frozenset(
@@ -34,6 +35,8 @@ def check(ctx: LintContext) -> Iterator[Hit]:
     for analysis, statement, change in each_change(ctx, LIVE, honour_exemptions=True):
         if not change.destructive or change.kind in _SPECIFIC:
             continue
+        if change.kind == "drop_default" and any(c == change for _, c in hazards(analysis)):
+            continue  # EC119 says it more precisely
         if analysis.is_new_table(change.table):
             continue
         yield Hit(
