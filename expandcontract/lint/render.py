@@ -14,6 +14,7 @@ from types import ModuleType
 from typing import Any
 
 from alembic.operations import ops as alembic_ops
+from sqlalchemy import types as sqltypes
 from sqlalchemy.dialects import postgresql
 
 from expandcontract.lint.model import Statement
@@ -70,7 +71,7 @@ def _type_sql(type_: Any) -> str | None:
     if type_ is None:
         return None
     try:
-        return str(type_.compile(dialect=_DIALECT))
+        return str(sqltypes.to_instance(type_).compile(dialect=_DIALECT))
     except Exception:  # noqa: BLE001 - a type PostgreSQL cannot express: old type unknown
         return None
 

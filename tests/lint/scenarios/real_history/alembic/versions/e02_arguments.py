@@ -1,0 +1,15 @@
+"""e02_arguments: upgrade() takes what only the project's env.py passes in."""
+import sqlalchemy as sa
+
+revision = "e02_arguments"
+down_revision = "e01_root"
+branch_labels = None
+depends_on = None
+
+
+def upgrade(op, tables, tester):
+    op.add_column("users", sa.Column("locale", sa.String(10)))
+
+
+def downgrade(op, tables, tester):
+    op.drop_column("users", "locale")
