@@ -347,8 +347,8 @@ def _attempt(
         try:
             return run()
         finally:
-            for name, value in previous.items():
-                connection.exec_driver_sql(f"SET {name} = '{value}'")
+            for name, old in previous.items():
+                connection.exec_driver_sql(f"SET {name} = '{old}'")
     savepoint = connection.begin_nested()
     try:
         # SET LOCAL inside the savepoint: rolled back with it when the attempt fails.
@@ -356,8 +356,8 @@ def _attempt(
         for name, value in settings.items():
             connection.exec_driver_sql(f"SET LOCAL {name} = {int(value)}")
         result = run()
-        for name, value in previous.items():
-            connection.exec_driver_sql(f"SET LOCAL {name} = '{value}'")
+        for name, old in previous.items():
+            connection.exec_driver_sql(f"SET LOCAL {name} = '{old}'")
     except BaseException:
         savepoint.rollback()
         raise
