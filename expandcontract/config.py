@@ -27,8 +27,16 @@ class Settings:
 
     soak: timedelta = timedelta(hours=24)
     require_snapshot: bool = False
+    # The lock schedule (runtime/ddl.py explains it): each DDL statement waits outside the lock
+    # queue until nothing conflicting is held (``wait_for_blockers``), then tries with a
+    # ``lock_timeout`` of ``lock_timeout_start``, doubling per timed-out attempt up to
+    # ``lock_timeout`` (also the session's value for everything else the run does), at most
+    # ``lock_retries`` retries and ``lock_wait`` in all.
     lock_timeout: timedelta = timedelta(seconds=1)
+    lock_timeout_start: timedelta = timedelta(milliseconds=100)
     lock_retries: int = 8
+    lock_wait: timedelta = timedelta(minutes=2)
+    wait_for_blockers: bool = True
     statement_timeout: timedelta = timedelta(seconds=60)
     migration_lock_timeout: timedelta = timedelta(seconds=60)
 
@@ -36,11 +44,17 @@ class Settings:
     def lock_timeout_ms(self) -> int:
         return int(self.lock_timeout.total_seconds() * 1000)
 
+    @property
+    def lock_timeout_start_ms(self) -> int:
+        return max(1, int(self.lock_timeout_start.total_seconds() * 1000))
+
     @classmethod
     def from_mapping(cls, data: dict[str, Any]) -> Settings:
         durations = {
             "soak",
             "lock_timeout",
+            "lock_timeout_start",
+            "lock_wait",
             "statement_timeout",
             "migration_lock_timeout",
         }
@@ -48,12 +62,11 @@ class Settings:
         for key in durations:
             if key in data:
                 kwargs[key] = parse_duration(str(data[key]))
-        if "require_snapshot" in data:
-            if not isinstance(data["require_snapshot"], bool):
-                raise ConfigurationError(
-                    "[tool.expandcontract] require_snapshot must be true or false"
-                )
-            kwargs["require_snapshot"] = data["require_snapshot"]
+        for flag in ("require_snapshot", "wait_for_blockers"):
+            if flag in data:
+                if not isinstance(data[flag], bool):
+                    raise ConfigurationError(f"[tool.expandcontract] {flag} must be true or false")
+                kwargs[flag] = data[flag]
         if "lock_retries" in data:
             retries = data["lock_retries"]
             if not isinstance(retries, int) or retries < 0:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from alembic.config import Config
@@ -14,6 +14,7 @@ from expandcontract.config import Settings
 from expandcontract.durations import utcnow
 from expandcontract.guard import ContractGuard, Verdict
 from expandcontract.ledger import Clock, Ledger, StableMark
+from expandcontract.ops.readiness import contract_readiness
 from expandcontract.phases import (
     PHASE_ORDER,
     Phase,
@@ -72,6 +73,12 @@ def collect_status(
     ledger = Ledger(connection, clock=clock)
     guard = ContractGuard(script, ledger, settings, clock)
     pending_contract = [script.get_revision(r) for r in pending[Phase.CONTRACT]]
-    verdict = guard.evaluate([r for r in pending_contract if r is not None])
+    scripts = [r for r in pending_contract if r is not None]
+    verdict = guard.evaluate(scripts)
+    # The contract operations' own preconditions on the live data (backfill caught up,
+    # quarantine resolved): status says "allowed" only when the contract would really run.
+    not_ready = contract_readiness(connection, scripts)
+    if not_ready:
+        verdict = replace(verdict, allowed=False, reasons=[*verdict.reasons, *not_ready])
     connection.rollback()  # read-only: end the transaction the reads began
     return Status(heads, pending, verdict.stable, verdict)

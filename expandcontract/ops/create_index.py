@@ -73,7 +73,7 @@ def build_concurrently(operations: Operations, name: str, table: str, sql: str) 
         pause = policy.backoff(attempt)
         log.warning("index %s is INVALID after build %d; rebuilding in %.2fs", name, attempt, pause)
         policy.sleep(pause)
-    raise ddl.LockRetriesExhausted(sql, policy.retries + 1, policy.lock_timeout_ms)
+    raise ddl.LockRetriesExhausted(sql, policy.retries + 1, 0.0, [])
 
 
 @register
