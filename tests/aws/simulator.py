@@ -104,6 +104,53 @@ class Deployment:
     continued: bool = False
 
 
+def group_answer(g: Group, params: dict[str, Any]) -> dict[str, Any]:
+    """``GetDeploymentGroup``'s answer for ``g`` (or CodeDeploy's error for another group)."""
+    if params["deploymentGroupName"] != g.name or params["applicationName"] != g.application:
+        raise error("DeploymentGroupDoesNotExistException", "no such group", "GetDeploymentGroup")
+    return {
+        "deploymentGroupInfo": {
+            "applicationName": g.application,
+            "deploymentGroupName": g.name,
+            "deploymentConfigName": g.config_name,
+            "serviceRoleArn": g.service_role,
+            "computePlatform": "ECS",
+            "deploymentStyle": {
+                "deploymentType": "BLUE_GREEN",
+                "deploymentOption": "WITH_TRAFFIC_CONTROL",
+            },
+            "blueGreenDeploymentConfiguration": {
+                "deploymentReadyOption": {
+                    "actionOnTimeout": g.ready_action,
+                    "waitTimeInMinutes": g.ready_wait_minutes,
+                },
+                "terminateBlueInstancesOnDeploymentSuccess": {
+                    "action": "TERMINATE",
+                    "terminationWaitTimeInMinutes": g.termination_wait_minutes,
+                },
+            },
+            "autoRollbackConfiguration": {
+                "enabled": g.auto_rollback,
+                "events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST"],
+            },
+            "alarmConfiguration": {
+                "enabled": bool(g.alarms),
+                "alarms": [{"name": name} for name in g.alarms],
+            },
+            "ecsServices": [{"serviceName": g.service, "clusterName": g.cluster}],
+            "loadBalancerInfo": {
+                "targetGroupPairInfoList": [
+                    {
+                        "targetGroups": [{"name": name} for name in g.target_groups],
+                        "prodTrafficRoute": {"listenerArns": [g.prod_listener]},
+                        "testTrafficRoute": {"listenerArns": [g.test_listener]},
+                    }
+                ]
+            },
+        }
+    }
+
+
 class CodeDeploySimulator:
     """The CodeDeploy client of one deployment group, with ECS and the ALB in moto."""
 
@@ -177,52 +224,7 @@ class CodeDeploySimulator:
         return call
 
     def _op_get_deployment_group(self, **params: Any) -> dict[str, Any]:
-        g = self.group
-        if params["deploymentGroupName"] != g.name or params["applicationName"] != g.application:
-            raise error(
-                "DeploymentGroupDoesNotExistException", "no such group", "GetDeploymentGroup"
-            )
-        return {
-            "deploymentGroupInfo": {
-                "applicationName": g.application,
-                "deploymentGroupName": g.name,
-                "deploymentConfigName": g.config_name,
-                "serviceRoleArn": g.service_role,
-                "computePlatform": "ECS",
-                "deploymentStyle": {
-                    "deploymentType": "BLUE_GREEN",
-                    "deploymentOption": "WITH_TRAFFIC_CONTROL",
-                },
-                "blueGreenDeploymentConfiguration": {
-                    "deploymentReadyOption": {
-                        "actionOnTimeout": g.ready_action,
-                        "waitTimeInMinutes": g.ready_wait_minutes,
-                    },
-                    "terminateBlueInstancesOnDeploymentSuccess": {
-                        "action": "TERMINATE",
-                        "terminationWaitTimeInMinutes": g.termination_wait_minutes,
-                    },
-                },
-                "autoRollbackConfiguration": {
-                    "enabled": g.auto_rollback,
-                    "events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST"],
-                },
-                "alarmConfiguration": {
-                    "enabled": bool(g.alarms),
-                    "alarms": [{"name": name} for name in g.alarms],
-                },
-                "ecsServices": [{"serviceName": g.service, "clusterName": g.cluster}],
-                "loadBalancerInfo": {
-                    "targetGroupPairInfoList": [
-                        {
-                            "targetGroups": [{"name": name} for name in g.target_groups],
-                            "prodTrafficRoute": {"listenerArns": [g.prod_listener]},
-                            "testTrafficRoute": {"listenerArns": [g.test_listener]},
-                        }
-                    ]
-                },
-            }
-        }
+        return group_answer(self.group, params)
 
     def _op_get_deployment_config(self, deploymentConfigName: str) -> dict[str, Any]:
         percent, every = ROUTING[deploymentConfigName]
