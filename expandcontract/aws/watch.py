@@ -211,11 +211,19 @@ class Watch:
 
     def _unfinished(self, standing: Standing, why: str) -> DeploymentUnfinished:
         deployment_id = standing.deployment_id
+        waiting = ""
+        if standing.status == READY and not standing.continued:
+            waiting = (
+                " It waits Ready for someone to continue it (after checking the test listener: "
+                f"`aws deploy continue-deployment --deployment-id {deployment_id} "
+                "--deployment-wait-type READY_WAIT`); CodeDeploy stops it when the Ready wait "
+                "ends."
+            )
         return DeploymentUnfinished(
             f"deployment {deployment_id}: {why}. It was NOT stopped and keeps going in AWS "
-            f"({standing.describe()}). Check it with `aws deploy get-deployment --deployment-id "
-            f"{deployment_id}`; CodeDeploy still rolls it back on its own alarms. To undo it: "
-            "`expandcontract rollback`",
+            f"({standing.describe()}).{waiting} Check it with `aws deploy get-deployment "
+            f"--deployment-id {deployment_id}`; CodeDeploy still rolls it back on its own "
+            "alarms. To undo it: `expandcontract rollback`",
             deployment_id=deployment_id,
             where=standing.where(),
         )

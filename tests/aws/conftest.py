@@ -323,7 +323,12 @@ class Cli:
     config_path: str = "no-alembic.ini"
     linter: Callable[[str], int] = lambda config_path: 0
 
-    def __call__(self, *args: str, clients: dict[str, Any] | None = None) -> Any:
+    def __call__(
+        self,
+        *args: str,
+        clients: dict[str, Any] | None = None,
+        renew: Callable[[str], Any] | None = None,
+    ) -> Any:
         from click.testing import CliRunner
 
         from expandcontract.cli import main
@@ -336,6 +341,7 @@ class Cli:
             "clock": self.time.clock,
             "sleep": self.time.sleep,
             "linter": self.linter,
+            "aws_renew": renew,
         }
         return CliRunner().invoke(main, argv, obj=obj)
 

@@ -11,9 +11,9 @@ import functools
 from typing import Any
 
 import botocore.session
+from botocore import xform_name
 from botocore.exceptions import ParamValidationError
 from botocore.model import OperationModel, Shape
-from botocore import xform_name
 from botocore.validate import ParamValidator
 
 
@@ -37,6 +37,12 @@ def validate_request(service: str, method: str, params: dict[str, Any]) -> None:
     report = ParamValidator().validate(params, shape) if shape is not None else None
     if report is not None and report.has_errors():
         raise ParamValidationError(report=report.generate_report())
+    if shape is not None:
+        # botocore leaves enum values to the service; AWS rejects an unknown one.
+        try:
+            _check(shape, params, f"{service}.{method}")
+        except AssertionError as err:
+            raise ParamValidationError(report=str(err)) from err
 
 
 def check_response(service: str, method: str, response: dict[str, Any]) -> None:

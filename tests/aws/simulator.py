@@ -310,10 +310,16 @@ class CodeDeploySimulator:
         d = self._get(deploymentId, "GetDeploymentTarget")
         name = {arn: n for n, arn in self.arns.items()}
         sets = [
-            {"taskSetLabel": "Blue", "trafficWeight": 100.0 - d.weight,
-             "targetGroup": {"name": name[d.original]}},
-            {"taskSetLabel": "Green", "trafficWeight": d.weight,
-             "targetGroup": {"name": name[d.replacement]}},
+            {
+                "taskSetLabel": "Blue",
+                "trafficWeight": 100.0 - d.weight,
+                "targetGroup": {"name": name[d.original]},
+            },
+            {
+                "taskSetLabel": "Green",
+                "trafficWeight": d.weight,
+                "targetGroup": {"name": name[d.replacement]},
+            },
         ]
         return {
             "deploymentTarget": {
