@@ -15,12 +15,23 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from expandcontract.aws.errors import AwsConfigurationError, AwsError
+from expandcontract.aws.errors import AwsConfigurationError, AwsError, CredentialsExpired
 
 Sleep = Callable[[float], None]
 Echo = Callable[[str], None]
 
-SERVICES = ("ecs", "codedeploy", "cloudwatch", "elbv2", "rds", "ssm", "secretsmanager")
+SERVICES = (
+    "ecs",
+    "codedeploy",
+    "cloudwatch",
+    "elbv2",
+    "rds",
+    "ssm",
+    "secretsmanager",
+    "ecr",
+    "iam",
+    "logs",
+)
 
 # Error codes AWS uses for "slow down"; anything else fails at once.
 THROTTLING_CODES = frozenset(
@@ -36,6 +47,25 @@ THROTTLING_CODES = frozenset(
         "PriorRequestNotComplete",
         "EC2ThrottledException",
     }
+)
+
+# Server-side blips worth another try (botocore's own short retry may already have used up).
+TRANSIENT_CODES = frozenset(
+    {
+        "InternalFailure",
+        "InternalError",
+        "InternalServerError",
+        "InternalServiceError",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "ServerException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+    }
+)
+# The session's temporary credentials ran out (a CI role session outlived).
+EXPIRED_CODES = frozenset(
+    {"ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"}
 )
 
 NO_CREDENTIALS = (
@@ -56,13 +86,27 @@ def boto3_missing() -> AwsConfigurationError:
 
 
 class Caller:
-    """Forwards ``caller.operation(**params)`` to one client, retrying throttling."""
+    """Forwards ``caller.operation(**params)`` to one client, retrying what is worth retrying.
 
-    def __init__(self, service: str, client: Any, sleep: Sleep, attempts: int) -> None:
+    Throttling and server-side blips are retried with capped, jittered exponential backoff
+    through the injected ``sleep``. Expired credentials are renewed once through ``renew``
+    (a new client from a fresh session, which re-reads the credential chain) when there is
+    one; otherwise, or when the new ones are expired too, :class:`CredentialsExpired`.
+    """
+
+    def __init__(
+        self,
+        service: str,
+        client: Any,
+        sleep: Sleep,
+        attempts: int,
+        renew: Callable[[], Any] | None = None,
+    ) -> None:
         self.service = service
         self.client = client
         self.sleep = sleep
         self.attempts = max(1, attempts)
+        self.renew = renew
 
     def __getattr__(self, operation: str) -> Callable[..., dict[str, Any]]:
         if operation.startswith("_"):
@@ -73,33 +117,60 @@ class Caller:
         from botocore.exceptions import (
             BotoCoreError,
             ClientError,
+            ConnectionError,
             NoCredentialsError,
             NoRegionError,
             PartialCredentialsError,
         )
 
         name = f"{self.service}.{operation}"
-        for attempt in range(1, self.attempts + 1):
+        renewed = False
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 return dict(getattr(self.client, operation)(**params))
             except ClientError as err:
                 error = err.response.get("Error", {})
                 code = str(error.get("Code", "Unknown"))
-                if code in THROTTLING_CODES and attempt < self.attempts:
-                    # Exponential backoff with jitter, capped, so parallel runners spread out.
-                    self.sleep(min(20.0, 0.5 * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0))
-                    continue
                 message = error.get("Message") or str(err)
+                if code in EXPIRED_CODES:
+                    if self.renew is not None and not renewed:
+                        renewed = True
+                        self.client = self.renew()
+                        continue
+                    raise CredentialsExpired(
+                        f"{name} failed: the AWS credentials expired ({code}) and could not be "
+                        "renewed",
+                        code=code,
+                        operation=name,
+                    ) from err
+                status = int(err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+                retry = code in THROTTLING_CODES or code in TRANSIENT_CODES or status >= 500
+                if retry and attempt < self.attempts:
+                    self._backoff(attempt)
+                    continue
                 raise AwsError(
-                    f"{name} failed: {code}: {message}", code=code, operation=name
+                    f"{name} failed: {code}: {message}",
+                    code=code,
+                    operation=name,
+                    transient=retry,
                 ) from err
             except (NoCredentialsError, PartialCredentialsError) as err:
                 raise AwsConfigurationError(NO_CREDENTIALS) from err
             except NoRegionError as err:
                 raise AwsConfigurationError(NO_REGION) from err
+            except ConnectionError as err:
+                if attempt < self.attempts:
+                    self._backoff(attempt)
+                    continue
+                raise AwsError(f"{name} failed: {err}", operation=name, transient=True) from err
             except BotoCoreError as err:
                 raise AwsError(f"{name} failed: {err}", operation=name) from err
-        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _backoff(self, attempt: int) -> None:
+        # Exponential backoff with jitter, capped, so parallel runners spread out.
+        self.sleep(min(20.0, 0.5 * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0))
 
 
 class DryRunCaller:
@@ -146,6 +217,8 @@ class Aws:
     dry_run: bool = False
     echo: Echo = print
     dry_run_hints: Mapping[str, Any] = field(default_factory=dict)
+    # Builds a replacement client for a service whose credentials expired (tests inject one).
+    renew: Callable[[str], Any] | None = None
     dry_run_calls: list[str] = field(default_factory=list, init=False)
     _callers: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
     _session: Any = field(default=None, init=False, repr=False)
@@ -164,7 +237,9 @@ class Aws:
                 )
             else:
                 raw = self.clients.get(service) or self._create(service)
-                self._callers[service] = Caller(service, raw, self.sleep, self.attempts)
+                self._callers[service] = Caller(
+                    service, raw, self.sleep, self.attempts, self._renewer(service)
+                )
         return self._callers[service]
 
     def check_credentials(self) -> None:
@@ -193,12 +268,27 @@ class Aws:
                 raise AwsConfigurationError(NO_REGION)
         return self._session
 
+    def _renewer(self, service: str) -> Callable[[], Any] | None:
+        if self.renew is not None:
+            renew = self.renew
+            return lambda: renew(service)
+        if service in self.clients:
+            return None  # an injected client: nothing to renew it from
+
+        def fresh() -> Any:
+            # A new session re-reads the credential chain (environment, files, the task or
+            # instance role), which is where refreshed credentials appear.
+            self._session = None
+            return self._create(service)
+
+        return fresh
+
     def _create(self, service: str) -> Any:
         from botocore.config import Config
 
-        # Our Caller retries throttling with the injectable sleep; botocore keeps a short
-        # standard retry for connection-level blips only.
-        config = Config(retries={"mode": "standard", "max_attempts": 2})
+        # Our Caller retries throttling and blips with the injectable sleep; botocore keeps a
+        # short standard retry for connection-level blips only.
+        config = Config(retries={"mode": "standard", "max_attempts": 3})
         return self._boto_session().client(service, config=config)
 
     @property
@@ -228,3 +318,15 @@ class Aws:
     @property
     def secretsmanager(self) -> Any:
         return self.client("secretsmanager")
+
+    @property
+    def ecr(self) -> Any:
+        return self.client("ecr")
+
+    @property
+    def iam(self) -> Any:
+        return self.client("iam")
+
+    @property
+    def logs(self) -> Any:
+        return self.client("logs")

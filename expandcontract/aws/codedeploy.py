@@ -17,6 +17,8 @@ READY = "Ready"
 ALREADY_CONTINUED = frozenset(
     {"DeploymentIsNotInReadyStateException", "DeploymentAlreadyCompletedException"}
 )
+# The description of the deployments `expandcontract rollback` creates (never undone by us).
+ROLLBACK_DESCRIPTION = "expandcontract rollback"
 HOOK_EVENTS = (
     "BeforeInstall",
     "AfterInstall",
@@ -26,13 +28,48 @@ HOOK_EVENTS = (
 )
 
 
+def service_properties(service: Mapping[str, Any]) -> dict[str, Any]:
+    """The AppSpec properties that keep the service's own placement (``describe_services``).
+
+    Without them CodeDeploy starts the replacement task set with its defaults, and a change
+    made to the service (subnets, platform version, capacity providers) is silently lost.
+    """
+    properties: dict[str, Any] = {}
+    awsvpc = (service.get("networkConfiguration") or {}).get("awsvpcConfiguration")
+    if awsvpc:
+        network: dict[str, Any] = {"Subnets": list(awsvpc.get("subnets", []))}
+        if awsvpc.get("securityGroups"):
+            network["SecurityGroups"] = list(awsvpc["securityGroups"])
+        if awsvpc.get("assignPublicIp"):
+            network["AssignPublicIp"] = awsvpc["assignPublicIp"]
+        properties["NetworkConfiguration"] = {"AwsvpcConfiguration": network}
+    if service.get("platformVersion"):
+        properties["PlatformVersion"] = service["platformVersion"]
+    strategy = service.get("capacityProviderStrategy")
+    if strategy:
+        properties["CapacityProviderStrategy"] = [
+            {
+                "CapacityProvider": item["capacityProvider"],
+                "Base": int(item.get("base", 0)),
+                "Weight": int(item.get("weight", 0)),
+            }
+            for item in strategy
+        ]
+    return properties
+
+
 def appspec_content(
     task_definition_arn: str,
     container_name: str,
     container_port: int,
     hooks: Mapping[str, str] | None = None,
+    service: Mapping[str, Any] | None = None,
 ) -> str:
-    """The AppSpec (JSON) of an ECS blue/green deployment; ``hooks`` maps event → Lambda."""
+    """The AppSpec (JSON) of an ECS blue/green deployment; ``hooks`` maps event → Lambda.
+
+    ``service`` (a ``describe_services`` entry) adds its network configuration, platform
+    version and capacity provider strategy.
+    """
     spec: dict[str, Any] = {
         "version": 0.0,
         "Resources": [
@@ -45,6 +82,7 @@ def appspec_content(
                             "ContainerName": container_name,
                             "ContainerPort": int(container_port),
                         },
+                        **service_properties(service or {}),
                     },
                 }
             }
@@ -112,6 +150,16 @@ def stop_with_rollback(aws: Aws, deployment_id: str) -> str:
     """Stop a deployment and let CodeDeploy route traffic back to the original task set."""
     answer = aws.codedeploy.stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=True)
     return str(answer.get("status", "Pending"))
+
+
+def is_rollback(info: Mapping[str, Any]) -> bool:
+    """Is this deployment (``deploymentInfo``) itself a way back: CodeDeploy's or ours?"""
+    rollback_info = info.get("rollbackInfo") or {}
+    return (
+        info.get("creator") == "codeDeployRollback"
+        or bool(rollback_info.get("rollbackTriggeringDeploymentId"))
+        or str(info.get("description", "")).startswith(ROLLBACK_DESCRIPTION)
+    )
 
 
 def continue_deployment(aws: Aws, deployment_id: str) -> bool:

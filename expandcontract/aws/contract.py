@@ -15,10 +15,12 @@ from datetime import timedelta
 from expandcontract.aws.clients import Aws, Echo, Sleep
 from expandcontract.aws.codedeploy import active_deployments
 from expandcontract.aws.metrics import (
+    NOT_ENOUGH_DATA,
     TargetGroupStats,
     Thresholds,
     alarms_firing,
     divergence,
+    enough_data,
     window_stats,
 )
 from expandcontract.aws.records import Records
@@ -84,6 +86,16 @@ def run_contract(
     stats, periods = window_stats(aws, live, listener, stable.stable_at, now)
     echo(f"  {live}: {stats.describe()}")
     limits = thresholds or Thresholds()
+    if not enough_data(stats, limits) and not aws.dry_run:
+        # No data is no evidence: a wrong dimension or an idle soak must not pass the gate.
+        raise _refuse(
+            records,
+            verdict,
+            [
+                f"{NOT_ENOUGH_DATA}: green served {stats.requests:.0f} requests over the soak "
+                f"window, fewer than --min-requests {limits.min_requests}"
+            ],
+        )
     problems = [f"alarm {name}" for name in alarms_firing(aws, target.alarm_names)]
     zero = TargetGroupStats(0.0, 0.0, None)
     problems += divergence(zero, stats, limits)

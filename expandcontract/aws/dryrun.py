@@ -62,6 +62,9 @@ def placeholder_response(
                 {"taskArn": "<migration task>", "lastStatus": "STOPPED", "containers": stopped}
             ]
         }
+    if key == "cloudwatch.describe_alarms":
+        names = params.get("AlarmNames") or []
+        return {"MetricAlarms": [{"AlarmName": name, "StateValue": "OK"} for name in names]}
     if key == "codedeploy.create_deployment":
         return {"deploymentId": "<deployment id>"}
     if key == "codedeploy.get_deployment":

@@ -8,10 +8,23 @@ from expandcontract.errors import ConfigurationError, ExpandContractError
 class AwsError(ExpandContractError):
     """An AWS call or an AWS-side process (task, deployment, snapshot) failed."""
 
-    def __init__(self, message: str, *, code: str | None = None, operation: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        operation: str | None = None,
+        transient: bool = False,
+    ):
         super().__init__(message)
         self.code = code
         self.operation = operation
+        # Throttling or a server-side blip that outlasted the retries: a poll may try again.
+        self.transient = transient
+
+
+class CredentialsExpired(AwsError):
+    """The session's credentials expired and could not be renewed."""
 
 
 class AwsConfigurationError(ConfigurationError):
@@ -38,6 +51,30 @@ class DeploymentFailed(AwsError):
         super().__init__(message)
         self.deployment_id = deployment_id
         self.reason = reason
+
+
+class DeploymentUnfinished(AwsError):
+    """We stopped watching a deployment that is still running in AWS; it was NOT stopped.
+
+    Raised when our wait budget ran out after production traffic reached green, or when the
+    credentials expired mid-watch. ``where`` says where the deployment stands (status, traffic
+    on green, lifecycle events); the command exits 4 and the ledger records it.
+    """
+
+    exit_code = 4
+
+    def __init__(self, message: str, *, deployment_id: str, where: dict[str, object]):
+        super().__init__(message)
+        self.deployment_id = deployment_id
+        self.where = where
+
+
+class PreflightFailed(AwsConfigurationError):
+    """A preflight check failed: nothing was changed (exit 2). ``checks`` lists all of them."""
+
+    def __init__(self, message: str, checks: list[object]):
+        super().__init__(message)
+        self.checks = checks
 
 
 class DeploymentInProgress(AwsError):

@@ -14,8 +14,38 @@ from expandcontract.aws.errors import (
     AwsTimeout,
     MigrationTaskFailed,
 )
-from expandcontract.aws.taskdef import log_location
+from expandcontract.aws.taskdef import log_location, log_stream
 from expandcontract.ledger import Clock
+
+MISSING_GRACE = timedelta(minutes=2)
+LOG_LINES = 30
+
+
+def _why_stopped(task: dict[str, Any]) -> str:
+    """``stopCode``, ``stoppedReason`` and each container's exit code and reason."""
+    parts = []
+    if task.get("stopCode") or task.get("stoppedReason"):
+        parts.append(f"{task.get('stopCode', '')}: {task.get('stoppedReason', '')}".strip(": "))
+    for item in task.get("containers") or []:
+        text = f"container {item.get('name')} exit code {item.get('exitCode', 'none')}"
+        if item.get("reason"):
+            text += f" ({item['reason']})"
+        parts.append(text)
+    return "; ".join(parts) or "no reason given"
+
+
+def _log_tail(aws: Aws, definition: dict[str, Any], container: str, task_arn: str) -> list[str]:
+    """The container's last log lines, or nothing when they cannot be read."""
+    where = log_stream(definition, container, task_arn)
+    if where is None:
+        return []
+    try:
+        answer = aws.logs.get_log_events(
+            logGroupName=where[0], logStreamName=where[1], limit=LOG_LINES, startFromHead=False
+        )
+    except AwsError:
+        return []  # no stream (the task never started) or no permission: the ARN still helps
+    return [str(event.get("message", "")).rstrip() for event in answer.get("events", [])]
 
 
 @dataclass(frozen=True)
@@ -60,17 +90,25 @@ def run_one_off_task(
     echo: Echo,
     timeout: timedelta = timedelta(hours=1),
     poll_interval: float = 10.0,
+    platform_version: str | None = None,
 ) -> TaskResult:
-    """Run ``command`` in ``container`` as a Fargate task, wait, and raise on a non-zero exit."""
-    started = aws.ecs.run_task(
-        cluster=cluster,
-        taskDefinition=task_definition,
-        launchType="FARGATE",
-        count=1,
-        startedBy="expandcontract",
-        networkConfiguration=network,
-        overrides={"containerOverrides": [{"name": container, "command": list(command)}]},
-    )
+    """Run ``command`` in ``container`` as a Fargate task, wait, and raise on a non-zero exit.
+
+    On failure the message carries the task's ``stopCode``/``stoppedReason``, every
+    container's exit code and reason, and the last lines of the container's CloudWatch Logs.
+    """
+    params: dict[str, Any] = {
+        "cluster": cluster,
+        "taskDefinition": task_definition,
+        "launchType": "FARGATE",
+        "count": 1,
+        "startedBy": "expandcontract",
+        "networkConfiguration": network,
+        "overrides": {"containerOverrides": [{"name": container, "command": list(command)}]},
+    }
+    if platform_version:
+        params["platformVersion"] = platform_version
+    started = aws.ecs.run_task(**params)
     failures = started.get("failures") or []
     if failures or not started.get("tasks"):
         detail = "; ".join(f"{f.get('arn', '')} {f.get('reason', '')}".strip() for f in failures)
@@ -79,8 +117,23 @@ def run_one_off_task(
     logs = log_location(definition, container, task_arn)
     echo(f"  task {task_arn} started: {' '.join(command)}" + (f" ({logs})" if logs else ""))
     deadline = clock() + timeout
+    missing_since = None
     while True:
-        task = aws.ecs.describe_tasks(cluster=cluster, tasks=[task_arn])["tasks"][0]
+        answer = aws.ecs.describe_tasks(cluster=cluster, tasks=[task_arn])
+        tasks = answer.get("tasks") or []
+        if not tasks:
+            # Right after RunTask, DescribeTasks may answer MISSING for a while (eventual
+            # consistency); only a task missing for long is an error.
+            reason = "; ".join(str(f.get("reason")) for f in answer.get("failures") or [])
+            missing_since = missing_since or clock()
+            if clock() - missing_since > MISSING_GRACE:
+                raise AwsError(
+                    f"migration task {task_arn} not found by ECS for {MISSING_GRACE} "
+                    f"({reason or 'MISSING'}).{' Logs: ' + logs if logs else ''}"
+                )
+            sleep(poll_interval)
+            continue
+        task = tasks[0]
         if task.get("lastStatus") == "STOPPED":
             break
         if clock() >= deadline:
@@ -96,19 +149,20 @@ def run_one_off_task(
         (c.get("exitCode") for c in task.get("containers", []) if c.get("name") == container),
         None,
     )
-    where = f" Logs: {logs}." if logs else ""
-    if exit_code is None:
-        reason = task.get("stoppedReason") or "no exit code"
-        raise MigrationTaskFailed(
-            f"migration task {task_arn} stopped without running: {reason}.{where}",
-            exit_code=None,
-            log_stream=logs,
+    if exit_code is None or exit_code != 0:
+        detail = _why_stopped(task)
+        where = f"\nLogs: {logs}" if logs else ""
+        tail = _log_tail(aws, definition, container, task_arn)
+        if tail:
+            where += "\nlast log lines:\n" + "\n".join(f"  | {line}" for line in tail)
+        headline = (
+            f"migration task {task_arn} stopped without running"
+            if exit_code is None
+            else f"migration task {task_arn} exited with status {exit_code} ({' '.join(command)})"
         )
-    if exit_code != 0:
         raise MigrationTaskFailed(
-            f"migration task {task_arn} exited with status {exit_code} "
-            f"({' '.join(command)}).{where}",
-            exit_code=int(exit_code),
+            f"{headline}: {detail}{where}",
+            exit_code=None if exit_code is None else int(exit_code),
             log_stream=logs,
         )
     echo(f"  task {task_arn} exited 0")

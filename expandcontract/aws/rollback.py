@@ -13,14 +13,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from expandcontract.aws.budget import budget_for, deployment_group
 from expandcontract.aws.clients import Aws, Echo, Sleep
 from expandcontract.aws.codedeploy import (
+    ROLLBACK_DESCRIPTION,
     active_deployments,
     appspec_content,
     create_deployment,
+    is_rollback,
     stop_with_rollback,
 )
-from expandcontract.aws.errors import AwsConfigurationError, RollbackRefused
+from expandcontract.aws.errors import (
+    AwsConfigurationError,
+    AwsError,
+    AwsTimeout,
+    DeploymentUnfinished,
+    RollbackRefused,
+)
 from expandcontract.aws.records import Records
 from expandcontract.aws.target import ReleaseTarget
 from expandcontract.aws.traffic import flip_listener, roles
@@ -72,16 +81,44 @@ def rollback(
     task_definition: str | None = None,
     restore_snapshot: str | None = None,
     restored_identifier: str | None = None,
-    timeout: timedelta = timedelta(hours=1),
+    timeout: timedelta | None = None,
     poll_interval: float = 15.0,
 ) -> str:
-    """Roll back the way the current state allows; the state name (``shifting``, ...)."""
+    """Roll back the way the current state allows; the state name (``shifting``, ...).
+
+    It waits for the deployment that brings the previous release back (CodeDeploy's rollback
+    deployment, or the redeployment) and never stops that one: the way back is not undone.
+    ``timeout`` defaults to the deployment group's budget.
+    """
     state = rollback_state(aws, target, records)
     echo(f"state: {state.name}")
+    watch = Watch(
+        aws,
+        clock,
+        sleep,
+        echo,
+        poll_interval=poll_interval,
+        test_listener_arn=target.test_listener_arn,
+    )
     if state.name == "shifting":
-        for deployment_id in state.active:
-            echo(f"stopping deployment {deployment_id} with rollback (traffic returns to blue)")
-            stop_with_rollback(aws, deployment_id)
+        wait = timeout or _budget(aws, target)
+        deployment_id = ""
+        for active in state.active:
+            deployment_id = _undo_active(aws, watch, active, wait, clock=clock, echo=echo)
+        release = state.deployed.details.get("previous_release") if state.deployed else None
+        previous = (
+            state.deployed.details.get("previous_task_definition") if state.deployed else None
+        )
+        records.record(
+            Event.RELEASE_DEPLOYED,
+            release=str(release or previous or "previous"),
+            details={
+                "task_definition": previous,
+                "deployment_id": deployment_id,
+                "rollback": True,
+                "stopped": state.active,
+            },
+        )
         return state.name
     if state.name == "contracted":
         _after_contract(aws, target, state, echo, restore_snapshot, restored_identifier)
@@ -98,35 +135,92 @@ def rollback(
         )
     target.require("container_name", "container_port")
     echo(f"redeploying previous task definition {previous} through CodeDeploy")
+    service = _service(aws, target)
+    wait = timeout or _budget(aws, target)
     deployment_id = create_deployment(
         aws,
         application=str(target.codedeploy_app),
         group=str(target.codedeploy_group),
         appspec=appspec_content(
-            previous, str(target.container_name), int(target.container_port or 0)
+            previous, str(target.container_name), int(target.container_port or 0), None, service
         ),
         config_name="CodeDeployDefault.ECSAllAtOnce",
-        description="expandcontract rollback",
+        description=ROLLBACK_DESCRIPTION,
     )
     echo(f"  deployment {deployment_id} created")
-    # The same loop as a release: it continues the deployment once it is Ready, or the
-    # group's deployment_ready_option would stop it and leave the bad release in place.
-    watch = Watch(
-        aws,
-        clock,
-        sleep,
-        echo,
-        poll_interval=poll_interval,
-        test_listener_arn=target.test_listener_arn,
-    )
-    watch.deployment(deployment_id, timeout)
     release = state.deployed.details.get("previous_release") if state.deployed else None
-    records.record(
-        Event.RELEASE_DEPLOYED,
-        release=str(release or previous),
-        details={"task_definition": previous, "deployment_id": deployment_id, "rollback": True},
-    )
+    details: dict[str, object] = {
+        "task_definition": previous,
+        "deployment_id": deployment_id,
+        "rollback": True,
+    }
+    # The same loop as a release: it continues the deployment once it is Ready, or the
+    # group's deployment_ready_option would stop it and leave the bad release in place. It
+    # is our own way back: never stopped by us, not even at the timeout.
+    try:
+        watch.deployment(deployment_id, wait, own=True)
+    except DeploymentUnfinished as err:
+        details.update(confirmed=False, where=err.where)
+        records.record(Event.RELEASE_DEPLOYED, release=str(release or previous), details=details)
+        raise
+    records.record(Event.RELEASE_DEPLOYED, release=str(release or previous), details=details)
     return state.name
+
+
+def _service(aws: Aws, target: ReleaseTarget) -> dict[str, object]:
+    if not (target.cluster and target.service):
+        return {}
+    found = aws.ecs.describe_services(cluster=target.cluster, services=[target.service])
+    services = found.get("services") or []
+    return dict(services[0]) if services else {}
+
+
+def _budget(aws: Aws, target: ReleaseTarget) -> timedelta:
+    group = deployment_group(aws, str(target.codedeploy_app), str(target.codedeploy_group))
+    budget = budget_for(aws, group, config_name="CodeDeployDefault.ECSAllAtOnce")
+    return budget.until_done
+
+
+def _undo_active(
+    aws: Aws, watch: Watch, deployment_id: str, wait: timedelta, *, clock: Clock, echo: Echo
+) -> str:
+    """Stop one active deployment with rollback and wait for the way back; its id.
+
+    A deployment that is itself a rollback is waited for, never stopped: stopping it would
+    send traffic back to the release being rolled back.
+    """
+    info = aws.codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+    if is_rollback(info):
+        echo(f"deployment {deployment_id} is itself a rollback: waiting for it, not undoing it")
+        watch.deployment(deployment_id, wait, own=True, finish=True)
+        return deployment_id
+    echo(f"stopping deployment {deployment_id} with rollback (traffic returns to blue)")
+    try:
+        stop_with_rollback(aws, deployment_id)
+    except AwsError as err:
+        if err.code != "DeploymentAlreadyCompletedException":
+            raise
+        echo(f"  deployment {deployment_id} had already finished")
+    deadline = clock() + wait
+    while True:
+        info = aws.codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+        rollback_id = (info.get("rollbackInfo") or {}).get("rollbackDeploymentId")
+        if rollback_id:
+            echo(f"  CodeDeploy rollback deployment {rollback_id}: waiting for it")
+            watch.deployment(str(rollback_id), wait, own=True, finish=True)
+            return str(rollback_id)
+        status = info.get("status")
+        if status in ("Stopped", "Failed") and clock() >= deadline:
+            echo(
+                f"  deployment {deployment_id} {status}; CodeDeploy created no rollback deployment"
+            )
+            return deployment_id
+        if clock() >= deadline:
+            raise AwsTimeout(
+                f"deployment {deployment_id} still {status} after {wait} since the stop; check "
+                f"`aws deploy get-deployment --deployment-id {deployment_id}`"
+            )
+        watch.sleep(watch.poll_interval)
 
 
 def _break_glass(aws: Aws, target: ReleaseTarget, echo: Echo) -> None:

@@ -29,6 +29,13 @@ class ReleaseTarget:
     region: str | None = field(default=None, metadata=_meta("aws_region", "--region"))
     cluster: str | None = field(default=None, metadata=_meta("cluster_name", "--cluster"))
     service: str | None = field(default=None, metadata=_meta("service_name", "--service"))
+    app_task_definition: str | None = field(
+        default=None, metadata=_meta("app_task_definition_arn", "--app-task-definition")
+    )
+    migration_task_definition: str | None = field(
+        default=None,
+        metadata=_meta("migration_task_definition_arn", "--migration-task-definition"),
+    )
     migration_task_family: str | None = field(
         default=None, metadata=_meta("migration_task_family", "--migration-task-family")
     )

@@ -91,6 +91,18 @@ def clone_task_definition(
     )
 
 
+def log_stream(definition: dict[str, Any], container: str, task_arn: str) -> tuple[str, str] | None:
+    """``(group, stream)`` of an awslogs container of a task, or None."""
+    target = pick_container(definition, container)
+    log = target.get("logConfiguration") or {}
+    options = log.get("options") or {}
+    if log.get("logDriver") != "awslogs" or not options.get("awslogs-group"):
+        return None
+    prefix = options.get("awslogs-stream-prefix")
+    task_id = task_arn.rsplit("/", 1)[-1]
+    return str(options["awslogs-group"]), f"{prefix}/{container}/{task_id}" if prefix else task_id
+
+
 def log_location(definition: dict[str, Any], container: str, task_arn: str) -> str | None:
     """``group/stream`` of an awslogs container of a task, for people to look at."""
     target = pick_container(definition, container)

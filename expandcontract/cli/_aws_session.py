@@ -3,7 +3,7 @@
 :func:`aws_options` adds the release-target settings, ``--from-terraform``, the Alembic config,
 the database and ``--dry-run`` to a command, and calls it with a ready :class:`Session` (the
 resolved release target, the AWS clients, the ledger). Tests inject clients, clock and sleep
-through ``ctx.obj`` (keys ``aws_clients``, ``clock``, ``sleep``, ``linter``).
+through ``ctx.obj`` (keys ``aws_clients``, ``aws_renew``, ``clock``, ``sleep``, ``linter``).
 """
 
 from __future__ import annotations
@@ -133,6 +133,7 @@ class Session:
             region=target.region,
             profile=options.get("profile"),
             clients=self.obj.get("aws_clients") or {},
+            renew=self.obj.get("aws_renew"),
             sleep=self.sleep,
             dry_run=self.dry_run,
             echo=self.echo,

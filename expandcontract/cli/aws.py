@@ -89,7 +89,12 @@ def _phases(ctx: click.Context, param: click.Parameter, value: str) -> list[str]
     show_default=True,
     help="Green requests needed before its rates are judged.",
 )
-@duration_option("--timeout", "2h", "Deployment timeout.")
+@duration_option(
+    "--timeout",
+    None,
+    "How long to wait until the release is done (default: the deployment group's budget). "
+    "Once production traffic reached green, running out never stops the deployment: exit 4.",
+)
 @duration_option("--migration-timeout", "1h", "Migration task timeout.")
 @poll_option("15s")
 @duration_option(
@@ -98,12 +103,22 @@ def _phases(ctx: click.Context, param: click.Parameter, value: str) -> list[str]
     "Watch green this long after the shift, then mark the release stable.",
 )
 @duration_option("--soak", None, "Soak recorded with the stable mark (default: config).")
+@click.option(
+    "--preflight",
+    "preflight_only",
+    is_flag=True,
+    help="Only check everything the release needs (always done first); change nothing.",
+)
 @aws_options
 def ecs_release(session: Session, **options: Any) -> None:
-    """Release IMAGE on ECS: lint, migrate, register, deploy blue/green, watch, record.
+    """Release IMAGE on ECS: preflight, lint, migrate, register, deploy blue/green, watch, record.
 
-    Exits non-zero with the reason when any step fails; a failing deployment is stopped with
-    rollback first. The migration task's own exit status is passed on.
+    Done means production traffic is 100 % on the new task set and AfterAllowTraffic
+    succeeded; the original task set's termination wait that follows is observation time.
+    Exits non-zero with the reason when a step fails; a failing deployment is stopped with
+    rollback first. Exit 4: the wait ran out (or the credentials expired) after traffic
+    reached green; the deployment was left running and the ledger says where it stands.
+    The migration task's own exit status is passed on.
     """
     from expandcontract.api import settings_for
     from expandcontract.aws.metrics import Thresholds
@@ -134,7 +149,18 @@ def ecs_release(session: Session, **options: Any) -> None:
         soak=soak,
     )
     linter = {"linter": session.obj["linter"]} if "linter" in session.obj else {}
-    outcome = run(session.aws, session.target, plan, session.records(), **session.io, **linter)
+    outcome = run(
+        session.aws,
+        session.target,
+        plan,
+        session.records(),
+        **session.io,
+        **linter,
+        preflight_only=options["preflight_only"],
+    )
+    if outcome is None:
+        click.echo("preflight passed: nothing was changed")
+        return
     click.echo(
         f"released {release}: {outcome.task_definition} (deployment {outcome.deployment_id})"
     )
@@ -153,7 +179,12 @@ def ecs_release(session: Session, **options: Any) -> None:
     help="After contract: restore this snapshot to a new instance.",
 )
 @click.option("--restored-identifier", default=None, help="Identifier of the restored instance.")
-@duration_option("--timeout", "1h", "Redeployment timeout.")
+@duration_option(
+    "--timeout",
+    None,
+    "How long to wait for the way back (default: the deployment group's budget); it is "
+    "never stopped by us.",
+)
 @poll_option("15s")
 @aws_options
 def rollback(session: Session, **options: Any) -> None:
@@ -211,6 +242,13 @@ def snapshot(session: Session, **options: Any) -> None:
 @max_5xx_option(
     "Green's 5XX rate over the soak window (and in any one period) may not exceed this."
 )
+@click.option(
+    "--min-requests",
+    type=int,
+    default=100,
+    show_default=True,
+    help="Requests green must have served over the soak; fewer is 'not enough data': refused.",
+)
 @duration_option("--snapshot-timeout", "3h", "Snapshot wait limit.")
 @poll_option("30s")
 @aws_options
@@ -232,7 +270,9 @@ def contract(session: Session, **options: Any) -> None:
         judge=lambda: contract_allowed(config, clock=session.clock),
         apply=lambda: upgrade_phase(config, Phase.CONTRACT, clock=session.clock),
         **session.io,
-        thresholds=Thresholds(max_5xx_increase=options["max_5xx_increase"]),
+        thresholds=Thresholds(
+            max_5xx_increase=options["max_5xx_increase"], min_requests=options["min_requests"]
+        ),
         snapshot_timeout=options["snapshot_timeout"],
         poll_interval=options["poll_interval"].total_seconds(),
     )

@@ -18,6 +18,7 @@ from moto import mock_aws
 
 from expandcontract.aws.target import ReleaseTarget
 from tests.aws.fakes import FakeCodeDeploy, FakeTime
+from tests.aws.simulator import CodeDeploySimulator, Group
 
 REGION = "eu-west-1"
 
@@ -118,7 +119,18 @@ def world(moto_aws: None, boto_session: boto3.session.Session) -> World:
     """VPC, ECS cluster and CODE_DEPLOY service, ALB with two target groups, RDS, alarms."""
     clients = {
         name: boto_session.client(name)
-        for name in ("ec2", "ecs", "elbv2", "rds", "cloudwatch", "ssm", "secretsmanager")
+        for name in (
+            "ec2",
+            "ecs",
+            "elbv2",
+            "rds",
+            "cloudwatch",
+            "ssm",
+            "secretsmanager",
+            "iam",
+            "ecr",
+            "logs",
+        )
     }
     ec2, ecs, elbv2 = clients["ec2"], clients["ecs"], clients["elbv2"]
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
@@ -241,7 +253,18 @@ def world(moto_aws: None, boto_session: boto3.session.Session) -> World:
         alarm_names=("ec-green-5xx",),
         smoke_test_function="ec-smoke-test",
     )
+    clients["iam"].create_role(RoleName="ec-codedeploy", AssumeRolePolicyDocument="{}")
     fake = FakeCodeDeploy()
+    fake.group = Group(
+        application="ec",
+        name="ec-app",
+        cluster="ec",
+        service="ec-app",
+        target_groups=("ec-blue", "ec-green"),
+        prod_listener=prod,
+        test_listener=test,
+        alarms=("ec-green-5xx",),
+    )
     fake.on_success = lambda arn: ecs.update_service(
         cluster="ec", service="ec-app", taskDefinition=arn
     )
@@ -252,6 +275,24 @@ def world(moto_aws: None, boto_session: boto3.session.Session) -> World:
     clients["codedeploy"] = fake
     lb_dimension = "/".join(prod.split(":listener/")[1].split("/")[:3])
     return World(target, clients, fake, app, lb_dimension)
+
+
+@pytest.fixture
+def simulator(world: World, fake_time: FakeTime) -> CodeDeploySimulator:
+    """The world with the lifecycle simulator as its CodeDeploy (linear 10 % every 3 min,
+    Ready wait 60 min, termination wait 120 min)."""
+    target = world.target
+    sim = CodeDeploySimulator(
+        fake_time,
+        world.codedeploy.group,
+        ecs=world.clients["ecs"],
+        elbv2=world.clients["elbv2"],
+        target_group_arns={"ec-blue": world.blue, "ec-green": world.green},
+        live_task_definition=world.app_task_definition,
+    )
+    assert target.prod_listener_arn
+    world.clients["codedeploy"] = sim
+    return sim
 
 
 def write_terraform_outputs(target: ReleaseTarget, path: Any) -> str:
@@ -282,7 +323,12 @@ class Cli:
     config_path: str = "no-alembic.ini"
     linter: Callable[[str], int] = lambda config_path: 0
 
-    def __call__(self, *args: str, clients: dict[str, Any] | None = None) -> Any:
+    def __call__(
+        self,
+        *args: str,
+        clients: dict[str, Any] | None = None,
+        renew: Callable[[str], Any] | None = None,
+    ) -> Any:
         from click.testing import CliRunner
 
         from expandcontract.cli import main
@@ -295,6 +341,7 @@ class Cli:
             "clock": self.time.clock,
             "sleep": self.time.sleep,
             "linter": self.linter,
+            "aws_renew": renew,
         }
         return CliRunner().invoke(main, argv, obj=obj)
 

@@ -84,6 +84,15 @@ class FakeCodeDeploy:
         # Called with the AppSpec's task definition when a deployment succeeds, as the real
         # CodeDeploy makes it the service's primary task set.
         self.on_success: Callable[[str], None] = lambda task_definition: None
+        # The deployment group's configuration (a ``tests.aws.simulator.Group``), set by the
+        # world fixture, so the preflight and the budget read what a real group answers.
+        self.group: Any = None
+
+    def get_deployment_group(self, **params: Any) -> dict[str, Any]:
+        from tests.aws.simulator import group_answer
+
+        self._enter("get_deployment_group")
+        return group_answer(self.group, params)
 
     def _enter(self, operation: str) -> None:
         self.calls.append(operation)

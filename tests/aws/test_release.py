@@ -36,12 +36,13 @@ def test_happy_path_migrates_registers_deploys_and_records(
     assert result.exit_code == 0, result.output
     out = result.output
     for step in (
-        "[1/6] lint",
-        "[2/6] migrate",
-        "[3/6] register",
-        "[4/6] deploy",
-        "[5/6] watch",
-        "[6/6] record",
+        "[1/7] preflight",
+        "[2/7] lint",
+        "[3/7] migrate",
+        "[4/7] register",
+        "[5/7] deploy",
+        "[6/7] watch",
+        "[7/7] record",
     ):
         assert step in out
     assert "expandcontract upgrade expand" in out and "expandcontract upgrade migrate" in out
@@ -187,14 +188,27 @@ def test_migration_task_timeout_stops_the_task(cli: Cli, world: World) -> None:
     assert len(stopped) == 1
 
 
-def test_deployment_timeout_stops_with_rollback(cli: Cli, world: World) -> None:
-    world.codedeploy.steps = [Step("InProgress", 10.0)]
+def test_timeout_before_production_traffic_stops_with_rollback(cli: Cli, world: World) -> None:
+    world.codedeploy.steps = [Step("InProgress", 0.0)]
     result = release(cli, "--timeout", "45m", "--poll-interval", "60s")
     assert result.exit_code == 1
-    assert "not finished after 0:45:00" in result.output
+    assert "not done after 0:45:00" in result.output
     assert world.codedeploy.stopped == [{"deploymentId": "d-FAKE0", "autoRollbackEnabled": True}]
     # Our own loop outlives the stock waiter's 30 minutes.
     assert sum(cli.time.slept) >= 45 * 60
+
+
+def test_timeout_after_traffic_reached_green_never_stops_and_records_where_it_stands(
+    cli: Cli, world: World, database_url: str
+) -> None:
+    world.codedeploy.steps = [Step("InProgress", 10.0)]
+    result = release(cli, "--timeout", "45m", "--poll-interval", "60s")
+    assert result.exit_code == 4, result.output
+    assert world.codedeploy.stopped == []
+    assert "It was NOT stopped" in result.output
+    [entry] = ledger_entries(database_url, Event.RELEASE_DEPLOYED)
+    assert entry.details["confirmed"] is False
+    assert entry.details["where"]["green_traffic_percent"] == 10.0
 
 
 def test_throttling_is_retried(cli: Cli, world: World, database_url: str) -> None:
@@ -209,8 +223,9 @@ def test_throttling_is_retried(cli: Cli, world: World, database_url: str) -> Non
 def test_refuses_to_start_while_another_deployment_is_in_progress(cli: Cli, world: World) -> None:
     active = world.codedeploy.add_active()
     result = release(cli)
-    assert result.exit_code == 1
-    assert f"already has a deployment in progress ({active})" in result.output
+    assert result.exit_code == 2
+    assert f"deployment {active} in progress" in result.output
+    assert "preflight failed (no deployment running)" in result.output
     assert len(world.task_definition_revisions("ec-migrate")) == 1
 
 
@@ -228,8 +243,8 @@ def test_dry_run_prints_every_call_and_makes_none(cli: Cli, world: World) -> Non
     lines = [line for line in result.output.splitlines() if "[dry-run] would call" in line]
     called = [line.split("would call ", 1)[1].split("(", 1)[0] for line in lines]
     assert called == [
-        "codedeploy.list_deployments",
         "ecs.describe_services",
+        "codedeploy.list_deployments",
         "ecs.describe_task_definition",
         "ecs.register_task_definition",
         "ecs.run_task",
