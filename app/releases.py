@@ -25,9 +25,8 @@ class Release(Protocol):
     def read_table(self) -> sa.Table:
         """The columns this release reads (may include ones it only reads while they exist)."""
 
-    def read_column_gone(self) -> bool:
-        """A read failed on an undefined column: stop reading optional columns. True when
-        the read is worth retrying without them."""
+    def read_column_gone(self) -> None:
+        """A read failed on an undefined column: stop reading optional columns."""
 
     def to_json(self, row: RowMapping) -> dict[str, Any]:
         """The release's own JSON shape of a customer (its unversioned ``GET``)."""
@@ -59,8 +58,8 @@ class Blue:
     def read_table(self) -> sa.Table:
         return self.table
 
-    def read_column_gone(self) -> bool:
-        return False
+    def read_column_gone(self) -> None:
+        return None
 
     def to_json(self, row: RowMapping) -> dict[str, Any]:
         customer = _base(row)
@@ -92,11 +91,8 @@ class Green:
     def read_table(self) -> sa.Table:
         return self.table if _address_dropped.is_set() else LEGACY_READ
 
-    def read_column_gone(self) -> bool:
-        if _address_dropped.is_set():
-            return False
+    def read_column_gone(self) -> None:
         _address_dropped.set()
-        return True
 
     def to_json(self, row: RowMapping) -> dict[str, Any]:
         customer = _base(row)

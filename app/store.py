@@ -23,12 +23,15 @@ def _reading(
 ) -> sa.CursorResult[Any]:
     """Run ``statement(read_table)``; if a column the release only reads while it exists is
     gone (the contract dropped it), run it again without."""
+    table = release.read_table()
     try:
-        return connection.execute(statement(release.read_table()))
+        return connection.execute(statement(table))
     except sa.exc.ProgrammingError as err:
         connection.rollback()
-        if isinstance(err.orig, pg_errors.UndefinedColumn) and release.read_column_gone():
-            return connection.execute(statement(release.read_table()))
+        # Several threads may meet the dropped column at once: each retries its own read.
+        if isinstance(err.orig, pg_errors.UndefinedColumn) and table is not release.table:
+            release.read_column_gone()
+            return connection.execute(statement(release.table))
         raise
 
 

@@ -133,7 +133,7 @@ def _run(
         rps=options.rps,
         started_at=timeline.started_at,
         seed=options.seed,
-        green_url=lambda: stage.green.url if stage.green and stage.green.running else None,
+        green_url=lambda: stage.green.url if stage.green and stage.green_ready else None,
     )
     cleanup.callback("", load.stop, lambda: True)
     cleanup.callback("", monitor.stop, lambda: True)

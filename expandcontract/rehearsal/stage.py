@@ -40,6 +40,7 @@ class Stage:
     # Holds SIGINT/SIGTERM back while a process starts, so the clean-up knows of it.
     deferred: Callable[[], AbstractContextManager[None]] = nullcontext
     green: AppServer | None = None
+    green_ready: bool = False  # healthy: the test listener's smoke reads may reach it
 
     def hold(self) -> None:
         """Let the load run for a while in the current state."""
@@ -67,6 +68,7 @@ class Stage:
             self.green = green
             green.start()
         body = green.wait_healthy()
+        self.green_ready = True
         self.router.add_backend("green", green.port, weight=0)
         self.progress.note(
             f"green healthy: schema {body.get('schema')}", event=True, kind="release"
