@@ -13,7 +13,7 @@ from rich.table import Table
 
 from expandcontract.rehearsal.options import RehearsalOptions
 from expandcontract.rehearsal.probes import ProbeResult
-from expandcontract.rehearsal.timeline import PhaseStats, Timeline
+from expandcontract.rehearsal.timeline import WARM_UP, PhaseStats, Timeline
 
 
 @dataclass
@@ -61,6 +61,7 @@ class RehearsalReport:
     probes: ProbeResult = field(default_factory=ProbeResult)
     wall_seconds: float = 0.0
     bucket_seconds: float = 0.0
+    judged: PhaseStats | None = None  # the totals without the warm-up (see Timeline.judged)
     removed: list[str] = field(default_factory=list)
     leftovers: list[str] = field(default_factory=list)
 
@@ -87,11 +88,13 @@ class RehearsalReport:
     def latency_reasons(self) -> list[str]:
         """Users waited: stalled requests, or a p99 over ``--max-p99``."""
         reasons = []
-        if self.totals.stalled:
-            worst = max(self.phases, key=lambda p: p.stalled, default=None)
+        judged = self.judged or self.totals
+        if judged.stalled:
+            phases = [p for p in self.phases if p.phase != WARM_UP]
+            worst = max(phases, key=lambda p: p.stalled, default=None)
             where = f", most in {worst.phase}" if worst is not None and worst.stalled else ""
-            reasons.append(f"{self.totals.stalled} stalled request(s) (over 1 s{where})")
-        p99 = self.totals.p99_ms
+            reasons.append(f"{judged.stalled} stalled request(s) (over 1 s{where})")
+        p99 = judged.p99_ms
         if p99 is not None and p99 > self.options.max_p99_ms:
             reasons.append(
                 f"p99 latency {p99:,.0f} ms is over --max-p99 {self.options.max_p99_ms:g} ms"
@@ -107,10 +110,9 @@ class RehearsalReport:
             reasons.append(
                 f"{self.totals.shed} request(s) were never sent: the load generator fell behind"
             )
-        if self.totals.achieved_rps < MIN_ACHIEVED * target:
-            reasons.append(
-                f"the load generator reached {self.totals.achieved_rps:g} of {target:g} requests/s"
-            )
+        achieved = (self.judged or self.totals).achieved_rps
+        if achieved < MIN_ACHIEVED * target:
+            reasons.append(f"the load generator reached {achieved:g} of {target:g} requests/s")
         baseline = next((p for p in self.phases if p.phase == BASELINE), None)
         if baseline is not None and baseline.requests:
             slow = baseline.p99_ms is not None and baseline.p99_ms > self.options.max_p99_ms
@@ -163,6 +165,7 @@ class RehearsalReport:
             "max_p99_ms": self.options.max_p99_ms,
             "phases": [p.to_dict() for p in self.phases],
             "totals": self.totals.to_dict(),
+            "judged": (self.judged or self.totals).to_dict(),
             "consistency": self.consistency.to_dict(),
             "figures": self.probes.figures,
             "failures": self.failures,
@@ -205,6 +208,7 @@ def build_report(
             {"t": round(t, 3), "kind": kind, "label": label} for t, kind, label in timeline.events
         ],
         failures=failure_kinds(timeline),
+        judged=timeline.judged(),
         aborted=aborted,
         context=context or {},
         probes=probes or ProbeResult(),
@@ -325,9 +329,9 @@ def print_summary(report: RehearsalReport, console: Console, report_path: str | 
         console.print(f"failures by kind ({len(report.failures)}):")
         for line in report.failures:
             console.print(f"  [red]{escape(line)}[/red]", highlight=False)
-    t = report.totals
+    t = report.judged or report.totals
     console.print(
-        f"load: {t.achieved_rps:g} of {report.options.rps:g} requests/s sent; "
+        f"load (after the warm-up): {t.achieved_rps:g} of {report.options.rps:g} requests/s sent; "
         f"p99 {_ms(t.p99_ms)} ms (limit --max-p99 {report.options.max_p99_ms:g} ms); "
         f"run took {report.wall_seconds:.0f}s",
         highlight=False,

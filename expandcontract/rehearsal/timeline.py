@@ -12,6 +12,7 @@ from expandcontract.rehearsal.load import Sample
 
 # A request slower than this is counted as stalled (a user notices; an ALB would not time out).
 STALL_MS = 1000.0
+WARM_UP = "warm-up"
 
 
 @dataclass
@@ -117,6 +118,15 @@ class Timeline:
         quarantined = [p.rows_quarantined for p in self.phases if p.rows_quarantined is not None]
         whole.rows_quarantined = max(quarantined) if quarantined else None
         return summarise(whole, end, samples)
+
+    def judged(self, skip: tuple[str, ...] = (WARM_UP,)) -> PhaseStats:
+        """The requests the verdict's latency rules judge: all but the warm-up's (cold pools
+        and first imports are not the migration's doing)."""
+        end = self.phases[-1].end if self.phases and self.phases[-1].end else self.now()
+        skipped = [(p.start, p.end or end) for p in self.phases if p.name in skip]
+        samples = [s for s in self.snapshot() if not any(a <= s.at < b for a, b in skipped)]
+        start = max((b for _, b in skipped), default=0.0)
+        return summarise(PhaseRecord("judged", start, end), end, samples)
 
     def buckets(self) -> list[dict[str, Any]]:
         """Per-interval series for the chart: traffic share, latency, errors."""
