@@ -54,3 +54,32 @@ def parse_or_reject(flat: str) -> StructuredAddress:
     if parts is None:
         raise bad_request(f"address cannot be parsed: {reason}", {"address": str(reason)})
     return parts
+
+
+def structured_or_unparsed(flat: str) -> dict[str, object]:
+    """Green's JSON for an address only the old ``address`` column holds (a row the backfill
+    has not reached yet, or one the parser rejects): the parts when they parse; otherwise
+    the parts that are valid, ``null`` for the rest, the original as ``unparsed``, the
+    names of the parts that could not be parsed (``invalid``) and the reason."""
+    parts, reason = parse(flat)
+    if parts is not None:
+        return {"street": parts.street, "city": parts.city, "state": parts.state, "zip": parts.zip}
+    pieces = [piece.strip(_WS) for piece in flat.split(",")]
+    found: dict[str, str | None] = dict.fromkeys(("street", "city", "state", "zip"))
+    if len(pieces) >= 4:
+        found["street"] = ",".join(pieces[:-3]).strip(_WS) or None
+        found["city"], found["state"], found["zip"] = (p or None for p in pieces[-3:])
+    checks = {
+        "street": lambda v: len(v) <= STREET_MAX,
+        "city": lambda v: len(v) <= CITY_MAX,
+        "state": lambda v: STATE_RE.fullmatch(v) is not None,
+        "zip": lambda v: ZIP_RE.fullmatch(v) is not None,
+    }
+    invalid = [name for name, value in found.items() if value is None or not checks[name](value)]
+    result: dict[str, object] = {
+        name: (None if name in invalid else value) for name, value in found.items()
+    }
+    if result["state"] is not None:
+        result["state"] = str(result["state"]).upper()
+    result.update({"unparsed": flat, "invalid": invalid, "reason": reason})
+    return result

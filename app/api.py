@@ -36,14 +36,20 @@ def read_customer(customer_id: int) -> dict[str, Any]:
 @bp.get("/api/customers")
 def list_customers() -> ResponseReturnValue:
     limit, offset = validation.page(request.args)
-    customers = store.list_customers(get_connection(), current_release(), limit + 1, offset)
+    after = validation.after(request.args)
+    customers = store.list_customers(
+        get_connection(), current_release(), limit + 1, offset, after=after
+    )
     more = len(customers) > limit
+    page = customers[:limit]
     return jsonify(
         {
-            "customers": customers[:limit],
+            "customers": page,
             "limit": limit,
             "offset": offset,
             "next_offset": offset + limit if more else None,
+            # Keyset paging (?after=): constant cost per page, however deep.
+            "next_after": page[-1]["id"] if more and page else None,
         }
     )
 

@@ -28,6 +28,26 @@ STRUCTURED = {
     },
 }
 FLAT = {"type": "string", "maxLength": validation.ADDRESS_MAX, "nullable": True}
+_PART = {"type": "string", "nullable": True}
+# Green's reply for an address only the old column holds and the parser rejects (until the
+# contract): the valid parts, null for the others, the original and why it did not parse.
+UNPARSED = {
+    "type": "object",
+    "required": ["street", "city", "state", "zip", "unparsed", "invalid", "reason"],
+    "additionalProperties": False,
+    "properties": {
+        "street": _PART,
+        "city": _PART,
+        "state": _PART,
+        "zip": _PART,
+        "unparsed": {"type": "string"},
+        "invalid": {
+            "type": "array",
+            "items": {"type": "string", "enum": ["street", "city", "state", "zip"]},
+        },
+        "reason": {"type": "string"},
+    },
+}
 
 
 def _customer(address: dict[str, Any]) -> dict[str, Any]:
@@ -82,7 +102,17 @@ ID = {"name": "customer_id", "in": "path", "required": True, "schema": {"type": 
 def document(version: str) -> dict[str, Any]:
     """The document for ``version`` (green adds the v2 endpoint and the structured address)."""
     green = version == "green"
-    own = {"$ref": "#/components/schemas/StructuredAddress", "nullable": True} if green else FLAT
+    own = (
+        {
+            "anyOf": [
+                {"$ref": "#/components/schemas/StructuredAddress"},
+                {"$ref": "#/components/schemas/UnparsedAddress"},
+            ],
+            "nullable": True,
+        }
+        if green
+        else FLAT
+    )
     address_in = (
         {
             "nullable": True,
@@ -124,7 +154,17 @@ def document(version: str) -> dict[str, Any]:
                             "maximum": validation.PAGE_LIMIT_MAX,
                         },
                     },
-                    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                    {
+                        "name": "offset",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 0, "maximum": validation.MAX_ID},
+                    },
+                    {
+                        "name": "after",
+                        "in": "query",
+                        "description": "keyset paging: customers with an id above this one",
+                        "schema": {"type": "integer", "minimum": 0, "maximum": validation.MAX_ID},
+                    },
                 ],
                 "responses": {
                     "200": _json("a page of customers", "CustomerPage"),
@@ -196,6 +236,7 @@ def document(version: str) -> dict[str, Any]:
                 "Customer": _customer(own),
                 "CustomerV1": _customer(FLAT),
                 "StructuredAddress": STRUCTURED,
+                "UnparsedAddress": UNPARSED,
                 "CustomerInput": _input(address_in, ["name", "email"]),
                 "CustomerUpdate": _input(address_in, []),
                 "CustomerPage": {
@@ -209,6 +250,7 @@ def document(version: str) -> dict[str, Any]:
                         "limit": {"type": "integer"},
                         "offset": {"type": "integer"},
                         "next_offset": {"type": "integer", "nullable": True},
+                        "next_after": {"type": "integer", "nullable": True},
                     },
                 },
                 "Health": {

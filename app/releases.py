@@ -6,6 +6,7 @@ releases differ only where the schema change forces them to.
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -20,6 +21,12 @@ class Release(Protocol):
 
     metadata: sa.MetaData
     table: sa.Table
+
+    def read_table(self) -> sa.Table:
+        """The columns this release reads (may include ones it only reads while they exist)."""
+
+    def read_column_gone(self) -> None:
+        """A read failed on an undefined column: stop reading optional columns."""
 
     def to_json(self, row: RowMapping) -> dict[str, Any]:
         """The release's own JSON shape of a customer (its unversioned ``GET``)."""
@@ -48,6 +55,12 @@ class Blue:
     metadata = models_v1.metadata
     table = models_v1.customers
 
+    def read_table(self) -> sa.Table:
+        return self.table
+
+    def read_column_gone(self) -> None:
+        return None
+
     def to_json(self, row: RowMapping) -> dict[str, Any]:
         customer = _base(row)
         customer["address"] = row["address"]
@@ -60,11 +73,26 @@ class Blue:
         return {"address": validation.flat_address(value)}
 
 
+# Green also reads the old ``address`` column while it exists (until the contract), so a row
+# the backfill has not reached, or whose address the parser rejects, is never shown without
+# its address. Its own MetaData: green does not *need* the column, so mark-stable does not
+# record it as used and the contract may drop it (reads then go on without it).
+LEGACY_READ = models_v2.customers.to_metadata(sa.MetaData())
+LEGACY_READ.append_column(sa.Column("address", sa.Text, nullable=True))
+_address_dropped = threading.Event()  # process-wide: once dropped, it does not come back
+
+
 class Green:
     """v2: ``address`` is ``{street, city, state, zip}``; a flat string on input is parsed."""
 
     metadata = models_v2.metadata
     table = models_v2.customers
+
+    def read_table(self) -> sa.Table:
+        return self.table if _address_dropped.is_set() else LEGACY_READ
+
+    def read_column_gone(self) -> None:
+        _address_dropped.set()
 
     def to_json(self, row: RowMapping) -> dict[str, Any]:
         customer = _base(row)
@@ -75,11 +103,18 @@ class Green:
                 "state": row["state"],
                 "zip": row["zip_code"],
             }
+        elif row.get("address") is not None:
+            customer["address"] = address.structured_or_unparsed(row["address"])
         return customer
 
     def flat_json(self, customer: dict[str, Any]) -> dict[str, Any]:
         parts = customer["address"]
-        flat = None if parts is None else address.compose(validation.StructuredAddress(**parts))
+        if parts is None:
+            flat = None
+        elif parts.get("unparsed") is not None:
+            flat = parts["unparsed"]
+        else:
+            flat = address.compose(validation.StructuredAddress(**parts))
         return {**customer, "address": flat}
 
     def address_values(self, value: Any) -> dict[str, Any]:

@@ -151,6 +151,13 @@ def page(args: Any) -> tuple[int, int]:
     return limit, offset
 
 
+def after(args: Any) -> int | None:
+    """``after`` (keyset paging: ids above it), or None when not given."""
+    if args.get("after") in (None, ""):
+        return None
+    return _int_arg(args, "after", 0, 0, MAX_ID)
+
+
 def _int_arg(args: Any, key: str, default: int, low: int, high: int) -> int:
     raw = args.get(key)
     if raw is None or raw == "":

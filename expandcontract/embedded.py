@@ -35,10 +35,13 @@ def embedded_postgres(data_dir: str | Path | None = None) -> Iterator[str]:
         ) from err
     owned = data_dir is None
     folder = Path(data_dir or tempfile.mkdtemp(prefix="expandcontract-pg-"))
-    server = pgserver.get_server(folder, cleanup_mode="delete" if owned else "stop")
+    server = None
     try:
+        server = pgserver.get_server(folder, cleanup_mode="delete" if owned else "stop")
         yield normalise_url(server.get_uri())
     finally:
-        server.cleanup()
+        # Also when the start itself failed or was interrupted: no folder is left behind.
+        if server is not None:
+            server.cleanup()
         if owned:
             shutil.rmtree(folder, ignore_errors=True)

@@ -40,6 +40,14 @@ from expandcontract.cli._common import DURATION, translate_errors
     help="How long green must be stable before contract is allowed (90s, 30m, 24h).",
 )
 @click.option(
+    "--max-p99",
+    "max_p99_ms",
+    default=500.0,
+    show_default=True,
+    help="The p99 latency (ms, whole run) above which the run is not zero-downtime. "
+    "Any request over 1 s (stalled) fails the run too.",
+)
+@click.option(
     "--report",
     "report_path",
     default="rehearsal-report.html",
@@ -61,6 +69,7 @@ def rehearse(
     step_percent: int,
     step_seconds: float,
     soak: timedelta,
+    max_p99_ms: float,
     report_path: Path,
     naive: bool,
 ) -> None:
@@ -72,10 +81,14 @@ def rehearse(
     roll back -> shift again -> mark stable -> contract refused -> soak -> contract.
     Prints a table per phase and writes an HTML report.
 
-    Exit status 0 only with zero failed requests and zero data mismatches; 1 otherwise.
+    Exit status 0 only with zero failed requests, zero data mismatches, no
+    request over 1 s and p99 under --max-p99; 1 otherwise (also when the machine
+    could not carry the load: the run is then inconclusive, not safe).
+    Interrupted (Ctrl-C, SIGTERM): everything is stopped and removed, exit 130/143.
     """
     from rich.console import Console
 
+    from expandcontract.rehearsal.cleanup import RehearsalInterrupted
     from expandcontract.rehearsal.options import RehearsalOptions
     from expandcontract.rehearsal.report import print_summary
     from expandcontract.rehearsal.run import run_rehearsal
@@ -91,15 +104,25 @@ def rehearse(
         step_percent=step_percent,
         step_seconds=step_seconds,
         soak=soak,
+        max_p99_ms=max_p99_ms,
         report_path=report_path,
         naive=naive,
     )
     console = Console(width=None if Console().is_terminal else 132)
     try:
         report = run_rehearsal(options, console)
-    except KeyboardInterrupt:
-        console.print("interrupted: everything the rehearsal started was stopped and removed")
-        raise SystemExit(130) from None
+    except RehearsalInterrupted as interrupted:
+        if interrupted.leftovers:
+            console.print(
+                f"interrupted ({interrupted}); could not remove: "
+                + "; ".join(interrupted.leftovers)
+            )
+        else:
+            console.print(
+                f"interrupted ({interrupted}): everything the rehearsal started was stopped "
+                "and removed"
+            )
+        raise SystemExit(interrupted.exit_status) from None
     print_summary(report, console, str(report_path))
     if not report.ok:
         raise SystemExit(1)

@@ -1,56 +1,72 @@
-"""The end-of-run check: every customer written during the run, read back through green."""
+"""The end-of-run check: every customer written during the run, read back through green.
+
+It streams: green's customers come page by page in id order (keyset, ``?after=``) and are
+merged with the written customers sorted by id, so memory stays constant however big the
+table is and each page costs the same.
+"""
 
 from __future__ import annotations
 
 import json
 import urllib.request
+from collections.abc import Iterator
 from typing import Any
 
 from expandcontract.rehearsal.addresses import parts_of
-from expandcontract.rehearsal.customers import CustomerRegistry
+from expandcontract.rehearsal.customers import CustomerRegistry, Expected
 from expandcontract.rehearsal.report import Consistency
 
 PAGE = 100
 
 
-def read_all_through(base_url: str) -> dict[int, dict[str, Any]]:
-    """Every customer as the release at ``base_url`` shows it (its paginated list endpoint)."""
-    customers: dict[int, dict[str, Any]] = {}
-    offset: int | None = 0
-    while offset is not None:
-        url = f"{base_url}/api/customers?limit={PAGE}&offset={offset}"
+def stream_through(base_url: str, page: int = PAGE) -> Iterator[dict[str, Any]]:
+    """Every customer as the release at ``base_url`` shows it, in id order, a page at a time."""
+    after: int | None = 0
+    while after is not None:
+        url = f"{base_url}/api/customers?limit={page}&after={after}"
         with urllib.request.urlopen(url, timeout=30) as response:
-            page = json.loads(response.read())
-        for customer in page["customers"]:
-            customers[int(customer["id"])] = customer
-        offset = page.get("next_offset")
-    return customers
+            body = json.loads(response.read())
+        yield from body["customers"]
+        after = body.get("next_after")
 
 
 def check_written_customers(green_url: str, registry: CustomerRegistry) -> Consistency:
     """Compare what green serves with what the load generator last wrote, customer by customer."""
     result = Consistency()
+    wanted = iter(sorted(registry.written(), key=lambda e: e.id))
+    expected = next(wanted, None)
     try:
-        seen = read_all_through(green_url)
+        for actual in stream_through(green_url):
+            while expected is not None and expected.id < int(actual["id"]):
+                result.checked += 1
+                result.mismatches.append(f"customer {expected.id}: missing")
+                expected = next(wanted, None)
+            if expected is None:
+                break  # the rest were not written during the run
+            if expected.id == int(actual["id"]):
+                result.checked += 1
+                _compare(expected, actual, result)
+                expected = next(wanted, None)
     except (OSError, ValueError, KeyError) as err:  # URLError is an OSError
         result.error = f"could not read the customers through green: {err}"
         return result
-    for expected in registry.written():
+    while expected is not None:
         result.checked += 1
-        actual = seen.get(expected.id)
-        if actual is None:
-            result.mismatches.append(f"customer {expected.id}: missing")
-            continue
-        if actual.get("name") != expected.name or actual.get("email") != expected.email:
-            result.mismatches.append(f"customer {expected.id}: name or email differ")
-            continue
-        address = parts_of(actual.get("address"))
-        if address != expected.address:
-            shown = "empty" if address is None else repr(address.flat)
-            result.mismatches.append(
-                f"customer {expected.id}: address {shown}, written {expected.flat!r}"
-            )
+        result.mismatches.append(f"customer {expected.id}: missing")
+        expected = next(wanted, None)
     return result
+
+
+def _compare(expected: Expected, actual: dict[str, Any], result: Consistency) -> None:
+    if actual.get("name") != expected.name or actual.get("email") != expected.email:
+        result.mismatches.append(f"customer {expected.id}: name or email differ")
+        return
+    address = parts_of(actual.get("address"))
+    if address != expected.address:
+        shown = "empty" if address is None else repr(address.flat)
+        result.mismatches.append(
+            f"customer {expected.id}: address {shown}, written {expected.flat!r}"
+        )
 
 
 def quarantined_rows(url: str) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ data is embedded as JSON in ``<script type="application/json" id="rehearsal-data
 from __future__ import annotations
 
 import json
+import math
 from html import escape
 from typing import Any
 
@@ -23,9 +24,9 @@ def render_html(report: RehearsalReport) -> str:
     # "</" inside JSON would end the script element early; "<\/" is the same JSON string.
     embedded = json.dumps(data, indent=1).replace("</", "<\\/")
     verdict = (
-        "zero failed requests, zero data mismatches"
+        "zero-downtime: zero failed requests, zero data mismatches, no stalls"
         if report.ok
-        else "NOT zero-downtime: " + "; ".join(report.reasons)
+        else f"{report.verdict.upper()}: " + "; ".join(report.reasons)
     )
     title = f"expandcontract rehearsal ({report.mode})"
     return f"""<!doctype html>
@@ -43,10 +44,11 @@ th,td{{padding:4px 8px;border-bottom:1px solid #e3e3e3;text-align:right}}
 th:first-child,td:first-child{{text-align:left}} tfoot td{{font-weight:600}}
 tr.bad td{{color:#9b1c1c}} svg{{display:block;margin:8px 0}} .muted{{color:{GREY}}}
 code{{background:#f3f3f3;padding:1px 4px;border-radius:3px}}
+.facts{{display:grid;grid-template-columns:repeat(3,1fr);gap:2px 16px;margin:6px 0}}
+.legend span{{margin-right:14px}}
 </style></head><body>
 <h1>{escape(title)}</h1>
-<div class="muted">started {escape(data["started_at"])}, {data["duration_seconds"]:.0f} s,
-options {escape(json.dumps(report.options))}</div>
+{_header_html(report)}
 <div class="verdict {"ok" if report.ok else "bad"}">{escape(verdict)}</div>
 <h2>Timeline</h2>
 {_chart(report)}
@@ -60,6 +62,35 @@ options {escape(json.dumps(report.options))}</div>
 </script>
 </body></html>
 """
+
+
+def _header_html(report: RehearsalReport) -> str:
+    c = report.context
+    machine = c.get("machine") or {}
+    cpu = machine.get("cpu_percent_mean")
+    facts = [
+        ("started", report.started_at.isoformat(timespec="seconds")),
+        ("took", f"{report.wall_seconds:.0f} s wall time"),
+        ("expandcontract", str(c.get("tool_version", "?"))),
+        ("PostgreSQL", f"{c.get('postgresql_version', '?')} ({c.get('database', '?')})"),
+        (
+            "machine",
+            f"{c.get('cpus', '?')} CPU(s), load {c.get('load_average_at_start', '?')} → "
+            f"{machine.get('load_average_at_end', '?')}, CPU "
+            + ("-" if cpu is None else f"{cpu:g} % mean, {machine.get('cpu_percent_max')} % max"),
+        ),
+        (
+            "load",
+            f"{report.totals.achieved_rps:g} of {report.options.rps:g} requests/s sent, "
+            f"p99 limit {report.options.max_p99_ms:g} ms",
+        ),
+    ]
+    options = " ".join(f"{k} {v}" for k, v in report.options.user_set().items())
+    cells = "".join(f"<div><b>{escape(k)}</b> {escape(v)}</div>" for k, v in facts)
+    return (
+        f'<div class="facts">{cells}</div>'
+        f'<div class="muted">options: <code>{escape(options)}</code></div>'
+    )
 
 
 def _table_html(report: RehearsalReport) -> str:
@@ -131,20 +162,22 @@ def _chart(report: RehearsalReport) -> str:
         return LEFT + PLOT * min(max(t, 0.0), end) / end
 
     panels = [
-        ("traffic share", 120, _share_panel),
-        ("latency p50 / p99 (ms)", 120, _latency_panel),
-        ("failed requests and bad reads", 80, _error_panel),
+        ("traffic share: blue / green", 100, _share_panel),
+        ("latency, ms (log scale): p50 / p95 / p99 all, p99 per release", 170, _latency_panel),
+        (f"requests sent per second (target {report.options.rps:g})", 80, _rate_panel),
+        (f"failed requests and bad reads per {width:g} s bucket, by release", 80, _error_panel),
     ]
     top, out = 52, []
     for title, height, draw in panels:
         out.append(_bands(spans, x, top, height))
         out.append(f'<text x="{LEFT}" y="{top - 5}" font-size="12" fill="#333">{title}</text>')
-        out.append(draw(series, x, width, top, height))
+        out.append(draw(series, x, width, top, height, report))
         out.append(
             f'<line x1="{LEFT}" y1="{top + height}" x2="{LEFT + PLOT}" y2="{top + height}" '
             'stroke="#bbb"/>'
         )
         top += height + 30
+    out.append(_markers(report.events, x, 52, top - 30))
     labels = []
     for index, span in enumerate(spans):
         mid = (x(span["start"]) + x(span["end"])) / 2
@@ -162,6 +195,11 @@ def _chart(report: RehearsalReport) -> str:
             f'fill="{GREY}">{t:g}s</text>'
         )
         t += step
+    ticks.append(
+        f'<text x="{LEFT + PLOT}" y="{top + 2}" font-size="10" text-anchor="end" '
+        f'fill="{GREY}">seconds since the start →</text>'
+    )
+    top += 8
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="100%" viewBox="0 0 {WIDTH} {top}" '
         f'role="img" aria-label="rehearsal timeline">{"".join(labels)}{"".join(out)}'
@@ -181,7 +219,33 @@ def _bands(spans: list[dict[str, Any]], x: Any, top: float, height: float) -> st
     return "".join(rects)
 
 
-def _share_panel(series: list[dict[str, Any]], x: Any, width: float, top: float, h: float) -> str:
+_KIND_COLOURS = {"traffic": BLUE, "guard": "#8a3ffc", "retry": ORANGE, "release": GREEN}
+
+
+def _markers(events: list[dict[str, Any]], x: Any, top: float, bottom: float) -> str:
+    """Annotations, as on a Grafana panel: a dashed line per event with its label on hover
+    and a short label at the top for the ones that matter most."""
+    out = []
+    for index, event in enumerate(events):
+        colour = _KIND_COLOURS.get(event.get("kind", ""), "#555")
+        px = x(event["t"])
+        out.append(
+            f'<line x1="{px:.1f}" y1="{top}" x2="{px:.1f}" y2="{bottom}" stroke="{colour}" '
+            f'stroke-dasharray="3,3" stroke-width="1" opacity="0.8">'
+            f"<title>{event['t']:.1f}s: {escape(event['label'])}</title></line>"
+        )
+        if event.get("kind") in ("guard", "release"):
+            short = escape(event["label"].split(";")[0].split(":")[0][:28])
+            out.append(
+                f'<text x="{px + 2:.1f}" y="{top + 10 + 10 * (index % 3)}" font-size="9" '
+                f'fill="{colour}">{short}</text>'
+            )
+    return "".join(out)
+
+
+def _share_panel(
+    series: list[dict[str, Any]], x: Any, width: float, top: float, h: float, _r: Any
+) -> str:
     if not series:
         return ""
     # Blue fills from the top down to the boundary, green from the boundary to the bottom.
@@ -203,69 +267,141 @@ def _share_panel(series: list[dict[str, Any]], x: Any, width: float, top: float,
     return (
         f'<polygon points="{_pts(blue_poly)}" fill="{BLUE}" fill-opacity="0.55"/>'
         f'<polygon points="{_pts(green_poly)}" fill="{GREEN}" fill-opacity="0.55"/>'
-        f'<text x="{LEFT - 6}" y="{top + 10}" font-size="10" text-anchor="end" fill="{BLUE}">'
-        f"blue</text>"
-        f'<text x="{LEFT - 6}" y="{top + h}" font-size="10" text-anchor="end" fill="{GREEN}">'
-        f"green</text>"
+        + _axis(top, h, [(0.0, "100 %"), (0.5, "50 %"), (1.0, "0 %")], "blue")
     )
 
 
-def _latency_panel(series: list[dict[str, Any]], x: Any, width: float, top: float, h: float) -> str:
+def _axis(top: float, h: float, ticks: list[tuple[float, str]], unit: str = "") -> str:
+    """Gridlines with labels; ``ticks`` are (fraction from the top, label)."""
+    out = []
+    for fraction, label in ticks:
+        py = top + h * fraction
+        out.append(
+            f'<line x1="{LEFT}" y1="{py:.1f}" x2="{LEFT + PLOT}" y2="{py:.1f}" stroke="#ddd" '
+            f'stroke-width="0.6"/><text x="{LEFT - 4}" y="{py + 3:.1f}" font-size="9" '
+            f'text-anchor="end" fill="{GREY}">{label}</text>'
+        )
+    if unit:
+        out.append(
+            f'<text x="12" y="{top + h / 2:.1f}" font-size="9" fill="{GREY}" '
+            f'transform="rotate(-90 12 {top + h / 2:.1f})" text-anchor="middle">{unit}</text>'
+        )
+    return "".join(out)
+
+
+def _latency_panel(
+    series: list[dict[str, Any]], x: Any, width: float, top: float, h: float, _r: Any
+) -> str:
     values = [p["p99_ms"] for p in series if p["p99_ms"] is not None]
     if not values:
         return ""
-    ceiling = max(10.0, max(values)) * 1.1
-    out = []
-    for key, color in (("p99_ms", ORANGE), ("p50_ms", BLUE)):
-        points = [
-            (x(p["t"] + width / 2), top + h - h * p[key] / ceiling)
-            for p in series
-            if p[key] is not None
-        ]
+    low, high = 1.0, max(2000.0, max(values) * 1.2)
+    span = math.log10(high) - math.log10(low)
+
+    def y(ms: float) -> float:
+        return top + h - h * (math.log10(max(ms, low)) - math.log10(low)) / span
+
+    grid = [(ms, f"{ms:g}") for ms in (1, 10, 100, 1000, 10000) if ms <= high]
+    out = [_axis(top, h, [((y(ms) - top) / h, label) for ms, label in grid], "ms")]
+    one_second = y(1000.0)
+    out.append(
+        f'<line x1="{LEFT}" y1="{one_second:.1f}" x2="{LEFT + PLOT}" y2="{one_second:.1f}" '
+        f'stroke="{RED}" stroke-dasharray="6,3" stroke-width="1.2"/>'
+        f'<text x="{LEFT + PLOT - 2}" y="{one_second - 3:.1f}" font-size="9" text-anchor="end" '
+        f'fill="{RED}">1 s: stalled</text>'
+    )
+    lines = (
+        ("p50_ms", "#555", "1.2", ""),
+        ("p95_ms", "#b08800", "1.2", ""),
+        ("p99_ms", ORANGE, "1.6", ""),
+        ("blue_p99_ms", BLUE, "1", "4,2"),
+        ("green_p99_ms", GREEN, "1", "4,2"),
+    )
+    for key, colour, stroke, dash in lines:
+        points = [(x(p["t"] + width / 2), y(p[key])) for p in series if p.get(key) is not None]
+        if points:
+            out.append(
+                f'<polyline points="{_pts(points)}" fill="none" stroke="{colour}" '
+                f'stroke-width="{stroke}" stroke-dasharray="{dash}"><title>{key}</title></polyline>'
+            )
+    legend = "".join(
+        f'<tspan fill="{colour}">— {key.replace("_ms", "").replace("_", " ")}  </tspan>'
+        for key, colour, _, _ in lines
+    )
+    out.append(f'<text x="{LEFT + 420}" y="{top - 5}" font-size="10">{legend}</text>')
+    return "".join(out)
+
+
+def _rate_panel(
+    series: list[dict[str, Any]], x: Any, width: float, top: float, h: float, report: Any
+) -> str:
+    target = report.options.rps
+    peak = max([p["sent_per_s"] for p in series] + [target]) * 1.15
+    out = [
+        _axis(
+            top, h, [(0.0, f"{peak:,.0f}"), (1 - target / peak, f"{target:g}"), (1.0, "0")], "req/s"
+        )
+    ]
+    points = [(x(p["t"] + width / 2), top + h - h * p["sent_per_s"] / peak) for p in series]
+    out.append(
+        f'<polyline points="{_pts(points)}" fill="none" stroke="{BLUE}" stroke-width="1.3"/>'
+    )
+    target_y = top + h - h * target / peak
+    out.append(
+        f'<line x1="{LEFT}" y1="{target_y:.1f}" x2="{LEFT + PLOT}" y2="{target_y:.1f}" '
+        f'stroke="#333" stroke-dasharray="5,3"/>'
+    )
+    cpu = [
+        (x(p["t"] + width / 2), top + h - h * p["cpu"] / 100)
+        for p in series
+        if p["cpu"] is not None
+    ]
+    if cpu:
         out.append(
-            f'<polyline points="{_pts(points)}" fill="none" stroke="{color}" stroke-width="1.4">'
-            f"<title>{key}</title></polyline>"
+            f'<polyline points="{_pts(cpu)}" fill="none" stroke="#999" stroke-width="1" '
+            'stroke-dasharray="2,2"><title>machine CPU % (0-100 on the same height)</title>'
+            "</polyline>"
         )
     out.append(
-        f'<text x="{LEFT - 6}" y="{top + 10}" font-size="10" text-anchor="end" fill="{GREY}">'
-        f"{ceiling:,.0f}</text>"
-        f'<text x="{LEFT - 6}" y="{top + h}" font-size="10" text-anchor="end" '
-        f'fill="{GREY}">0</text>'
-        f'<text x="{LEFT + 170}" y="{top - 5}" font-size="11">'
-        f'<tspan fill="{BLUE}">— p50</tspan>  <tspan fill="{ORANGE}">— p99</tspan></text>'
+        f'<text x="{LEFT + 420}" y="{top - 5}" font-size="10"><tspan fill="{BLUE}">— achieved'
+        '  </tspan><tspan fill="#333">-- target  </tspan><tspan fill="#999">·· CPU % (of 100)'
+        "</tspan></text>"
     )
     return "".join(out)
 
 
-def _error_panel(series: list[dict[str, Any]], x: Any, width: float, top: float, h: float) -> str:
-    peak = max([p["failed"] + p["bad_reads"] for p in series] + [1])
-    out = []
+def _error_panel(
+    series: list[dict[str, Any]], x: Any, width: float, top: float, h: float, _r: Any
+) -> str:
+    peak = max([p["blue_errors"] + p["green_errors"] + p["failed"] for p in series] + [1])
+    out = [_axis(top, h, [(0.0, str(peak)), (1.0, "0")], "per bucket")]
     for p in series:
         x0, x1 = x(p["t"]), x(p["t"] + width)
-        failed_h = h * p["failed"] / peak
-        bad_h = h * p["bad_reads"] / peak
-        if failed_h:
-            out.append(
-                f'<rect x="{x0:.1f}" y="{top + h - failed_h:.1f}" width="{max(x1 - x0, 1):.1f}" '
-                f'height="{failed_h:.1f}" fill="{RED}"><title>{p["t"]:g}s: {p["failed"]} '
-                "failed</title></rect>"
-            )
-        if bad_h:
-            out.append(
-                f'<rect x="{x0:.1f}" y="{top + h - failed_h - bad_h:.1f}" '
-                f'width="{max(x1 - x0, 1):.1f}" height="{bad_h:.1f}" fill="{ORANGE}">'
-                f"<title>{p['t']:g}s: {p['bad_reads']} bad reads</title></rect>"
-            )
-    if not out:
+        base = top + h
+        other = p["failed"] + p["bad_reads"] - p["blue_errors"] - p["green_errors"]
+        for value, colour, who in (
+            (p["blue_errors"], BLUE, "blue"),
+            (p["green_errors"], GREEN, "green"),
+            (max(other, 0), RED, "no answer"),
+        ):
+            if value:
+                bar = h * value / peak
+                base -= bar
+                out.append(
+                    f'<rect x="{x0:.1f}" y="{base:.1f}" width="{max(x1 - x0, 1):.1f}" '
+                    f'height="{bar:.1f}" fill="{colour}"><title>{p["t"]:g}-{p["t"] + width:g}s: '
+                    f"{value} on {who} ({p['failed']} failed, {p['bad_reads']} bad reads)</title>"
+                    "</rect>"
+                )
+    if len(out) == 1:
         out.append(
             f'<text x="{LEFT + PLOT / 2}" y="{top + h / 2 + 4}" font-size="12" '
             f'text-anchor="middle" fill="{GREEN}">none</text>'
         )
     out.append(
-        f'<text x="{LEFT - 6}" y="{top + 10}" font-size="10" text-anchor="end" fill="{GREY}">'
-        f"{peak}</text>"
-        f'<text x="{LEFT + 210}" y="{top - 5}" font-size="11">'
-        f'<tspan fill="{RED}">■ failed</tspan>  <tspan fill="{ORANGE}">■ bad reads</tspan></text>'
+        f'<text x="{LEFT + 420}" y="{top - 5}" font-size="10"><tspan fill="{BLUE}">■ on blue  '
+        f'</tspan><tspan fill="{GREEN}">■ on green  </tspan><tspan fill="{RED}">■ no answer'
+        "</tspan></text>"
     )
     return "".join(out)
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 from datetime import timedelta
-from pathlib import Path
 
 import psycopg
 import sqlalchemy as sa
@@ -15,6 +13,7 @@ from alembic.script import ScriptDirectory
 
 from expandcontract.config import Settings
 from expandcontract.errors import ConfigurationError
+from expandcontract.rehearsal.reference import make_reference_importable
 from expandcontract.rehearsal.seed import libpq_dsn
 
 # A short lock wait: while a DDL statement waits for its lock, every app query on the table
@@ -24,33 +23,9 @@ LOCK_TIMEOUT = timedelta(milliseconds=200)
 LOCK_RETRIES = 30
 
 
-def project_root() -> Path:
-    """The checkout holding ``alembic.ini``, ``alembic/`` and ``app/`` (the reference project)."""
-    missing = [m for m in ("flask", "gunicorn") if importlib.util.find_spec(m) is None]
-    if missing:
-        raise ConfigurationError(
-            f"the rehearsal runs the reference app, which needs {' and '.join(missing)}: "
-            "pip install -e '.[dev]' (or the app and embedded extras)"
-        )
-    try:
-        import app
-    except ImportError as err:
-        raise ConfigurationError(
-            "the reference app is not importable: install the project with "
-            "pip install -e '.[dev]' from its checkout"
-        ) from err
-    root = Path(app.__file__).resolve().parent.parent
-    if not (root / "alembic.ini").is_file() or not (root / "alembic" / "env.py").is_file():
-        raise ConfigurationError(
-            f"no alembic.ini and alembic/env.py next to the reference app in {root}: "
-            "the rehearsal runs from an editable install of the project checkout"
-        )
-    return root
-
-
 def alembic_config(database_url: str, soak: timedelta) -> Config:
     """The reference project's Alembic config, pointed at ``database_url``."""
-    root = project_root()
+    root = make_reference_importable()
     config = Config(str(root / "alembic.ini"))
     # Absolute, so the rehearsal works from any working directory.
     config.set_main_option("script_location", str(root / "alembic"))

@@ -97,7 +97,12 @@ def contract(stage: Stage) -> None:
         p.warn(f"contract failed: {error}")
         stage.note_phase(f"contract failed: {error}")
     else:
-        p.note(f"address dropped after {waited:.1f}s; blue can no longer serve", event=True)
+        stage.registry.contracted = True
+        p.note(
+            f"address dropped after {waited:.1f}s; blue can no longer serve",
+            event=True,
+            kind="guard",
+        )
         stage.note_phase("dropped address while blue was still the rollback target")
     stage.hold()
 

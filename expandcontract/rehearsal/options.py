@@ -16,7 +16,8 @@ class RehearsalOptions:
 
     ``step_percent`` is the traffic moved to green per step (10 means 10 %, 20 %, ... 100 %);
     ``step_seconds`` is how long each step (and each steady phase) holds under load;
-    ``report_seconds`` is how long the reporting query the expand has to get past holds its lock.
+    ``report_seconds`` is how long the reporting query the expand has to get past holds its lock;
+    ``max_p99_ms`` is the p99 latency (whole run) above which the run is not zero-downtime.
     """
 
     database_url: str | None = None
@@ -27,6 +28,7 @@ class RehearsalOptions:
     soak: timedelta = timedelta(seconds=10)
     report_path: Path | None = Path("rehearsal-report.html")
     naive: bool = False
+    max_p99_ms: float = 500.0
     report_seconds: float = 2.0
     seed: int = 8
 
@@ -41,11 +43,26 @@ class RehearsalOptions:
             raise ConfigurationError("--step-seconds must be at least 0.05")
         if self.soak.total_seconds() < 0:
             raise ConfigurationError("--soak must not be negative")
+        if self.max_p99_ms <= 0:
+            raise ConfigurationError("--max-p99 must be positive (milliseconds)")
 
     def shift_steps(self) -> list[int]:
         """Green's share after each step, ending at 100."""
         shares = list(range(self.step_percent, 100, self.step_percent))
         return [*shares, 100]
+
+    def user_set(self) -> dict[str, str]:
+        """The knobs a user can set, as command-line flags (internal fields left out)."""
+        return {
+            "--database-url": "embedded server" if self.database_url is None else "given server",
+            "--rows": f"{self.rows:,}",
+            "--rps": f"{self.rps:g}",
+            "--steps": f"{self.step_percent} %",
+            "--step-seconds": f"{self.step_seconds:g}s",
+            "--soak": f"{self.soak.total_seconds():g}s",
+            "--max-p99": f"{self.max_p99_ms:g} ms",
+            "--naive": "yes" if self.naive else "no",
+        }
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

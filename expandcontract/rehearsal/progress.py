@@ -62,11 +62,11 @@ class StoryProgress:
         text = f"[bold]{phase}[/bold]" + (f" - {description}" if description else "")
         self._say(text)
 
-    def note(self, message: str, *, event: bool = False) -> None:
+    def note(self, message: str, *, event: bool = False, kind: str = "story") -> None:
         """A step within the phase (``event`` also marks it on the report's timeline)."""
         self.step = message
         if event:
-            self.timeline.event(message)
+            self.timeline.event(message, kind)
         self._say(f"  {escape(message)}")
 
     def warn(self, message: str) -> None:
@@ -100,6 +100,8 @@ class _ToProgress(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
         self.progress.library_messages.append((self.progress.phase, message))
+        if "lock not available" in message or "retry" in message.lower():
+            self.progress.timeline.event(message.splitlines()[0][:120], "retry")
         self.progress.console.print(
             f"[dim]{self.progress.timeline.now():6.1f}s     {escape(message)}[/dim]",
             highlight=False,

@@ -11,7 +11,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from expandcontract.rehearsal.timeline import PhaseStats, Timeline
+from expandcontract.rehearsal.options import RehearsalOptions
+from expandcontract.rehearsal.probes import ProbeResult
+from expandcontract.rehearsal.timeline import WARM_UP, PhaseStats, Timeline
 
 
 @dataclass
@@ -33,13 +35,20 @@ class Consistency:
         }
 
 
+# The baseline phase: the v1 release alone, before the migration touches anything. If the
+# machine cannot serve the load there, slow or shed requests later prove nothing either way.
+BASELINE = "v1 live"
+# Below this share of the target rate the load generator could not keep up.
+MIN_ACHIEVED = 0.9
+
+
 @dataclass
 class RehearsalReport:
     """Everything the table, the HTML page and the tests read."""
 
     mode: str
     started_at: datetime
-    options: dict[str, Any]
+    options: RehearsalOptions
     phases: list[PhaseStats]
     totals: PhaseStats
     consistency: Consistency
@@ -48,18 +57,20 @@ class RehearsalReport:
     events: list[dict[str, Any]]
     failures: list[str]
     aborted: str | None = None
+    context: dict[str, Any] = field(default_factory=dict)
+    probes: ProbeResult = field(default_factory=ProbeResult)
+    wall_seconds: float = 0.0
+    bucket_seconds: float = 0.0
+    judged: PhaseStats | None = None  # the totals without the warm-up (see Timeline.judged)
+    removed: list[str] = field(default_factory=list)
+    leftovers: list[str] = field(default_factory=list)
 
     @property
-    def reasons(self) -> list[str]:
-        """Why the rehearsal did not prove a zero-downtime migration (empty when it did)."""
+    def failure_reasons(self) -> list[str]:
+        """Failures the machine's load cannot explain: lost or wrong data, errors, a broken story."""
         reasons = []
         if self.aborted:
             reasons.append(f"the story stopped early: {self.aborted}")
-        if self.totals.shed:
-            reasons.append(
-                f"{self.totals.shed} request(s) were never sent: the machine could not keep up "
-                "with the load, so the proof is incomplete (try a lower --rps)"
-            )
         if self.totals.failed:
             reasons.append(f"{self.totals.failed} failed request(s)")
         if self.totals.bad_reads:
@@ -70,25 +81,97 @@ class RehearsalReport:
             reasons.append(
                 f"{len(self.consistency.mismatches)} customer(s) read back wrong through green"
             )
+        reasons.extend(self.probes.problems)
         return reasons
 
     @property
+    def latency_reasons(self) -> list[str]:
+        """Users waited: stalled requests, or a p99 over ``--max-p99``."""
+        reasons = []
+        judged = self.judged or self.totals
+        if judged.stalled:
+            phases = [p for p in self.phases if p.phase != WARM_UP]
+            worst = max(phases, key=lambda p: p.stalled, default=None)
+            where = f", most in {worst.phase}" if worst is not None and worst.stalled else ""
+            reasons.append(f"{judged.stalled} stalled request(s) (over 1 s{where})")
+        p99 = judged.p99_ms
+        if p99 is not None and p99 > self.options.max_p99_ms:
+            reasons.append(
+                f"p99 latency {p99:,.0f} ms is over --max-p99 {self.options.max_p99_ms:g} ms"
+            )
+        return reasons
+
+    @property
+    def saturation_reasons(self) -> list[str]:
+        """Signs that the machine, not the migration, limited the run."""
+        reasons = []
+        target = self.options.rps
+        if self.totals.shed:
+            reasons.append(
+                f"{self.totals.shed} request(s) were never sent: the load generator fell behind"
+            )
+        achieved = (self.judged or self.totals).achieved_rps
+        if achieved < MIN_ACHIEVED * target:
+            reasons.append(f"the load generator reached {achieved:g} of {target:g} requests/s")
+        baseline = next((p for p in self.phases if p.phase == BASELINE), None)
+        if baseline is not None and baseline.requests:
+            slow = baseline.p99_ms is not None and baseline.p99_ms > self.options.max_p99_ms
+            if slow or baseline.stalled:
+                reasons.append(
+                    f"before any migration step ({BASELINE}) p99 was {baseline.p99_ms:,.0f} ms "
+                    f"with {baseline.stalled} stalled request(s): this machine cannot serve "
+                    f"{target:g} requests/s"
+                )
+        machine = self.context.get("machine") or {}
+        if machine.get("saturated") and self.latency_reasons:
+            reasons.append(f"the CPU was {machine['cpu_percent_mean']:g} % busy on average")
+        return reasons
+
+    @property
+    def verdict(self) -> str:
+        """``zero-downtime``, ``not zero-downtime`` or ``inconclusive`` (the machine could not
+        carry the load, so slow requests prove nothing; try a lower --rps)."""
+        if self.failure_reasons:
+            return "not zero-downtime"
+        if self.saturation_reasons:
+            return "inconclusive"
+        if self.latency_reasons:
+            return "not zero-downtime"
+        return "zero-downtime"
+
+    @property
+    def reasons(self) -> list[str]:
+        """Why the rehearsal did not prove a zero-downtime migration (empty when it did)."""
+        if self.verdict == "zero-downtime":
+            return []
+        return self.failure_reasons + self.latency_reasons + self.saturation_reasons
+
+    @property
     def ok(self) -> bool:
-        return not self.reasons
+        return self.verdict == "zero-downtime"
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "mode": self.mode,
             "ok": self.ok,
+            "verdict": self.verdict,
             "reasons": self.reasons,
             "started_at": self.started_at.isoformat(timespec="seconds"),
-            "duration_seconds": self.totals.seconds,
-            "options": self.options,
+            "duration_seconds": round(self.wall_seconds, 1),
+            "story_seconds": self.totals.seconds,
+            "context": self.context,
+            "options": self.options.user_set(),
+            "target_rps": self.options.rps,
+            "max_p99_ms": self.options.max_p99_ms,
             "phases": [p.to_dict() for p in self.phases],
             "totals": self.totals.to_dict(),
+            "judged": (self.judged or self.totals).to_dict(),
             "consistency": self.consistency.to_dict(),
+            "figures": self.probes.figures,
             "failures": self.failures,
+            "cleanup": {"removed": self.removed, "left_behind": self.leftovers},
             "timeline": {
+                "bucket_seconds": self.bucket_seconds,
                 "series": self.series,
                 "phases": self.phase_spans,
                 "events": self.events,
@@ -101,10 +184,14 @@ def build_report(
     *,
     mode: str,
     started_at: datetime,
-    options: dict[str, Any],
+    options: RehearsalOptions,
     consistency: Consistency,
     aborted: str | None = None,
+    context: dict[str, Any] | None = None,
+    probes: ProbeResult | None = None,
+    wall_seconds: float = 0.0,
 ) -> RehearsalReport:
+    series = timeline.buckets()
     return RehearsalReport(
         mode=mode,
         started_at=started_at,
@@ -112,18 +199,25 @@ def build_report(
         phases=timeline.phase_stats(),
         totals=timeline.totals(),
         consistency=consistency,
-        series=timeline.buckets(),
+        series=series,
         phase_spans=[
             {"name": p.name, "start": round(p.start, 3), "end": round(p.end or p.start, 3)}
             for p in timeline.phases
         ],
-        events=[{"t": round(t, 3), "label": label} for t, label in timeline.events],
+        events=[
+            {"t": round(t, 3), "kind": kind, "label": label} for t, kind, label in timeline.events
+        ],
         failures=failure_kinds(timeline),
+        judged=timeline.judged(),
         aborted=aborted,
+        context=context or {},
+        probes=probes or ProbeResult(),
+        wall_seconds=wall_seconds,
+        bucket_seconds=series[1]["t"] - series[0]["t"] if len(series) > 1 else 0.0,
     )
 
 
-def failure_kinds(timeline: Timeline, limit: int = 20) -> list[str]:
+def failure_kinds(timeline: Timeline, limit: int = 100) -> list[str]:
     """Failed requests and bad reads grouped by kind: count, phase and the first example."""
     groups: dict[str, list[Any]] = {}
     for sample in sorted(timeline.snapshot(), key=lambda s: s.at):
@@ -147,15 +241,15 @@ def _count(value: int | None) -> str:
 
 
 COLUMNS = (
-    "phase", "s", "requests", "failed", "bad reads", "stalled", "p50 ms", "p99 ms", "blue",
-    "green", "migrated", "quarantined",
+    "phase", "s", "requests", "failed", "bad reads", "stalled", "p50 ms", "p95 ms", "p99 ms",
+    "blue", "green", "migrated", "quarantined",
 )  # fmt: skip
 # For terminals under ~130 columns; a legend line explains them.
 SHORT = {"requests": "req", "failed": "fail", "bad reads": "bad", "stalled": "stall",
-         "p50 ms": "p50", "p99 ms": "p99", "migrated": "migr", "quarantined": "quar"}  # fmt: skip
+         "p50 ms": "p50", "p95 ms": "p95", "p99 ms": "p99", "migrated": "migr", "quarantined": "quar"}  # fmt: skip
 LEGEND = (
     "bad = bad reads (a 200 with other data than written), stall = requests slower than 1 s, "
-    "p50/p99 in ms, migr/quar = rows migrated/quarantined"
+    "p50/p95/p99 in ms, migr/quar = rows migrated/quarantined"
 )
 
 
@@ -197,6 +291,7 @@ def _cells(row: PhaseStats) -> list[str]:
         f"{row.bad_reads:,}",
         f"{row.stalled:,}",
         _ms(row.p50_ms),
+        _ms(row.p95_ms),
         _ms(row.p99_ms),
         f"{row.blue_share:.0%}" if row.requests else "-",
         f"{row.green_share:.0%}" if row.requests else "-",
@@ -228,16 +323,34 @@ def print_summary(report: RehearsalReport, console: Console, report_path: str | 
                 f"  id {entry['id']}: {escape(repr(entry['value']))} - {escape(entry['reason'])}",
                 highlight=False,
             )
+    for name, value in report.probes.figures.items():
+        console.print(f"{name.replace('_', ' ')}: {value:,}", highlight=False)
     if report.failures:
-        console.print("first failures:")
-        for line in report.failures[:8]:
+        console.print(f"failures by kind ({len(report.failures)}):")
+        for line in report.failures:
             console.print(f"  [red]{escape(line)}[/red]", highlight=False)
+    t = report.judged or report.totals
+    console.print(
+        f"load (after the warm-up): {t.achieved_rps:g} of {report.options.rps:g} requests/s sent; "
+        f"p99 {_ms(t.p99_ms)} ms (limit --max-p99 {report.options.max_p99_ms:g} ms); "
+        f"run took {report.wall_seconds:.0f}s",
+        highlight=False,
+    )
+    if report.leftovers:
+        console.print("[red]left behind:[/red] " + escape("; ".join(report.leftovers)))
+    elif report.removed:
+        console.print("cleaned up: stopped and removed " + escape(", ".join(report.removed)))
     if report_path:
         console.print(f"report: {report_path}")
     if report.ok:
         console.print(
-            "[bold green]zero failed requests, zero data mismatches: the migration was "
-            "zero-downtime[/bold green]"
+            "[bold green]zero failed requests, zero data mismatches, no stalls: the migration "
+            "was zero-downtime[/bold green]"
+        )
+    elif report.verdict == "inconclusive":
+        console.print(
+            "[bold yellow]INCONCLUSIVE (not proven safe): the machine could not carry the "
+            "load[/bold yellow]: " + "; ".join(report.reasons) + " (try a lower --rps)"
         )
     else:
         console.print("[bold red]NOT zero-downtime:[/bold red] " + "; ".join(report.reasons))

@@ -1,29 +1,34 @@
 """Run a whole rehearsal: set the stage, play the story under load, check, report, clean up.
 
-Everything started here (database, app processes, router, load threads, temporary files) is
-registered on one ``ExitStack``, so it is stopped and removed however the run ends, Ctrl-C
-included.
+Everything started here (database, app processes, router, load threads, work directory) is
+registered on one :class:`~expandcontract.rehearsal.cleanup.Cleanup` *before* it is created
+(signals wait while it is), so it is stopped and removed however the run ends: success,
+failure, an exception, Ctrl-C (even during start-up) or SIGTERM. The report and the error
+raised on interruption say what, if anything, is left behind.
 """
 
 from __future__ import annotations
 
+import shutil
 import tempfile
-from contextlib import ExitStack
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
-from sqlalchemy.engine import make_url
 
 from expandcontract.backfill.errors import BackfillInterrupted
 from expandcontract.errors import ExpandContractError
+from expandcontract.rehearsal.cleanup import Cleanup, Interrupts, RehearsalInterrupted
 from expandcontract.rehearsal.consistency import check_written_customers, quarantined_rows
+from expandcontract.rehearsal.context import MachineMonitor, run_context
 from expandcontract.rehearsal.customers import CustomerRegistry
 from expandcontract.rehearsal.database import rehearsal_database
 from expandcontract.rehearsal.html import render_html
 from expandcontract.rehearsal.load import LoadGenerator
 from expandcontract.rehearsal.migrations import alembic_config, create_v1_schema
 from expandcontract.rehearsal.options import RehearsalOptions
+from expandcontract.rehearsal.probes import run_probes
 from expandcontract.rehearsal.progress import StoryProgress
 from expandcontract.rehearsal.report import Consistency, RehearsalReport, build_report
 from expandcontract.rehearsal.router import WeightedRouter
@@ -35,81 +40,135 @@ from expandcontract.rehearsal.timeline import Timeline
 
 def run_rehearsal(options: RehearsalOptions, console: Console | None = None) -> RehearsalReport:
     """Play the address-split story under load and return the report (also written to
-    ``options.report_path`` when set). Raises only for set-up problems; a story step that fails
-    ends the story early and is reported as such."""
+    ``options.report_path`` when set). Raises for set-up problems and
+    :class:`RehearsalInterrupted` on SIGINT/SIGTERM (after cleaning up; its ``leftovers``
+    lists anything that could not be removed); a story step that fails ends the story early
+    and is reported as such."""
     console = console or Console()
-    started_at = datetime.now(UTC)
-    timeline = Timeline()
-    registry = CustomerRegistry(options.seed)
-    mode = "naive" if options.naive else "safe"
-    aborted: str | None = None
-    consistency = Consistency()
-    with ExitStack() as stack:
-        progress = StoryProgress(console, timeline)
-        where = "an embedded PostgreSQL" if options.database_url is None else "a scratch database"
-        progress.note(f"starting {where}")
-        url = stack.enter_context(rehearsal_database(options.database_url))
-        if options.database_url is not None:
-            progress.note(f"scratch database {make_url(url).database} (dropped at the end)")
-        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ec-rehearsal-")))
-        config = alembic_config(url, options.soak)
-        revision = create_v1_schema(config)
-        malformed = seed_customers(url, options.rows, registry, options.seed)
-        progress.note(
-            f"v1 schema ({revision}) with {options.rows:,} customers, {malformed} of them with "
-            "addresses no parser can split"
-        )
-        blue = AppServer("blue", url, workdir)
-        stack.callback(blue.stop)
-        blue.start()
-        blue.wait_healthy()
-        router = stack.enter_context(WeightedRouter({"blue": blue.port}))
-        router.set_weights(blue=100)
-        progress.note(f"blue on :{blue.port}, router on :{router.port}, load {options.rps:g} rps")
-        stage = Stage(options, url, config, workdir, timeline, progress, registry, router, blue)
-        stack.callback(lambda: stage.green.stop() if stage.green else None)
-        load = LoadGenerator(
-            router.url,
-            registry,
-            timeline.add_sample,
-            rps=options.rps,
-            started_at=timeline.started_at,
-            seed=options.seed,
-        )
-        stack.callback(load.stop)
-        stack.enter_context(progress)
-        stack.enter_context(progress.library_logs())
-        load.start()
+    wall_start = time.monotonic()
+    cleanup = Cleanup()
+    with Interrupts() as interrupts:
         try:
-            _play(stage)
+            report = _run(options, console, cleanup, interrupts)
+        except RehearsalInterrupted as interrupted:
+            interrupts.shield()
+            interrupted.leftovers = cleanup.close()
+            raise
         except BackfillInterrupted:
-            # Ctrl-C while the backfill ran (it catches SIGINT to stop cleanly): the user
-            # wants out, not a report of a story cut short.
-            raise KeyboardInterrupt from None
-        except ExpandContractError as err:
-            aborted = str(err).splitlines()[0]
-            progress.warn(f"the story stopped: {err}")
-        load.stop()
-        timeline.end()
-        progress.pause()
-        if stage.green is not None and stage.green.running:
-            progress.note("checking every customer written during the run through green")
-            consistency = check_written_customers(stage.green.url, registry)
-        else:
-            consistency.error = "green is not running"
-        if not options.naive:
-            consistency.quarantined = quarantined_rows(url)
-    report = build_report(
-        timeline,
-        mode=mode,
-        started_at=started_at,
-        options=options.to_dict(),
-        consistency=consistency,
-        aborted=aborted,
-    )
+            # Ctrl-C while the backfill ran (it catches SIGINT to stop cleanly).
+            interrupts.shield()
+            stopped = RehearsalInterrupted(2)
+            stopped.leftovers = cleanup.close()
+            raise stopped from None
+        except BaseException:
+            interrupts.shield()
+            cleanup.close()
+            raise
+        interrupts.shield()
+        report.leftovers = cleanup.close()
+        report.removed = cleanup.removed()
+        report.wall_seconds = time.monotonic() - wall_start
     if options.report_path is not None:
         options.report_path.write_text(render_html(report), encoding="utf-8")
     return report
+
+
+def _run(
+    options: RehearsalOptions, console: Console, cleanup: Cleanup, interrupts: Interrupts
+) -> RehearsalReport:
+    started_at = datetime.now(UTC)
+    timeline = Timeline()
+    registry = CustomerRegistry(options.seed)
+    aborted: str | None = None
+    consistency = Consistency()
+    progress = StoryProgress(console, timeline)
+    where = "an embedded PostgreSQL" if options.database_url is None else "a scratch database"
+    progress.note(f"starting {where}")
+    with interrupts.deferred():
+        database = cleanup.enter(
+            "database", rehearsal_database(options.database_url), lambda: database.gone()
+        )
+        cleanup.entries[-1].what = database.description
+    url = database.url
+    if database.name is not None:
+        progress.note(f"scratch database {database.name} (dropped at the end)")
+    with interrupts.deferred():
+        workdir = Path(tempfile.mkdtemp(prefix="ec-rehearsal-"))
+        cleanup.callback(
+            f"the work directory {workdir}",
+            lambda: shutil.rmtree(workdir, ignore_errors=True),
+            lambda: not workdir.exists(),
+        )
+    config = alembic_config(url, options.soak)
+    revision = create_v1_schema(config)
+    malformed = seed_customers(url, options.rows, registry, options.seed)
+    progress.note(
+        f"v1 schema ({revision}) with {options.rows:,} customers, {malformed} of them with "
+        "addresses no parser can split"
+    )
+    blue = AppServer("blue", url, workdir)
+    with interrupts.deferred():
+        cleanup.callback("the blue release (gunicorn)", blue.stop, lambda: not blue.running)
+        blue.start()
+    blue.wait_healthy()
+    with interrupts.deferred():
+        router = cleanup.enter("", WeightedRouter({"blue": blue.port}), lambda: True)
+    router.set_weights(blue=100)
+    progress.note(f"blue on :{blue.port}, router on :{router.port}, load {options.rps:g} rps")
+    stage = Stage(
+        options, url, config, workdir, timeline, progress, registry, router, blue,
+        deferred=interrupts.deferred,
+    )  # fmt: skip
+    cleanup.callback(
+        "the green release (gunicorn)",
+        lambda: stage.green.stop() if stage.green else None,
+        lambda: stage.green is None or not stage.green.running,
+    )
+    context = run_context(url, options)
+    monitor = MachineMonitor(timeline)
+    load = LoadGenerator(
+        router.url,
+        registry,
+        timeline.add_sample,
+        rps=options.rps,
+        started_at=timeline.started_at,
+        seed=options.seed,
+        green_url=lambda: stage.green.url if stage.green and stage.green_ready else None,
+    )
+    cleanup.callback("", load.stop, lambda: True)
+    cleanup.callback("", monitor.stop, lambda: True)
+    cleanup.enter("", progress, lambda: True)
+    cleanup.enter("", progress.library_logs(), lambda: True)
+    monitor.start()
+    load.start()
+    try:
+        _play(stage)
+    except ExpandContractError as err:
+        aborted = str(err).splitlines()[0]
+        progress.warn(f"the story stopped: {err}")
+    load.stop()
+    monitor.stop()
+    timeline.end()
+    progress.pause()
+    if stage.green is not None and stage.green.running:
+        progress.note("checking every customer written during the run through green")
+        consistency = check_written_customers(stage.green.url, registry)
+    else:
+        consistency.error = "green is not running"
+    if not options.naive:
+        consistency.quarantined = quarantined_rows(url)
+    probes = run_probes(stage)
+    context["machine"] = monitor.summary()
+    return build_report(
+        timeline,
+        mode="naive" if options.naive else "safe",
+        started_at=started_at,
+        options=options,
+        consistency=consistency,
+        aborted=aborted,
+        context=context,
+        probes=probes,
+    )
 
 
 def _play(stage: Stage) -> None:

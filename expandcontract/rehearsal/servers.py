@@ -142,11 +142,10 @@ class AppServer:
 
 
 def _import_roots() -> str:
-    """PYTHONPATH for a release: the very ``expandcontract`` and ``app`` this process runs,
-    whatever the working directory or another installed copy."""
-    import app
-    import expandcontract
+    """PYTHONPATH for a release: the very ``expandcontract`` this process runs and the
+    reference app, whatever the working directory or another installed copy."""
+    from expandcontract.rehearsal.reference import package_parent, reference_root
 
-    roots = [str(Path(str(m.__file__)).resolve().parent.parent) for m in (expandcontract, app)]
+    roots = [str(package_parent()), str(reference_root())]
     existing = os.environ.get("PYTHONPATH")
     return os.pathsep.join(dict.fromkeys([*roots, *([existing] if existing else [])]))

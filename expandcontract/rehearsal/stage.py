@@ -7,6 +7,8 @@ they change the schema and in what they check before moving traffic.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +37,10 @@ class Stage:
     registry: CustomerRegistry
     router: WeightedRouter
     blue: AppServer
+    # Holds SIGINT/SIGTERM back while a process starts, so the clean-up knows of it.
+    deferred: Callable[[], AbstractContextManager[None]] = nullcontext
     green: AppServer | None = None
+    green_ready: bool = False  # healthy: the test listener's smoke reads may reach it
 
     def hold(self) -> None:
         """Let the load run for a while in the current state."""
@@ -55,20 +60,26 @@ class Stage:
         self.hold()
 
     def deploy_green(self) -> None:
-        self.progress.begin("deploy green", "start green, wait for /health, no traffic yet")
+        self.progress.begin(
+            "deploy green", "start green, wait for /health; test traffic only, no users yet"
+        )
         green = AppServer("green", self.url, self.workdir)
-        self.green = green
-        green.start()
+        with self.deferred():
+            self.green = green
+            green.start()
         body = green.wait_healthy()
+        self.green_ready = True
         self.router.add_backend("green", green.port, weight=0)
-        self.progress.note(f"green healthy: schema {body.get('schema')}", event=True)
+        self.progress.note(
+            f"green healthy: schema {body.get('schema')}", event=True, kind="release"
+        )
         self.hold()
 
     def shift(self, phase: str) -> None:
         self.progress.begin(phase, f"move traffic to green in {self.options.step_percent} % steps")
         for share in self.options.shift_steps():
             self.router.set_weights(blue=100 - share, green=share)
-            self.progress.note(f"green {share} %", event=True)
+            self.progress.note(f"green {share} %", event=True, kind="traffic")
             self.hold()
 
     def roll_back(self, *, check_blue: bool) -> None:
@@ -82,7 +93,7 @@ class Stage:
             self.hold()
             return
         self.router.set_weights(blue=100, green=0)
-        self.progress.note("blue 100 %", event=True)
+        self.progress.note("rollback: blue 100 %", event=True, kind="traffic")
         self.hold()
 
     def retire_blue(self) -> None:
@@ -92,5 +103,5 @@ class Stage:
         time.sleep(DRAIN_SECONDS)
         self.router.remove_backend("blue")
         self.blue.stop()
-        self.progress.note("blue stopped", event=True)
+        self.progress.note("blue retired (stopped)", event=True, kind="release")
         self.hold()

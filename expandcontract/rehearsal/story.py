@@ -24,8 +24,10 @@ class StoryError(ExpandContractError):
 def play_safe(stage: Stage) -> None:
     stage.v1_live()
     expand(stage)
-    migrate(stage)
+    # Green comes up as soon as its columns exist and takes test traffic while the backfill
+    # runs: it must show every address, converted yet or not.
     stage.deploy_green()
+    migrate(stage)
     stage.shift("shift")
     stage.roll_back(check_blue=True)
     stage.shift("shift again")
@@ -50,6 +52,7 @@ def expand(stage: Stage) -> None:
         f"expand applied in {waited:.1f}s; {retries} lock wait(s) gave up after "
         f"{LOCK_TIMEOUT.total_seconds() * 1000:.0f} ms and were retried, so traffic kept flowing",
         event=True,
+        kind="story",
     )
     stage.note_phase(f"{retries} DDL lock wait(s) timed out and retried behind a report query")
     stage.hold()
@@ -76,16 +79,21 @@ def soak(stage: Stage) -> None:
     p.begin("soak", f"green marked stable; contract waits {soak_period.total_seconds():g}s")
     mark = mark_release_stable(stage.config, "green", soak=soak_period, metadata=GREEN_METADATA)
     p.note(
-        f"green marked stable; contract allowed from {mark.soak_ends_at:%H:%M:%S} UTC", event=True
+        f"green marked stable; contract allowed from {mark.soak_ends_at:%H:%M:%S} UTC",
+        event=True,
+        kind="guard",
     )
-    try:
-        upgrade_phase(stage.config, Phase.CONTRACT)
-    except ContractRefused as refused:
-        first = refused.reasons[0] if refused.reasons else "refused"
-        p.note(f"contract attempted early: refused (exit 3): {first}", event=True)
-        stage.note_phase(f"early contract refused: {first}")
+    if soak_period.total_seconds() > 0:
+        try:
+            upgrade_phase(stage.config, Phase.CONTRACT)
+        except ContractRefused as refused:
+            first = refused.reasons[0] if refused.reasons else "refused"
+            p.note(f"contract attempted early: refused (exit 3): {first}", event=True, kind="guard")
+            stage.note_phase(f"early contract refused: {first}")
+        else:
+            raise StoryError("the contract guard let a contract through before the soak ended")
     else:
-        raise StoryError("the contract guard let a contract through before the soak ended")
+        stage.note_phase("--soak 0s: no soak, so no early contract to refuse")
     resolved = resolve_quarantine(stage.url)
     if resolved:
         p.note(f"operator accepted {resolved} quarantined row(s); originals stay in the quarantine")
@@ -97,15 +105,20 @@ def soak(stage: Stage) -> None:
         if verdict.remaining is not None:
             p.step = f"soak: {verdict.remaining.total_seconds():.0f}s left"
         time.sleep(0.25)
-    p.note("soak elapsed: contract allowed", event=True)
+    p.note("soak elapsed: contract allowed", event=True, kind="guard")
 
 
 def contract(stage: Stage) -> None:
     p = stage.progress
     p.begin("contract", "drop the sync trigger and the old address column")
     upgrade_phase(stage.config, Phase.CONTRACT)
+    stage.registry.contracted = True
     status, _ = stage.blue.health()
-    p.note(f"contract applied; blue's /health now says {status} (it gets no traffic)", event=True)
+    p.note(
+        f"contract applied; blue's /health now says {status} (it gets no traffic)",
+        event=True,
+        kind="guard",
+    )
     stage.hold()
 
 

@@ -12,6 +12,7 @@ from expandcontract.rehearsal.load import Sample
 
 # A request slower than this is counted as stalled (a user notices; an ALB would not time out).
 STALL_MS = 1000.0
+WARM_UP = "warm-up"
 
 
 @dataclass
@@ -38,8 +39,10 @@ class PhaseStats:
     bad_reads: int
     stalled: int
     p50_ms: float | None
+    p95_ms: float | None
     p99_ms: float | None
     max_ms: float | None
+    achieved_rps: float  # requests actually sent per second (the target is the --rps)
     blue_share: float
     green_share: float
     rows_migrated: int | None
@@ -57,7 +60,8 @@ class Timeline:
     started_at: float = field(default_factory=time.monotonic)
     samples: list[Sample] = field(default_factory=list)
     phases: list[PhaseRecord] = field(default_factory=list)
-    events: list[tuple[float, str]] = field(default_factory=list)
+    events: list[tuple[float, str, str]] = field(default_factory=list)  # (t, kind, label)
+    cpu: list[tuple[float, float]] = field(default_factory=list)  # (t, machine CPU %)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def now(self) -> float:
@@ -81,9 +85,15 @@ class Timeline:
             if self.phases and self.phases[-1].end is None:
                 self.phases[-1].end = self.now()
 
-    def event(self, label: str) -> None:
+    def event(self, label: str, kind: str = "story") -> None:
+        """A marker on the report's timeline (``kind`` picks its colour: story, traffic,
+        guard, retry, release)."""
         with self._lock:
-            self.events.append((self.now(), label))
+            self.events.append((self.now(), kind, label))
+
+    def add_cpu(self, percent: float) -> None:
+        with self._lock:
+            self.cpu.append((self.now(), percent))
 
     def snapshot(self) -> list[Sample]:
         with self._lock:
@@ -109,33 +119,55 @@ class Timeline:
         whole.rows_quarantined = max(quarantined) if quarantined else None
         return summarise(whole, end, samples)
 
+    def judged(self, skip: tuple[str, ...] = (WARM_UP,)) -> PhaseStats:
+        """The requests the verdict's latency rules judge: all but the warm-up's (cold pools
+        and first imports are not the migration's doing)."""
+        end = self.phases[-1].end if self.phases and self.phases[-1].end else self.now()
+        skipped = [(p.start, p.end or end) for p in self.phases if p.name in skip]
+        samples = [s for s in self.snapshot() if not any(a <= s.at < b for a, b in skipped)]
+        start = max((b for _, b in skipped), default=0.0)
+        return summarise(PhaseRecord("judged", start, end), end, samples)
+
     def buckets(self) -> list[dict[str, Any]]:
         """Per-interval series for the chart: traffic share, latency, errors."""
         samples = self.snapshot()
         # The story's span: the final drain and the consistency check are not on the chart.
         last = self.phases[-1].end if self.phases and self.phases[-1].end else None
         duration = max(last or self.now(), 1e-6)
-        width = max(0.25, round(duration / 240, 2))
+        width = bucket_width(duration)
         count = max(1, math.ceil(duration / width))
         bins: list[list[Sample]] = [[] for _ in range(count)]
+        sent = [0] * count
         for sample in samples:
             if sample.kind != "shed" and sample.at < duration:
                 bins[min(count - 1, max(0, int(sample.at / width)))].append(sample)
+                went = sample.at + sample.sent_lag_ms / 1000.0
+                if went < duration:
+                    sent[min(count - 1, int(went / width))] += 1
+        cpu = list(self.cpu)
         series = []
         for index, group in enumerate(bins):
             latencies = sorted(s.latency_ms for s in group)
-            series.append(
-                {
-                    "t": round(index * width, 3),
-                    "requests": len(group),
-                    "blue": sum(1 for s in group if s.served_by == "blue"),
-                    "green": sum(1 for s in group if s.served_by == "green"),
-                    "failed": sum(1 for s in group if s.failed),
-                    "bad_reads": sum(1 for s in group if s.bad_read),
-                    "p50_ms": _round(percentile(latencies, 50)),
-                    "p99_ms": _round(percentile(latencies, 99)),
-                }
-            )
+            point: dict[str, Any] = {
+                "t": round(index * width, 3),
+                "requests": len(group),
+                "sent_per_s": round(sent[index] / width, 1),
+                "failed": sum(1 for s in group if s.failed),
+                "bad_reads": sum(1 for s in group if s.bad_read),
+                "p50_ms": _round(percentile(latencies, 50)),
+                "p95_ms": _round(percentile(latencies, 95)),
+                "p99_ms": _round(percentile(latencies, 99)),
+            }
+            for release in ("blue", "green"):
+                mine = [s for s in group if s.served_by == release]
+                point[release] = len(mine)
+                point[f"{release}_p99_ms"] = _round(
+                    percentile(sorted(s.latency_ms for s in mine), 99)
+                )
+                point[f"{release}_errors"] = sum(1 for s in mine if s.failed or s.bad_read)
+            inside = [v for t, v in cpu if index * width <= t < (index + 1) * width]
+            point["cpu"] = round(sum(inside) / len(inside), 1) if inside else None
+            series.append(point)
         return series
 
 
@@ -153,14 +185,21 @@ def summarise(record: PhaseRecord, end: float, everything: list[Sample]) -> Phas
         bad_reads=sum(1 for s in samples if s.bad_read),
         stalled=sum(1 for s in samples if s.latency_ms > STALL_MS),
         p50_ms=_round(percentile(latencies, 50)),
+        p95_ms=_round(percentile(latencies, 95)),
         p99_ms=_round(percentile(latencies, 99)),
         max_ms=_round(latencies[-1] if latencies else None),
+        achieved_rps=round(len(samples) / (end - record.start), 1) if end > record.start else 0.0,
         blue_share=round(blue / len(answered), 4) if answered else 0.0,
         green_share=round((len(answered) - blue) / len(answered), 4) if answered else 0.0,
         rows_migrated=record.rows_migrated,
         rows_quarantined=record.rows_quarantined,
         note=record.note,
     )
+
+
+def bucket_width(duration: float) -> float:
+    """Seconds per chart bucket: about 240 buckets, at least a quarter second."""
+    return max(0.25, round(duration / 240, 2))
 
 
 def percentile(ordered: list[float], pct: float) -> float | None:

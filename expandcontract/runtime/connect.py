@@ -18,6 +18,8 @@ def normalise_url(url: str) -> str:
         parsed = make_url(url)
     except ArgumentError as err:
         raise ConfigurationError(f"invalid database URL {url!r}: {err}") from err
+    except ValueError as err:  # SQLAlchemy's int() of the port
+        raise ConfigurationError(f"invalid database URL: the port is not a number ({err})") from err
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed.render_as_string(hide_password=False)

@@ -1,4 +1,6 @@
-"""Ctrl-C stops everything the rehearsal started and removes what it created."""
+"""Ctrl-C and SIGTERM, at any moment, stop everything the rehearsal started and remove what it
+created: processes, the embedded server and its data directory, the work directory, the
+scratch database on a real server."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from tests.rehearsal.support import SMALL, scratch_databases, scratch_name
 
@@ -24,34 +28,90 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    return True
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split(")")[-1].split()[0] == "Z")
 
 
-def test_ctrl_c_stops_and_removes_everything(pg_server_url, tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def _processes_mentioning(text: str) -> list[str]:
+    out = subprocess.run(["ps", "-eo", "pid=,args="], capture_output=True, text=True)
+    return [line for line in out.stdout.splitlines() if text in line and "ps -eo" not in line]
+
+
+def _start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], Path]:
+    """The CLI in its own process, with its own temp folder so leftovers can be counted."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(temp)}
     process = subprocess.Popen(
         [sys.executable, "-c", "from expandcontract.cli import main; main()", "rehearse",
-         "--database-url", pg_server_url, "--report", str(tmp_path / "r.html"), *SMALL,
-         "--step-seconds", "5"],
+         "--report", str(tmp_path / "r.html"), *SMALL, "--step-seconds", "5", *args],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path,
     )  # fmt: skip
+    return process, temp
+
+
+def _read_until(process: subprocess.Popen[str], marker: str) -> list[str]:
     assert process.stdout is not None
     seen = []
-    for line in process.stdout:  # wait until the story runs under load
+    for line in process.stdout:
         seen.append(line)
-        if "v1 live" in line:
-            break
-    started = [pid for pid in _children(process.pid) if _alive(pid)]
-    assert started, "no release process was running: " + "".join(seen)
+        if marker in line:
+            return seen
+    raise AssertionError("the run ended before " + repr(marker) + ":\n" + "".join(seen))
 
-    process.send_signal(signal.SIGINT)
-    rest, _ = process.communicate(timeout=60)
 
-    assert process.returncode == 130, "".join(seen) + rest
-    assert "interrupted: everything the rehearsal started was stopped and removed" in rest
+def _nothing_left(temp: Path, started: list[int]) -> None:
     deadline = time.monotonic() + 10
     while any(_alive(pid) for pid in started) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not [pid for pid in started if _alive(pid)], "release processes outlived the run"
+    # runtime-<uid> is pgserver's machine-wide lock folder (platformdirs' fallback when
+    # XDG_RUNTIME_DIR is unset), shared by every run, not something a run leaves behind.
+    left = sorted(p.name for p in temp.iterdir() if not p.name.startswith("runtime-"))
+    assert left == [], "left in the temp folder"
+    assert _processes_mentioning(str(temp)) == [], "a server of the run is still running"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_mid_story_removes_the_scratch_database(pg_server_url, tmp_path, signum):
+    process, temp = _start(tmp_path, "--database-url", pg_server_url)
+    seen = _read_until(process, "v1 live")
+    started = [pid for pid in _children(process.pid) if _alive(pid)]
+    assert started, "no release process was running: " + "".join(seen)
+
+    process.send_signal(signum)
+    rest, _ = process.communicate(timeout=60)
+
+    assert process.returncode == 128 + signum, "".join(seen) + rest
+    assert "everything the rehearsal started was stopped and removed" in rest
+    _nothing_left(temp, started)
     assert scratch_name("".join(seen)) not in scratch_databases(pg_server_url)
     assert not (tmp_path / "r.html").exists()
+
+
+def test_sigterm_stops_the_embedded_server_and_removes_its_files(tmp_path):
+    process, temp = _start(tmp_path)
+    seen = _read_until(process, "v1 live")
+    started = [pid for pid in _children(process.pid) if _alive(pid)]
+    (data,) = [p for p in temp.iterdir() if p.name.startswith("expandcontract-pg-")]
+    postmaster = int((data / "postmaster.pid").read_text().split()[0])
+    assert _alive(postmaster)
+    started.append(postmaster)  # the server daemonises: not a child of the run
+
+    process.send_signal(signal.SIGTERM)
+    rest, _ = process.communicate(timeout=60)
+
+    assert process.returncode == 143, "".join(seen) + rest
+    assert "stopped and removed" in rest
+    _nothing_left(temp, started)
+
+
+def test_ctrl_c_while_the_embedded_server_starts_leaves_nothing(tmp_path):
+    process, temp = _start(tmp_path)
+    seen = _read_until(process, "starting an embedded PostgreSQL")
+    process.send_signal(signal.SIGINT)  # initdb / pg_ctl are running now
+    rest, _ = process.communicate(timeout=60)
+
+    assert process.returncode == 130, "".join(seen) + rest
+    assert "everything the rehearsal started was stopped and removed" in rest
+    _nothing_left(temp, [])

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from expandcontract.cli import main
 
 STORY = [
-    "warm-up", "v1 live", "expand", "migrate", "deploy green", "shift", "rollback",
+    "warm-up", "v1 live", "expand", "deploy green", "migrate", "shift", "rollback",
     "shift again", "soak", "contract", "blue retired",
 ]  # fmt: skip
 NAIVE_STORY = [
@@ -20,20 +20,18 @@ NAIVE_STORY = [
 
 def test_the_story_ends_with_zero_failed_requests(safe_rehearsal):
     run = safe_rehearsal
+    data = run.data
 
-    assert run.exit_code == 0, run.output
     # The table: a row per phase and the totals, with the columns the README quotes.
-    for column in ("requests", "failed", "bad reads", "p50 ms", "p99 ms", "migrated"):
+    for column in ("requests", "failed", "bad reads", "p50 ms", "p95 ms", "p99 ms", "migrated"):
         assert column in run.output
     for phase in STORY:
         assert re.search(rf"│ {re.escape(phase)}\s+│", run.output), phase
-    assert "zero failed requests, zero data mismatches" in run.output
     # The contract was refused while green soaked, then applied.
     assert "contract attempted early: refused (exit 3)" in run.output
     assert "quarantined rows (3)" in run.output
-
-    data = run.data
-    assert data["ok"] is True and data["reasons"] == []
+    # Green took test traffic before the backfill ran (and showed every address).
+    assert run.phase("deploy green")["green_share"] > 0
     assert [p["phase"] for p in data["phases"]] == STORY
     assert data["totals"]["failed"] == 0 and data["totals"]["bad_reads"] == 0
     assert data["totals"]["requests"] > 200
@@ -49,12 +47,27 @@ def test_the_story_ends_with_zero_failed_requests(safe_rehearsal):
     assert consistency["checked"] > 10 and consistency["mismatch_count"] == 0
     assert {q["reason"] for q in consistency["quarantined"]}
     assert data["timeline"]["series"] and len(data["timeline"]["phases"]) == len(STORY)
+    assert data["cleanup"]["left_behind"] == [] and data["cleanup"]["removed"]
+
+    # A starved machine (busy CI neighbours) cannot prove zero downtime: the run then says
+    # so ("inconclusive", exit 1) rather than passing; it never finds a failure above.
+    if data["verdict"] == "inconclusive":
+        assert run.exit_code == 1 and "INCONCLUSIVE" in run.output
+        assert any("cannot serve" in r or "requests/s" in r for r in data["reasons"])
+        return
+    assert run.exit_code == 0, run.output
+    assert "the migration was zero-downtime" in run.output
+    assert data["ok"] is True and data["reasons"] == [] and data["verdict"] == "zero-downtime"
 
 
 def test_the_report_opens_offline(safe_rehearsal):
     html = safe_rehearsal.html
 
     assert "<svg" in html and "traffic share" in html
+    # What a platform engineer looks for: versions, the 1 s line, p95, markers, the rate.
+    for text in ("PostgreSQL", "expandcontract", "1 s: stalled", "p95", "requests sent per second"):
+        assert text in html, text
+    assert "green marked stable" in html and "stroke-dasharray" in html
     # Nothing to fetch: no external scripts, stylesheets, images or fonts.
     assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=", html)
     assert "@import" not in html and "url(" not in html
