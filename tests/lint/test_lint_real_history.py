@@ -113,3 +113,10 @@ def test_file_and_prefix_suppressions_work_like_select(
     assert ("e04_schemas", "EC101") not in found
     assert ("e04_schemas", "EC110") in found  # another line: still reported
     assert not {rule for _, rule in found if rule in ("EC004", "EC005")}
+
+
+def test_a_finding_shows_the_statement_it_flags(in_scenario) -> None:
+    """One op.execute() with several statements: the finding's sql is the flagged one."""
+    in_scenario("real_history")
+    [finding] = [f for f in lint("alembic.ini").findings if f.rule == "EC114"]
+    assert finding.sql == "ALTER TABLE users ADD CONSTRAINT ck_tier CHECK (tier <> '')"
