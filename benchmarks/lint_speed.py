@@ -4,9 +4,15 @@
    typical operations and raw SQL) in a temporary directory and runs `expandcontract check` on
    it as a user would (a fresh process), reporting wall time and milliseconds per revision.
    Target: <= 5 s.
-2. Measures `expandcontract --help` start-up. Target: <= 0.5 s.
+2. A realistic history (``--realistic 240`` revisions): the project's own package imported
+   at module level (models, a custom column type), a package that is not installed (stand-ins),
+   real DDL (wide tables, foreign keys, indexes, type changes), revisions that print, query
+   through ``op.get_bind()`` or branch on the dialect, half of it legacy behind a baseline.
+   Reports total wall time and peak memory (max RSS) of ``check --include-legacy`` in a fresh
+   process, and the revisions rendered / read statically.
+3. Measures `expandcontract --help` start-up. Target: <= 0.5 s.
 
-Usage: python benchmarks/lint_speed.py [--revisions 500] [--repeat 3]
+Usage: python benchmarks/lint_speed.py [--revisions 500] [--realistic 240] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -95,6 +101,139 @@ def generate(folder: Path, count: int) -> None:
         last[phase] = rev
 
 
+PACKAGE = {
+    "acme/__init__.py": "",
+    "acme/types.py": (
+        "import sqlalchemy as sa\n\n\n"
+        "class Money(sa.types.TypeDecorator):\n"
+        "    impl = sa.Numeric(12, 2)\n"
+        "    cache_ok = True\n"
+    ),
+    "acme/models.py": (
+        "import sqlalchemy as sa\n\nmetadata = sa.MetaData()\n"
+        "orders = sa.Table('orders', metadata, sa.Column('id', sa.BigInteger, primary_key=True))\n"
+    ),
+}
+
+REALISTIC_BODIES = [
+    # a wide table with foreign keys and an index, using the project's custom type
+    'op.create_table("t{i}", sa.Column("id", sa.BigInteger, primary_key=True), '
+    'sa.Column("owner_id", sa.BigInteger, sa.ForeignKey("orders.id"), nullable=False), '
+    '*[sa.Column(f"c{{k}}", sa.String(80)) for k in range(12)], '
+    'sa.Column("total", Money(), nullable=False, server_default="0"), '
+    'sa.Column("created", sa.DateTime(timezone=True), server_default=sa.func.now()))\n'
+    '    op.create_index("ix_t{i}_owner", "t{i}", ["owner_id"])',
+    'op.add_column("orders", sa.Column("note_{i}", sa.Text))\n'
+    '    op.alter_column("orders", "ref", type_=sa.String(120), existing_type=sa.String(80))',
+    'print("migrating {i}")\n'
+    '    if op.get_context().dialect.name == "mysql":\n'
+    '        op.execute("ALTER TABLE orders ENGINE=InnoDB")\n'
+    "    op.execute(\"UPDATE orders SET status = 'open' WHERE status IS NULL AND id < 100\")",
+    "bind = op.get_bind()\n"
+    '    for row in bind.execute(sa.text("SELECT id FROM orders")).fetchall():\n'
+    '        bind.execute(sa.text("UPDATE orders SET n = :n WHERE id = :id"), {{"n": 1, "id": row.id}})',
+    'op.drop_column("orders", "old_{i}")\n'
+    '    op.execute("ALTER TABLE orders ALTER COLUMN id TYPE bigint")',
+]
+
+REALISTIC_TEMPLATE = '''"""{rev}"""
+import sqlalchemy as sa
+from alembic import context, op
+
+from acme.models import metadata
+from acme.types import Money
+{extra_import}
+revision = {rev!r}
+down_revision = {down!r}
+branch_labels = {labels!r}
+depends_on = None
+
+
+def upgrade():
+    {body}
+
+
+def downgrade():
+    pass
+'''
+
+
+def generate_realistic(folder: Path, count: int) -> None:
+    """``count`` revisions, the first half legacy (linear, unphased), then an expand branch."""
+    versions = folder / "alembic" / "versions"
+    versions.mkdir(parents=True)
+    (folder / "alembic.ini").write_text(
+        "[alembic]\nscript_location = alembic\nprepend_sys_path = .\npath_separator = os\n"
+    )
+    (folder / "pyproject.toml").write_text("[tool.expandcontract]\n")
+    (folder / "alembic" / "env.py").write_text(
+        "from alembic import context\nimport expandcontract\n\n"
+        "expandcontract.run_migrations(context, target_metadata=None)\n"
+    )
+    for name, text in PACKAGE.items():
+        (folder / name).parent.mkdir(exist_ok=True)
+        (folder / name).write_text(text)
+    legacy = count // 2
+    down = None
+    for i in range(count):
+        rev = f"r{i:04d}"
+        text = REALISTIC_TEMPLATE.format(
+            rev=rev,
+            down=down,
+            labels=("expand",) if i == legacy else None,
+            extra_import="from billing.client import Client  # not installed\n"
+            if i % 3 == 0
+            else "",
+            body=REALISTIC_BODIES[i % len(REALISTIC_BODIES)].format(i=i),
+        )
+        (versions / f"{rev}.py").write_text(text)
+        down = rev
+    (folder / "alembic" / "expandcontract.toml").write_text(
+        f'[baseline]\nheads = ["r{legacy - 1:04d}"]\n'
+    )
+
+
+MEASURED = [
+    sys.executable,
+    "-c",
+    "import resource, sys\n"
+    "from expandcontract.cli import main\n"
+    "try:\n    main()\nexcept SystemExit as done:\n    code = done.code\n"
+    "print('maxrss_kb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+    "sys.exit(code)\n",
+]
+
+
+def realistic(count: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        generate_realistic(folder, count)
+        wall, cpu, done = timed(
+            [*MEASURED, "check", "--format", "json", "--include-legacy"], folder
+        )
+        if done.returncode not in (0, 1):
+            sys.exit(f"check failed ({done.returncode}): {done.stderr[-2000:]}")
+        summary = json.loads(done.stdout)["summary"]
+        rss = next(
+            int(line.split()[1])
+            for line in done.stderr.splitlines()
+            if line.startswith("maxrss_kb")
+        )
+        print(
+            f"realistic history, {count} revisions ({summary['revisions']} checked with "
+            f"--include-legacy: {summary['rendered']} rendered, {summary['static_only']} "
+            f"statically, {summary['failed']} failed; stand-ins {summary['stand_ins']}; "
+            f"{summary['errors']} errors, {summary['warnings']} warnings), fresh process: "
+            f"wall {wall:.2f} s, CPU {cpu:.2f} s, peak memory {rss / 1024:.0f} MiB"
+        )
+        wall, cpu, done = timed([*CLI, "check", "--format", "json"], folder)
+        summary = json.loads(done.stdout)["summary"]
+        print(
+            f"  the same with the baseline honoured: {summary['revisions']} checked, "
+            f"{summary['legacy_skipped']} legacy skipped, wall {wall:.2f} s"
+        )
+
+
 def timed(args: list[str], cwd: Path) -> tuple[float, float, subprocess.CompletedProcess[str]]:
     """Wall time and CPU time (user + system) of one fresh process."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -110,6 +249,7 @@ def timed(args: list[str], cwd: Path) -> tuple[float, float, subprocess.Complete
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--revisions", type=int, default=500)
+    parser.add_argument("--realistic", type=int, default=240)
     parser.add_argument("--repeat", type=int, default=3)
     options = parser.parse_args()
     load = os.getloadavg()[0]
@@ -145,6 +285,7 @@ def main() -> None:
             f"  linting alone, in-process (imports excluded): wall {inner:.2f} s, "
             f"CPU {inner_cpu:.2f} s = {1000 * inner_cpu / options.revisions:.1f} ms/revision"
         )
+    realistic(options.realistic)
     helps = [timed([*CLI, "--help"], ROOT) for _ in range(max(5, options.repeat))]
     bare = [timed([sys.executable, "-c", "pass"], ROOT) for _ in range(3)]
     best_help = min(wall for wall, _, _ in helps)

@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from expandcontract.lint import Finding, lint  # noqa: E402
 from expandcontract.lint.engine import analyse_revision  # noqa: E402
+from expandcontract.lint.history import read_history  # noqa: E402
 from expandcontract.lint.loading import open_script_directory  # noqa: E402
 from expandcontract.lint.model import RevisionAnalysis  # noqa: E402
 from expandcontract.lint.render import Renderer  # noqa: E402
@@ -86,11 +87,12 @@ STYLE = {
 
 def render_project(project: Path, out: Path) -> dict[str, tuple[RevisionAnalysis, dict[int, int]]]:
     """Write one .sql script per revision; file -> (analysis, sql line -> source line)."""
-    _, _, revisions = open_script_directory(project / "alembic.ini")
+    _, _, files = open_script_directory(project / "alembic.ini")
+    history = read_history(files, None)
     renderer = Renderer()
     scripts: dict[str, tuple[RevisionAnalysis, dict[int, int]]] = {}
-    for script in revisions:
-        analysis = analyse_revision(script, renderer)
+    for script in history.revisions:
+        analysis = analyse_revision(script, history, renderer)
         if not analysis.rendered:
             continue
         lines: list[str] = ["BEGIN;"]
@@ -140,13 +142,13 @@ def judge(
     if matching:
         return "unsafe: we flag it too"
     tables = {
-        change.table.rsplit(".", 1)[-1]
+        change.table
         for statement in analysis.upgrade
         if statement.line == line
         for change in statement.changes
         if change.table
     }
-    if tables and tables <= analysis.created_tables:
+    if tables and all(analysis.is_new_table(table) for table in tables):
         return "safe: table created in the same revision"
     if "EC103" in equivalents and phase == "contract":
         return "safe: a validated CHECK proves NOT NULL"

@@ -17,7 +17,7 @@ from pathlib import Path
 from expandcontract.baseline import read_baseline
 from expandcontract.lint.config import LintConfig, load_lint_config
 from expandcontract.lint.history import History, RevisionFile, read_history
-from expandcontract.lint.loader import load_revision
+from expandcontract.lint.loader import STAND_IN_MARK, load_revision
 from expandcontract.lint.loading import LintInputError, display_path, open_script_directory
 from expandcontract.lint.model import Finding, LintResult, RevisionAnalysis, Severity
 from expandcontract.lint.render import Renderer, RenderFailed, render_statements
@@ -71,6 +71,9 @@ def analyse_revision(
                 )
             else:
                 analysis.render_error = str(err)
+        if loaded.missing and any(STAND_IN_MARK in s.sql for s in analysis.upgrade):
+            # a stand-in's value reached the SQL (a length, a SQL string from the package)
+            analysis.static_reason = f"its SQL needs values from {missing}, not installed here"
         if analysis.static_reason is None and analysis.render_error is None:
             try:
                 analysis.downgrade = render_statements(

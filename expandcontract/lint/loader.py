@@ -24,6 +24,7 @@ from types import ModuleType
 from typing import Any
 
 _MAX_STAND_INS = 20
+STAND_IN_MARK = "<stand-in for "  # how a stand-in shows when it ends up in SQL text
 
 
 class StandIn:
@@ -50,7 +51,7 @@ class StandIn:
         return (object,)  # ``class Thing(missing.Base):`` still defines a class
 
     def __repr__(self) -> str:
-        return f"<stand-in for {self._name}>"
+        return f"{STAND_IN_MARK}{self._name}>"
 
 
 class _StandInModule(ModuleType):

@@ -279,7 +279,7 @@ def _static_statements(function: ast.FunctionDef | ast.AsyncFunctionDef) -> Iter
         if name in _EXECUTE_NAMES:
             sql = _literal(node.args[0] if node.args else None)
             if sql is not None:
-                sql = _BIND_PARAM.sub("NULL", sql)  # :name parameters are bound at run time
+                sql = _BIND_PARAM.sub("(NULL)", sql)  # bound at run time (also `IN :ids`)
                 yield parse_statement(sql, node.lineno, not autocommit, True, "execute")
             continue
         receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
@@ -287,7 +287,68 @@ def _static_statements(function: ast.FunctionDef | ast.AsyncFunctionDef) -> Iter
             continue
         change = _op_change(name, node, ast.unparse(node))
         if change is not None:
-            yield Statement(ast.unparse(node), node.lineno, [change], not autocommit, False, name)
+            types = None
+            if change.kind == "alter_column_type":
+                types = (sa_type_sql(_arg(node, 10_000, "existing_type")), change.name)
+            yield Statement(
+                ast.unparse(node), node.lineno, [change], not autocommit, False, name, None, types
+            )
+
+
+# SQLAlchemy type names -> PostgreSQL's, for type changes read from source.
+_SA_TYPES = {
+    "string": "varchar",
+    "varchar": "varchar",
+    "unicode": "varchar",
+    "text": "text",
+    "unicodetext": "text",
+    "integer": "integer",
+    "int": "integer",
+    "biginteger": "bigint",
+    "bigint": "bigint",
+    "smallinteger": "smallint",
+    "smallint": "smallint",
+    "numeric": "numeric",
+    "decimal": "numeric",
+    "boolean": "boolean",
+    "float": "double precision",
+    "date": "date",
+    "inet": "inet",
+    "cidr": "cidr",
+    "json": "json",
+    "jsonb": "jsonb",
+    "uuid": "uuid",
+}
+
+
+def sa_type_sql(node: ast.expr | None) -> str | None:
+    """``sa.String(40)`` -> ``varchar(40)``: a SQLAlchemy type in source, as PostgreSQL
+    spells it; None when it is not one of the plain types this knows."""
+    call = node if isinstance(node, ast.Call) else None
+    target = call.func if call is not None else node
+    if isinstance(target, ast.Attribute):
+        type_name = target.attr
+    elif isinstance(target, ast.Name):
+        type_name = target.id
+    else:
+        return None
+    lowered = type_name.lower()
+    if lowered in ("datetime", "timestamp"):
+        zoned = call is not None and _kw_true(call, "timezone")
+        return "timestamptz" if zoned else "timestamp"
+    pg_name = _SA_TYPES.get(lowered)
+    if pg_name is None:
+        return None
+    args = [
+        a.value
+        for a in (call.args if call is not None else [])
+        if isinstance(a, ast.Constant) and isinstance(a.value, int)
+    ]
+    for keyword in ("length", "precision", "scale"):
+        value = _arg(call, 10_000, keyword) if call is not None else None
+        if isinstance(value, ast.Constant) and isinstance(value.value, int):
+            args.append(value.value)
+    return f"{pg_name}({', '.join(map(str, args))})" if args else pg_name
 
 
 def _column_flags(column: ast.expr | None) -> tuple[str | None, set[str]]:
@@ -334,7 +395,16 @@ def _op_change(name: str, call: ast.Call, source: str) -> Change | None:
         if _arg(call, 10_000, "new_column_name") is not None:
             return Change("rename_column", destructive, source, table, column)
         if _arg(call, 10_000, "type_") is not None:
-            return Change("alter_column_type", destructive, source, table, column)
+            using = _arg(call, 10_000, "postgresql_using") is not None
+            return Change(
+                "alter_column_type",
+                destructive,
+                source,
+                table,
+                column,
+                name=sa_type_sql(_arg(call, 10_000, "type_")),
+                flags=frozenset({"using"} if using else ()),
+            )
         nullable = _kw_true(call, "nullable")
         if nullable is False:
             return Change("set_not_null", destructive, source, table, column)

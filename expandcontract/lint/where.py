@@ -13,6 +13,7 @@ from collections.abc import Collection
 import pglast
 from pglast import ast
 from pglast.enums import A_Expr_Kind, BoolExprType, NullTestType
+from pglast.stream import RawStream
 
 # Columns conventionally holding a positive surrogate key.
 _KEY_NAMES = frozenset({"id", "pk"})
@@ -37,7 +38,7 @@ def broad_where(
     if not isinstance(stmt, ast.UpdateStmt | ast.DeleteStmt) or where is None:
         return None
     if _broad(where, {c.lower() for c in not_null}, {c.lower() for c in all_null}):
-        return pglast.stream.RawStream()(where)
+        return RawStream()(where)
     return None
 
 

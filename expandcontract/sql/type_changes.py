@@ -122,10 +122,10 @@ def classify_type_change(
     ``session_utc``: the session's TimeZone is UTC (then timestamp <-> timestamptz keeps the
     table and only rebuilds indexes).
     """
-    if old is None:
-        return None
     if using:
         return TypeChange(TypeChangeCost.REWRITE, "a USING expression recomputes every row")
+    if old is None:
+        return None
     before, after = parse_type(old), parse_type(new)
     if before is None or after is None:
         return TypeChange(TypeChangeCost.REWRITE, f"{old} -> {new} is not a known safe change")

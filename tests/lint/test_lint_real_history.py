@@ -113,3 +113,18 @@ def test_file_and_prefix_suppressions_work_like_select(
     assert ("e04_schemas", "EC101") not in found
     assert ("e04_schemas", "EC110") in found  # another line: still reported
     assert not {rule for _, rule in found if rule in ("EC004", "EC005")}
+
+
+def test_a_finding_shows_the_statement_it_flags(in_scenario) -> None:
+    """One op.execute() with several statements: the finding's sql is the flagged one."""
+    in_scenario("real_history")
+    [finding] = [f for f in lint("alembic.ini").findings if f.rule == "EC114"]
+    assert finding.sql == "ALTER TABLE users ADD CONSTRAINT ck_tier CHECK (tier <> '')"
+
+
+def test_a_drop_after_the_baseline_without_a_phase_says_how_to_phase_it(in_scenario) -> None:
+    in_scenario("real_history")
+    [drop] = [f for f in lint("alembic.ini").findings if f.rule == "EC107"]
+    assert (drop.revision, drop.phase, drop.severity) == ("u01_unphased", None, "error")
+    assert "either release is live" in drop.message
+    assert "expandcontract revision --phase contract" in drop.message

@@ -109,3 +109,19 @@ def phase_name(analysis: RevisionAnalysis) -> str:
         return "an unphased revision (it may run while either release is live)"
     article = "an" if str(analysis.phase)[0] in "aeiou" else "a"
     return f"{article} {analysis.phase} revision"
+
+
+# How to phase a change found in an unphased (or legacy) revision, by change kind.
+_PHASING = {
+    "drop": "phase it: put the drop in a contract revision (`expandcontract revision --phase "
+    "contract`), which runs only after the new release has soaked",
+    "rename": "phase it: use the rename pattern (expand adds the new name kept in sync, migrate "
+    "backfills, contract drops the old one)",
+    "type": "phase it: use the change_column_type pattern (expand adds a new column kept in "
+    "sync, migrate backfills, contract drops the old one)",
+}
+
+
+def phasing_hint(analysis: RevisionAnalysis, how: str) -> str:
+    """``"; phase it: ..."`` for revisions on no phase branch, else nothing."""
+    return f"; {_PHASING[how]}" if analysis.phase is None else ""

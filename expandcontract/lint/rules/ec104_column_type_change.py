@@ -14,7 +14,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from expandcontract.lint.model import Severity
-from expandcontract.lint.rules._base import Hit, LintContext, Rule, each_change, target
+from expandcontract.lint.rules._base import (
+    Hit,
+    LintContext,
+    Rule,
+    each_change,
+    phasing_hint,
+    target,
+)
 from expandcontract.sql.type_changes import classify_type_change
 
 
@@ -34,7 +41,7 @@ def check(ctx: LintContext) -> Iterator[Hit]:
         )
         yield Hit(
             f"changing the type of {target(change)}: {cost}, and can break the release using "
-            "the old type",
+            "the old type" + phasing_hint(analysis, "type"),
             analysis,
             statement.line,
             statement.sql,

@@ -10,7 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from expandcontract.lint.model import Severity
-from expandcontract.lint.rules._base import Hit, LintContext, Rule, each_change, target
+from expandcontract.lint.rules._base import (
+    Hit,
+    LintContext,
+    Rule,
+    each_change,
+    phasing_hint,
+    target,
+)
 
 
 def check(ctx: LintContext) -> Iterator[Hit]:
@@ -18,7 +25,7 @@ def check(ctx: LintContext) -> Iterator[Hit]:
         if change.kind == "rename_column" and not analysis.is_new_table(change.table):
             yield Hit(
                 f"renaming column {target(change)} breaks every query of the release that uses "
-                "the old name",
+                "the old name" + phasing_hint(analysis, "rename"),
                 analysis,
                 statement.line,
                 statement.sql,

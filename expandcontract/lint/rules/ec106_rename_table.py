@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from expandcontract.lint.model import Severity
-from expandcontract.lint.rules._base import Hit, LintContext, Rule, each_change
+from expandcontract.lint.rules._base import Hit, LintContext, Rule, each_change, phasing_hint
 
 
 def check(ctx: LintContext) -> Iterator[Hit]:
@@ -17,7 +17,7 @@ def check(ctx: LintContext) -> Iterator[Hit]:
         if change.kind == "rename_table" and not analysis.is_new_table(change.table):
             yield Hit(
                 f"renaming table {change.table} to {change.name} breaks the release that uses "
-                "the old name",
+                "the old name" + phasing_hint(analysis, "rename"),
                 analysis,
                 statement.line,
                 statement.sql,

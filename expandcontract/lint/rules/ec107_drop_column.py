@@ -18,6 +18,7 @@ from expandcontract.lint.rules._base import (
     Rule,
     each_change,
     phase_name,
+    phasing_hint,
     target,
 )
 
@@ -27,7 +28,7 @@ def check(ctx: LintContext) -> Iterator[Hit]:
         if change.kind == "drop_column":
             yield Hit(
                 f"dropping column {target(change)} in {phase_name(analysis)} breaks "
-                "the release still running",
+                "the release still running" + phasing_hint(analysis, "drop"),
                 analysis,
                 statement.line,
                 statement.sql,

@@ -9,7 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from expandcontract.lint.model import Severity
-from expandcontract.lint.rules._base import LIVE, Hit, LintContext, Rule, each_change, phase_name
+from expandcontract.lint.rules._base import (
+    LIVE,
+    Hit,
+    LintContext,
+    Rule,
+    each_change,
+    phase_name,
+    phasing_hint,
+)
 
 
 def check(ctx: LintContext) -> Iterator[Hit]:
@@ -17,7 +25,7 @@ def check(ctx: LintContext) -> Iterator[Hit]:
         if change.kind == "drop_table" and not analysis.is_new_table(change.table):
             yield Hit(
                 f"dropping table {change.table} in {phase_name(analysis)} breaks the "
-                "release still running",
+                "release still running" + phasing_hint(analysis, "drop"),
                 analysis,
                 statement.line,
                 statement.sql,

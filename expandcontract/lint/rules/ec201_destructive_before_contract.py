@@ -13,7 +13,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from expandcontract.lint.model import Severity
-from expandcontract.lint.rules._base import LIVE, Hit, LintContext, Rule, each_change, phase_name
+from expandcontract.lint.rules._base import (
+    LIVE,
+    Hit,
+    LintContext,
+    Rule,
+    each_change,
+    phase_name,
+    phasing_hint,
+)
 from expandcontract.lint.rules.ec119_not_null_default_dropped import hazards
 
 # Kinds with their own, more specific rule.
@@ -41,7 +49,8 @@ def check(ctx: LintContext) -> Iterator[Hit]:
             continue
         yield Hit(
             f"{change.describe()} is destructive and runs in {phase_name(analysis)}, "
-            "while the previous release still depends on the old shape",
+            "while the previous release still depends on the old shape"
+            + phasing_hint(analysis, "drop"),
             analysis,
             statement.line,
             statement.sql,

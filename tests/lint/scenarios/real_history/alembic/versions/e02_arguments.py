@@ -9,6 +9,9 @@ depends_on = None
 
 def upgrade(op, tables, tester):
     op.add_column("users", sa.Column("locale", sa.String(10)))
+    op.alter_column("users", "locale", type_=sa.String(20), existing_type=sa.String(10))
+    op.alter_column("users", "email", type_=sa.Text(), existing_type=sa.String(40))
+    op.alter_column("users", "id", type_=sa.BigInteger(), existing_type=sa.Integer())
 
 
 def downgrade(op, tables, tester):

@@ -12,6 +12,7 @@ def upgrade():
     op.add_column("users", sa.Column("tier", sa.String(10), nullable=False, server_default="free"))
     op.alter_column("users", "tier", server_default=None)
     op.add_column("users", sa.Column("score", sa.Integer, nullable=False, server_default="0"))
+    op.execute("SET lock_timeout = '2s'; ALTER TABLE users ADD CONSTRAINT ck_tier CHECK (tier <> '')")
 
 
 def downgrade():
