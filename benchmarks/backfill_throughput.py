@@ -1,17 +1,25 @@
-"""Backfill throughput: the batched engine versus one set-based UPDATE, on the same data.
+"""Backfill throughput of the reference migration, side by side with the article's one-shot UPDATE.
 
-Splits ``address`` ("12 Main St, Springfield, IL 62704") into street, city, state and zip on a
-table of N rows (default 1,000,000), once with a single ``UPDATE`` over the whole table and once
-with :func:`expandcontract.backfill.run_backfill`, in the same run on identical copies. The
-engine runs in a child process so its peak memory is its own; it also runs on a table of
-100,000 rows to show that memory does not grow with the table.
+On the reference ``customers`` table (1 % of the addresses are ones the parser rejects), in one
+run, at 100,000 and at 1,000,000 rows, on identical copies:
 
-Prints: single-statement time / engine time (target >= 0.8), the longest batch transaction
-(target <= 250 ms), and the peak RSS of the backfill process (target < 150 MB).
+- **article UPDATE**: the article's one-shot ``UPDATE ... SET city = TRIM(SPLIT_PART(address,
+  ',', 2)) ...``: one transaction, no validation (bad rows get wrong parts silently);
+- **parse UPDATE**: one ``UPDATE`` calling the reference parse (every row validated, rejected
+  rows left alone, nothing quarantined);
+- **migrate@head**: ``alembic upgrade migrate@head`` of the reference project: short batches,
+  every row validated, rejected rows quarantined with their reason, resumable.
 
-    python benchmarks/backfill_throughput.py [--database-url URL] [--rows N]
+Each runs in its own child process, so its peak RSS is its own. Prints rows/s, the longest
+transaction, peak RSS and the ratio to the article's UPDATE; then the per-write cost of the
+sync trigger: single-row INSERTs into ``customers`` with and without it, alternating, p50 and p99.
 
-The URL names a server; a scratch database is created on it and dropped afterwards.
+Targets: migrate@head >= 0.6 x the article UPDATE's rows/s on 1M rows; longest batch <= 250 ms;
+peak RSS < 150 MB and flat from 100k to 1M; trigger overhead <= 50 us at p50.
+
+    python benchmarks/backfill_throughput.py [--database-url URL] [--rows 100000,1000000]
+
+The URL names a server; scratch databases are created on it and dropped afterwards.
 """
 
 from __future__ import annotations
@@ -20,199 +28,270 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
-import uuid
+from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
+from alembic import command
+from alembic.config import Config
 
-from expandcontract.backfill import Backfill, run_backfill
-from expandcontract.runtime.connect import normalise_url
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # the reference app's migrations import app.*
+
+from expandcontract.rehearsal.database import scratch_database  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-PART3 = "TRIM(SPLIT_PART(t.address, ',', 3))"
-CONVERSION = {
-    "street": "TRIM(SPLIT_PART(t.address, ',', 1))",
+COLUMNS = ("street_address", "city", "state", "zip_code")
+PENDING = (
+    "t.address IS NOT NULL AND num_nonnulls(t.street_address, t.city, t.state, t.zip_code) = 0"
+)
+ARTICLE = {
+    "street_address": "TRIM(SPLIT_PART(t.address, ',', 1))",
     "city": "TRIM(SPLIT_PART(t.address, ',', 2))",
-    "state": f"SPLIT_PART({PART3}, ' ', 1)",
-    "zip": f"SPLIT_PART({PART3}, ' ', 2)",
+    "state": "TRIM(SPLIT_PART(t.address, ',', 3))",
+    "zip_code": "TRIM(SPLIT_PART(t.address, ',', 4))",
 }
-PENDING = "t.street IS NULL AND t.address IS NOT NULL"
+PARSED = ", ".join(f"p.{c}" for c in COLUMNS)
+PARSE_UPDATE = (
+    f"UPDATE {{table}} AS t SET ({', '.join(COLUMNS)}) = "
+    f"(SELECT {PARSED} FROM customers_address_parse(t.address) AS p) "
+    f"WHERE {PENDING} AND (SELECT p.reject_reason FROM customers_address_parse(t.address) AS p) "
+    "IS NULL"
+)
 
 
-def _url(url: str, database: str) -> str:
-    return make_url(url).set(database=database).render_as_string(hide_password=False)
+def alembic_config(url: str) -> Config:
+    config = Config(str(REPO / "alembic.ini"))
+    config.set_main_option("script_location", str(REPO / "alembic"))
+    config.attributes["expandcontract.database_url"] = url
+    return config
 
 
-def spec_for(table: str) -> Backfill:
-    return Backfill(name=f"bench_{table}", table=table, set_columns=CONVERSION, pending=PENDING)
-
-
-def make_table(conn: sa.Connection, name: str, rows: int) -> None:
-    conn.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
-    conn.execute(
-        sa.text(
-            f"CREATE TABLE {name} (id bigint PRIMARY KEY, address text, street text, "
-            "city text, state varchar(2), zip varchar(10))"
+def prepare(url: str, rows: int) -> None:
+    """The v1 schema with ``rows`` customers, the expand applied, and two plain copies."""
+    command.upgrade(alembic_config(url), "0001_customers")
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        # Every 100th address is one blue accepts and the parser rejects (a state with a
+        # digit, a missing zip, a zip of letters); none breaks the article's UPDATE.
+        conn.execute(
+            sa.text(
+                "INSERT INTO customers (name, email, address) SELECT 'Customer ' || g, "
+                "'c' || g || '@example.test', CASE WHEN g % 100 = 0 THEN "
+                "(ARRAY['1 Loop Rd, Cupertino, C1, 95014', '2 Elm St, Salem, OR', "
+                "'3 Oak Ave, Austin, TX, ABCDE'])[1 + g / 100 % 3] ELSE "
+                "g || ' ' || (ARRAY['Main St', 'Oak Ave', 'Elm Rd', 'Pine Ln'])[1 + g % 4]"
+                " || ', ' || (ARRAY['Springfield', 'Portland', 'Salem', 'Dayton', 'Austin'])"
+                "[1 + g % 5] || ', ' || (ARRAY['IL', 'OR', 'MA', 'OH', 'TX'])[1 + g % 5] || ', ' "
+                "|| lpad((g % 99999)::text, 5, '0') END FROM generate_series(1, :n) AS g"
+            ),
+            {"n": rows},
         )
-    )
-    conn.execute(
-        sa.text(
-            f"INSERT INTO {name} (id, address) SELECT g, g || ' ' || "
-            "(ARRAY['Main St', 'Oak Ave', 'Elm Rd', 'Pine Ln'])[1 + g % 4] || ', ' || "
-            "(ARRAY['Springfield', 'Portland', 'Salem', 'Dayton', 'Austin'])[1 + g % 5] || ', ' ||"
-            " (ARRAY['IL', 'OR', 'MA', 'OH', 'TX'])[1 + g % 5] || ' ' || lpad((g % 99999)::text, 5,"
-            " '0') FROM generate_series(1, :n) AS g"
-        ),
-        {"n": rows},
-    )
-
-
-def prepare(url: str, tables: dict[str, int]) -> None:
-    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    command.upgrade(alembic_config(url), "expand@head")
     with engine.connect() as conn:
-        for name, rows in tables.items():
-            make_table(conn, name, rows)
-            conn.execute(sa.text(f"VACUUM ANALYZE {name}"))
-    engine.dispose()
-
-
-def checkpoint(url: str) -> None:
-    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
+        for copy in ("article_copy", "parse_copy"):
+            conn.execute(sa.text(f"CREATE TABLE {copy} (LIKE customers INCLUDING ALL)"))
+            conn.execute(
+                sa.text(f"INSERT INTO {copy} OVERRIDING SYSTEM VALUE SELECT * FROM customers")
+            )
+            conn.execute(
+                sa.text(
+                    f"SELECT setval(pg_get_serial_sequence('{copy}', 'id'), max(id)) FROM {copy}"
+                )
+            )
+        for table in ("customers", "article_copy", "parse_copy"):
+            conn.execute(sa.text(f"VACUUM ANALYZE {table}"))
         conn.execute(sa.text("CHECKPOINT"))
     engine.dispose()
 
 
-def set_based(url: str, table: str) -> float:
-    assignments = ", ".join(f"{c} = {e}" for c, e in CONVERSION.items())
-    engine = sa.create_engine(url)
-    with engine.connect() as conn:
-        t0 = time.monotonic()
-        with conn.begin():
-            conn.execute(sa.text(f"UPDATE {table} AS t SET {assignments} WHERE {PENDING}"))
-        seconds = time.monotonic() - t0
-    engine.dispose()
-    return seconds
+def child(kind: str, url: str) -> None:
+    """Run one variant; print its figures as JSON on the last line of stdout."""
+    result: dict[str, float] = {}
+    started = time.monotonic()
+    if kind == "migrate":
+        import expandcontract.backfill as backfill_pkg
+
+        original = backfill_pkg.run_backfill
+
+        def recording(*args, **kwargs):  # the batch timings of the real run
+            report = original(*args, **kwargs)
+            result["max_batch"] = report.max_batch_seconds
+            result["batches"] = report.batches
+            result["rows"] = report.rows_converted
+            result["quarantined"] = report.rows_quarantined
+            return report
+
+        backfill_pkg.run_backfill = recording
+        command.upgrade(alembic_config(url), "migrate@head")
+    else:
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            if kind == "article":
+                sets = ", ".join(f"{c} = {e}" for c, e in ARTICLE.items())
+                sql = f"UPDATE article_copy AS t SET {sets} WHERE {PENDING}"
+            else:
+                sql = PARSE_UPDATE.format(table="parse_copy")
+            result["rows"] = conn.execute(sa.text(sql)).rowcount
+        engine.dispose()
+    result["elapsed"] = time.monotonic() - started
+    result.setdefault("max_batch", result["elapsed"])
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
 
 
-def engine_in_child(url: str, table: str, budget: float) -> dict:
-    """Run the engine in a fresh process; returns its report and peak RSS."""
+def run_child(kind: str, url: str) -> dict[str, float]:
     out = subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--child",
-            table,
-            "--database-url",
-            url,
-            "--time-budget",
-            str(budget),
-        ],
-        check=True,
+        [sys.executable, __file__, "--child", kind, "--database-url", url],
         capture_output=True,
         text=True,
     )
+    if out.returncode != 0:
+        raise SystemExit(f"{kind} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def child(url: str, table: str, budget: float) -> None:
+def insert_cost(url: str, samples: int) -> tuple[dict[str, list[float]], float | None]:
+    """Single-row INSERT round trips into customers (sync trigger) and article_copy (none),
+    alternating; and the trigger function's own mean time per call, from the server's
+    function statistics (independent of the client and of the machine's load)."""
     engine = sa.create_engine(url)
-    report = run_backfill(engine, spec_for(table), time_budget=budget, progress=False)
-    engine.dispose()
-    seconds = sorted(report.batch_seconds)
-    print(
-        json.dumps(
-            {
-                "elapsed": report.elapsed,
-                "rows": report.rows_converted,
-                "batches": report.batches,
-                "max_batch": report.max_batch_seconds,
-                "p95_batch": seconds[int(0.95 * (len(seconds) - 1))] if seconds else 0.0,
-                "over_250ms": sum(1 for s in seconds if s > 0.25),
-                "final_batch_size": report.final_batch_size,
-                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            }
-        )
+    times: dict[str, list[float]] = {"with trigger": [], "without": []}
+    insert = (
+        "INSERT INTO {t} (name, email, address) VALUES ('W', :e, '9 Main St, Boise, ID, 83702')"
     )
-
-
-def identical(url: str, a: str, b: str) -> bool:
-    engine = sa.create_engine(url)
     with engine.connect() as conn:
-        diff = conn.execute(
+        conn.execute(sa.text("SET synchronous_commit = off"))  # time the work, not the fsync
+        conn.execute(sa.text("SET track_functions = 'pl'"))
+        conn.commit()
+        for i in range(20):  # warm up: plan the trigger's statements once for this session
+            for table in ("customers", "article_copy"):
+                conn.execute(sa.text(insert.format(t=table)), {"e": f"warm{i}-{table}@x.test"})
+                conn.commit()
+        conn.execute(
             sa.text(
-                f"SELECT count(*) FROM ((SELECT * FROM {a} EXCEPT SELECT * FROM {b}) UNION ALL "
-                f"(SELECT * FROM {b} EXCEPT SELECT * FROM {a})) AS d"
+                "SELECT pg_stat_reset_single_function_counters("
+                "'customers_address_sync_fn'::regproc)"
             )
-        ).scalar_one()
+        )
+        conn.commit()
+        for i in range(samples):
+            for label, table in (("with trigger", "customers"), ("without", "article_copy")):
+                started = time.perf_counter()
+                conn.execute(sa.text(insert.format(t=table)), {"e": f"w{i}-{label}@example.test"})
+                conn.commit()
+                times[label].append(time.perf_counter() - started)
+        conn.execute(sa.text("SELECT pg_stat_force_next_flush()"))
+        conn.commit()
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.text(
+                "SELECT calls, total_time FROM pg_stat_user_functions "
+                "WHERE funcname = 'customers_address_sync_fn'"
+            )
+        ).first()
     engine.dispose()
-    return diff == 0
+    per_call = row.total_time * 1000 / row.calls if row is not None and row.calls else None
+    return times, per_call
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[int(q * (len(ordered) - 1))]
+
+
+def measure(server: str, rows: int) -> dict[str, dict[str, float]]:
+    with scratch_database(server) as url:
+        print(f"  preparing {rows:,} rows ...", flush=True)
+        prepare(url, rows)
+        results = {}
+        for kind in ("article", "parse", "migrate"):
+            results[kind] = run_child(kind, url)
+            checkpoint = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+            with checkpoint.connect() as conn:
+                conn.execute(sa.text("CHECKPOINT"))
+            checkpoint.dispose()
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            results["check"] = {
+                "quarantined": conn.execute(
+                    sa.text("SELECT count(*) FROM expandcontract_quarantine")
+                ).scalar_one(),
+                "left": conn.execute(
+                    sa.text(f"SELECT count(*) FROM customers AS t WHERE {PENDING}")
+                ).scalar_one(),
+                "differ": conn.execute(
+                    sa.text(
+                        "SELECT count(*) FROM customers c JOIN parse_copy p USING (id) WHERE "
+                        "ROW(c.street_address, c.city, c.state, c.zip_code) IS DISTINCT FROM "
+                        "ROW(p.street_address, p.city, p.state, p.zip_code)"
+                    )
+                ).scalar_one(),
+            }
+        engine.dispose()
+        return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", DEFAULT_URL))
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--small-rows", type=int, default=100_000)
-    parser.add_argument("--time-budget", type=float, default=0.2)
+    parser.add_argument("--rows", default="100000,1000000")
+    parser.add_argument("--inserts", type=int, default=2000)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.database_url, args.child, args.time_budget)
+        child(args.child, args.database_url)
         return
+    sizes = [int(n) for n in args.rows.split(",")]
+    print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    measured = {rows: measure(args.database_url, rows) for rows in sizes}
 
-    server = normalise_url(args.database_url)
-    scratch = f"ec_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"CREATE DATABASE {scratch}"))
-    url = _url(server, scratch)
-    try:
-        print(f"preparing {args.rows:,} + {args.rows:,} + {args.small_rows:,} rows ...", flush=True)
-        prepare(url, {"big_set": args.rows, "big_engine": args.rows, "small": args.small_rows})
+    labels = {
+        "article": "article UPDATE (no validation)",
+        "parse": "one UPDATE, reference parse",
+        "migrate": "migrate@head (batched)",
+    }
+    print()
+    print(
+        f"{'rows':>9}  {'variant':32} {'seconds':>8} {'rows/s':>9} {'vs article':>10} "
+        f"{'longest txn':>11} {'peak RSS':>9}"
+    )
+    for rows, results in measured.items():
+        article_rate = rows / results["article"]["elapsed"]
+        for kind, label in labels.items():
+            r = results[kind]
+            rate = rows / r["elapsed"]
+            print(
+                f"{rows:>9,}  {label:32} {r['elapsed']:>8.2f} {rate:>9,.0f} "
+                f"{rate / article_rate:>9.2f}x {r['max_batch'] * 1000:>8.0f} ms "
+                f"{r['peak_rss_mb']:>6.1f} MB"
+            )
+        m, check = results["migrate"], results["check"]
+        print(
+            f"{'':>9}  migrate@head: {m['batches']:.0f} batches, {m['rows']:,.0f} converted, "
+            f"{check['quarantined']:,} quarantined, {check['left']:,} left pending (the quarantined), "
+            f"{check['differ']} rows differ from the parse UPDATE"
+        )
 
-        checkpoint(url)
-        single = set_based(url, "big_set")
-        checkpoint(url)
-        big = engine_in_child(url, "big_engine", args.time_budget)
-        checkpoint(url)
-        small = engine_in_child(url, "small", args.time_budget)
-        same = identical(url, "big_set", "big_engine")
-
-        ratio = single / big["elapsed"]
-        print(f"rows                                : {args.rows:,}")
+    with scratch_database(args.database_url) as url:
+        prepare(url, 1000)
+        times, per_call = insert_cost(url, args.inserts)
+    p50 = {k: statistics.median(v) * 1e6 for k, v in times.items()}
+    p99 = {k: percentile(v, 0.99) * 1e6 for k, v in times.items()}
+    print()
+    print(f"single-row INSERT round trip ({args.inserts:,} each, alternating):")
+    for label in times:
+        print(f"  {label:13} p50 {p50[label]:7.0f} us   p99 {p99[label]:7.0f} us")
+    print(f"  difference at p50: {p50['with trigger'] - p50['without']:.0f} us (client clock)")
+    if per_call is not None:
         print(
-            f"set-based UPDATE                    : {single:.2f} s "
-            f"({args.rows / single:,.0f} rows/s)"
+            f"  sync trigger function, server-side mean per insert: {per_call:.1f} us "
+            "(target <= 50 us)"
         )
-        print(
-            f"backfill engine                     : {big['elapsed']:.2f} s "
-            f"({big['rows'] / big['elapsed']:,.0f} rows/s, {big['batches']} batches, "
-            f"last batch size {big['final_batch_size']:,})"
-        )
-        print(f"single-statement time / engine time : {ratio:.2f}  (target >= 0.8)")
-        print(
-            f"longest batch transaction           : {1000 * big['max_batch']:.0f} ms "
-            f"(p95 {1000 * big['p95_batch']:.0f} ms, {big['over_250ms']} of {big['batches']} over "
-            f"250 ms; budget {1000 * args.time_budget:.0f} ms; target <= 250 ms)"
-        )
-        print(
-            f"peak RSS of backfill process        : {big['peak_rss_mb']:.1f} MB at "
-            f"{args.rows:,} rows, {small['peak_rss_mb']:.1f} MB at {args.small_rows:,} rows "
-            "(target < 150 MB, flat)"
-        )
-        print(f"tables identical after both         : {'yes' if same else 'NO'}")
-        print(
-            f"load average (1/5/15 min)           : {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
-        )
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {scratch} WITH (FORCE)"))
-        admin.dispose()
+    print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -65,11 +65,15 @@ class BatchRunner:
         )
 
     def _convert(self, predicate: str, params: dict[str, Any]) -> tuple[int, int]:
-        """Quarantine the rejected rows selected by ``predicate``, convert the others."""
+        """Convert the rows selected by ``predicate``, then quarantine the rejected ones.
+
+        In this order the quarantine statement finds only the rejected rows still pending, so
+        an accepted row's conversion is not evaluated a third time just to be judged."""
+        converted = self._run(self.sql.update, predicate, params)
         quarantined = 0
         if self.sql.quarantine_rejected:
             quarantined = self._run(self.sql.quarantine_rejected, predicate, params)
-        return self._run(self.sql.update, predicate, params), quarantined
+        return converted, quarantined
 
     def batch(self, cursor: tuple[str, ...] | None, size: int) -> tuple[Range | None, int, int]:
         """Run one batch transaction; returns (range, converted, quarantined).

@@ -82,23 +82,26 @@ def require_converted(
 def _require_backfill(
     connection: Connection, table: str, backfill: BackfillRef, operation: str
 ) -> None:
+    name = backfill if isinstance(backfill, str) else _spec(backfill).name
+    state = load_state(connection, name)
+    if state is None or state.status != "complete":
+        # Never ran to the end: the migrate phase is still to do (or to finish), not ours.
+        raise PreconditionFailed(
+            f"{operation} refused: backfill {name!r} of {table} is not complete (rows are "
+            "still waiting to be converted); run the migrate phase (`expandcontract upgrade "
+            "migrate`)"
+        )
     if isinstance(backfill, str):
-        state = load_state(connection, backfill)
-        if state is None or state.status != "complete":
-            raise PreconditionFailed(
-                f"{operation} refused: backfill {backfill!r} of {table} is not complete; run "
-                "the migrate phase (`expandcontract upgrade migrate`)"
-            )
         _require_resolved(connection, table, backfill, operation)
         return
-    spec = backfill.spec() if isinstance(backfill, RunBackfill) else backfill
+    spec = _spec(backfill)
     if not backfill_complete(connection, spec):
         if _READ_ONLY.get():
             _refuse_pending(connection, spec, operation)
-            return
-        _sweep(connection, spec)
-        if not backfill_complete(connection, spec):
-            _refuse_pending(connection, spec, operation)
+        else:
+            _sweep(connection, spec)
+            if not backfill_complete(connection, spec):
+                _refuse_pending(connection, spec, operation)
     if not _READ_ONLY.get():
         # A quarantined row fixed since (by hand, or rewritten and converted by the trigger)
         # needs nothing more; this commits with the contract, or rolls back with its refusal.
@@ -108,6 +111,12 @@ def _require_backfill(
     with _rolled_back(connection):
         resolve_converted(connection, spec)
         _require_resolved(connection, table, spec.name, operation)
+
+
+def _spec(backfill: Backfill | RunBackfill) -> Backfill:
+    spec = backfill.spec() if isinstance(backfill, RunBackfill) else backfill
+    assert isinstance(spec, Backfill)
+    return spec
 
 
 def _sweep(connection: Connection, spec: Backfill) -> None:
@@ -130,8 +139,8 @@ def _require_resolved(connection: Connection, table: str, name: str, operation: 
     more = f" and {len(rows) - _NAMED} more" if len(rows) > _NAMED else ""
     first = rows[0].primary_key
     raise PreconditionFailed(
-        f"{operation} refused: {len(rows)} row(s) of {table} that backfill {name!r} cannot "
-        f"convert are quarantined and unresolved, key {named}{more}; dropping the old shape "
+        f"{operation} refused: {len(rows)} quarantined row(s) of {table} are unresolved "
+        f"(backfill {name!r} cannot convert them), key {named}{more}; dropping the old shape "
         f"would lose their only copy. See them with `expandcontract quarantine list --table "
         f"{table}`; fix each value (the sync trigger converts a corrected one) or accept it "
         f"as it is with `expandcontract quarantine resolve {table} --key {first} "

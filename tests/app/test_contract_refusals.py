@@ -38,22 +38,26 @@ def test_contract_refused_while_quarantine_is_unresolved(
     # Green is stable and the soak is long over: only the data is in the way.
     past = (datetime.now(UTC) - timedelta(days=3)).isoformat()
     mark_release_stable(alembic_config, "green", soak="24h", at=past)
-    assert contract_allowed(alembic_config).allowed  # the guard itself has no objection
+    # The guard itself has no objection, but the contract's own precondition does: status and
+    # contract_allowed() say so too.
+    verdict = contract_allowed(alembic_config)
+    assert not verdict.allowed
+    assert any("1 quarantined row" in reason for reason in verdict.reasons)
     with pytest.raises(CommandError, match="1 quarantined row"):
         upgrade("contract@head")
     assert db("SELECT address FROM customers")[0]["address"] == row.original_value  # kept
 
-    # Fixing the row is not enough while its quarantine entry stays open ...
+    # Fixing the row resolves its entry (the trigger converted it), lets the contract through,
+    # and the fixed address survives the drop.
     fixed = blue.put(
         f"/api/customers/{bad['id']}", json={"address": "1 Infinite Loop, Cupertino, CA, 95014"}
     )
     assert fixed.status_code == 200
-    with pytest.raises(CommandError, match="quarantined"):
-        upgrade("contract@head")
-    # ... resolving it lets the contract through, and the fixed address survives the drop.
-    with engine.begin() as connection:
-        assert resolve_quarantine(connection, "customers", resolution="address fixed by hand") == 1
+    assert contract_allowed(alembic_config).allowed
     upgrade("contract@head")
+    with engine.connect() as connection:
+        [entry] = list_quarantine(connection, "customers", include_resolved=True)
+    assert entry.resolution is not None and entry.resolution.startswith("converted later")
     green = start_app("green")
     assert green.get(f"/api/customers/{bad['id']}").json()["address"] == {
         "street": "1 Infinite Loop", "city": "Cupertino", "state": "CA", "zip": "95014",
