@@ -133,8 +133,13 @@ BEGIN
     IF {LEDGER_SCHEMA}.approved() THEN
         RETURN;
     END IF;
-    IF tg_tag = 'CREATE RULE' THEN
-        PERFORM {LEDGER_SCHEMA}.guard_refuse('CREATE RULE');
+    IF tg_tag IN ('CREATE RULE', 'DROP OWNED') THEN
+        PERFORM {LEDGER_SCHEMA}.guard_refuse(tg_tag);
+    END IF;
+    -- Dropping the guard's own schema or functions would drop the event trigger before its
+    -- sql_drop half could object: refuse such drops up front.
+    IF tg_tag LIKE 'DROP %' AND position('{LEDGER_SCHEMA}' in lower(current_query())) > 0 THEN
+        PERFORM {LEDGER_SCHEMA}.guard_refuse(tg_tag || ' naming {LEDGER_SCHEMA}');
     END IF;
     IF tg_tag = 'ALTER TABLE' THEN
         PERFORM set_config('expandcontract.before', {LEDGER_SCHEMA}.guard_snapshot()::text, true);
