@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from expandcontract.config import LEDGER_SCHEMA
-from expandcontract.ledger import run_ddl
+from expandcontract.ledger import revoke_others, run_ddl
 
 APPROVALS = f"{LEDGER_SCHEMA}.approvals"
 TRIGGER_NAMES = (
@@ -53,7 +53,6 @@ _APPROVALS_STATEMENTS = [
     granted_at timestamptz NOT NULL DEFAULT now(),
     granted_by text NOT NULL DEFAULT session_user
 )""",
-    f"REVOKE ALL ON {APPROVALS} FROM PUBLIC",
     # The approval of this session: pid plus start time, so a reused pid inherits nothing.
     f"""CREATE OR REPLACE FUNCTION {LEDGER_SCHEMA}.approved() RETURNS boolean
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
@@ -83,10 +82,10 @@ $fn$""",
 # One statement that does nothing once the approvals exist: DDL on the ledger schema is itself
 # refused by the event trigger, so a script re-run must not touch it.
 APPROVALS_DDL = [
-    "DO $approvals$ BEGIN\n"
+    "DO $approvals$ DECLARE grantee text; BEGIN\n"
     f"IF to_regclass('{APPROVALS}') IS NULL THEN\n"
     + ";\n".join(_APPROVALS_STATEMENTS)
-    + ";\nEND IF;\nEND $approvals$"
+    + f";\n{revoke_others(APPROVALS)}\nEND IF;\nEND $approvals$"
 ]
 
 _TRIGGER_FUNCTIONS = [
@@ -121,7 +120,9 @@ BEGIN
     FOR obj IN SELECT * FROM pg_event_trigger_dropped_objects() LOOP
         CONTINUE WHEN obj.is_temporary
             OR obj.schema_name IN ('pg_catalog', 'information_schema')
-            OR obj.schema_name LIKE 'pg\\_toast%' OR obj.schema_name LIKE 'pg\\_temp%';
+            OR obj.schema_name LIKE 'pg\\_toast%' OR obj.schema_name LIKE 'pg\\_temp%'
+            -- default privileges, user mappings...: nothing a release reads by name
+            OR (obj.schema_name IS NULL AND obj.object_type NOT IN ('schema', 'extension'));
         PERFORM {LEDGER_SCHEMA}.guard_refuse(
             format('%s %s (%s)', tg_tag, obj.object_identity, obj.object_type));
     END LOOP;

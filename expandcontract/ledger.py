@@ -169,19 +169,26 @@ BEGIN
     ALTER TABLE {QUALIFIED} ENABLE ALWAYS TRIGGER ledger_stamp;
     ALTER TABLE {QUALIFIED} ENABLE ALWAYS TRIGGER ledger_append_only;
     ALTER TABLE {QUALIFIED} ENABLE ALWAYS TRIGGER ledger_no_truncate;
-    -- Default privileges may have granted the app role INSERT on every new table: take it back.
-    FOR grantee IN
-        SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END
-          FROM pg_class c, aclexplode(c.relacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee
-         WHERE c.oid = '{QUALIFIED}'::regclass AND a.grantee <> c.relowner
-    LOOP
-        EXECUTE format('REVOKE ALL ON {QUALIFIED} FROM %s', grantee);
-    END LOOP;
-    REVOKE ALL ON {QUALIFIED} FROM PUBLIC;
+{revoke_others(QUALIFIED)}
     REVOKE ALL ON SEQUENCE {LEDGER_SCHEMA}.{LEDGER_TABLE}_id_seq FROM PUBLIC;
 END
 $ledger$""",
     ]
+
+
+def revoke_others(table: str) -> str:
+    """PL/pgSQL that takes every privilege on ``table`` from everyone but its owner.
+
+    Default privileges may have granted the app role INSERT on every new table.
+    """
+    return f"""FOR grantee IN
+        SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END
+          FROM pg_class c, aclexplode(c.relacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee
+         WHERE c.oid = '{table}'::regclass AND a.grantee <> c.relowner
+    LOOP
+        EXECUTE format('REVOKE ALL ON {table} FROM %s', grantee);
+    END LOOP;
+    REVOKE ALL ON {table} FROM PUBLIC;"""
 
 
 _SQLITE_DDL = f"""CREATE TABLE IF NOT EXISTS {LEDGER_TABLE} (
@@ -197,10 +204,10 @@ _SQLITE_DDL = f"""CREATE TABLE IF NOT EXISTS {LEDGER_TABLE} (
 )"""
 
 # Roles other than the owner (and superusers, who can do anything) that could change the ledger.
-_WRITERS = f"""
-SELECT r.rolname
+_WRITERS = """
+SELECT DISTINCT r.rolname
   FROM pg_roles r, pg_class c
- WHERE c.oid = '{QUALIFIED}'::regclass
+ WHERE c.oid = ANY(ARRAY[to_regclass(:ledger), to_regclass(:approvals)])
    AND r.oid <> c.relowner
    AND r.rolname <> session_user
    AND NOT r.rolsuper
@@ -252,10 +259,12 @@ class Ledger:
             run_ddl(self.connection, statement)
 
     def writers(self) -> list[str]:
-        """Roles other than the owner and this session's role that could write the ledger."""
+        """Roles other than the owner and this session's role that could write the ledger
+        (or the guard's approvals beside it)."""
         if not self.postgres or not self.exists():
             return []
-        return list(self.connection.execute(sa.text(_WRITERS)).scalars())
+        names = {"ledger": QUALIFIED, "approvals": f"{LEDGER_SCHEMA}.approvals"}
+        return list(self.connection.execute(sa.text(_WRITERS), names).scalars())
 
     def check_protected(self) -> None:
         """Raise :class:`LedgerUnsafe` when the ledger could be forged (PostgreSQL only)."""
