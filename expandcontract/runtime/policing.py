@@ -91,7 +91,11 @@ def judge(state: RunState, statement: str, dbapi_connection: Any = None) -> bool
         if reason is not None and reason.strip():
             needs_approval = True
             continue
-        what = "cannot be seen into" if change.effect is Effect.OPAQUE else "is destructive"
+        what = (
+            "a statement nobody can see into"
+            if change.effect is Effect.OPAQUE
+            else "a destructive statement"
+        )
         hint = (
             f"the exemption for {change.kind!r} needs a reason"
             if reason is not None
@@ -100,8 +104,8 @@ def judge(state: RunState, statement: str, dbapi_connection: Any = None) -> bool
         )
         direction = "" if step.is_upgrade else " (downgrade)"
         raise PhaseViolation(
-            f"{step.phase or 'unphased'} revision {step.revision}{direction} executed a "
-            f"statement that {what} ({change.describe()}): {change.sql.strip()[:200]!r}; {hint}",
+            f"{step.phase or 'unphased'} revision {step.revision}{direction} executed {what} "
+            f"({change.describe()}): {change.sql.strip()[:200]!r}; {hint}",
             revision=step.revision,
             phase=str(step.phase),
         )
