@@ -135,7 +135,15 @@ class _Run:
         return cls(context.script, settings, clock, force)
 
     def load_revisions(self) -> None:
-        revisions = list(self.script.walk_revisions())
+        try:
+            revisions = list(self.script.walk_revisions())
+        except Exception as err:
+            if isinstance(err, ConfigurationError):
+                raise
+            raise ConfigurationError(
+                f"cannot import the revisions: {type(err).__name__}: {err} (a revision module "
+                "must not run SQL when it is imported: move it into upgrade())"
+            ) from err
         baseline = read_baseline(self.script.dir)
         legacy: frozenset[str] = frozenset()
         if baseline is not None:
