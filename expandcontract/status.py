@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 
 from expandcontract.config import Settings
 from expandcontract.durations import utcnow
+from expandcontract.enforcement import Enforcement, enforcement_status
 from expandcontract.guard import ContractGuard, Verdict
 from expandcontract.ledger import Clock, Ledger, StableMark
 from expandcontract.phases import (
@@ -29,6 +30,7 @@ class Status:
     pending: dict[Phase, list[str]]
     stable: StableMark | None
     verdict: Verdict
+    server_guard: Enforcement | None = None
 
     def to_dict(self) -> dict[str, Any]:
         stable = None
@@ -45,6 +47,7 @@ class Status:
             "contract_allowed": self.verdict.allowed,
             "contract_allowed_at": self.stable.soak_ends_at.isoformat() if self.stable else None,
             "reasons": self.verdict.reasons,
+            "server_guard": self.server_guard.describe() if self.server_guard else None,
         }
 
 
@@ -73,5 +76,6 @@ def collect_status(
     guard = ContractGuard(script, ledger, settings, clock)
     pending_contract = [script.get_revision(r) for r in pending[Phase.CONTRACT]]
     verdict = guard.evaluate([r for r in pending_contract if r is not None])
+    server_guard = enforcement_status(connection)
     connection.rollback()  # read-only: end the transaction the reads began
-    return Status(heads, pending, verdict.stable, verdict)
+    return Status(heads, pending, verdict.stable, verdict, server_guard)

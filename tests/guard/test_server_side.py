@@ -15,7 +15,7 @@ from alembic.config import Config
 
 from expandcontract import api
 from expandcontract.enforcement import enforcement_status
-from expandcontract.errors import ExpandContractError
+from expandcontract.errors import ContractRefused, ExpandContractError
 from expandcontract.phases import Phase
 
 
@@ -136,3 +136,38 @@ def test_an_expand_revision_cannot_drop_through_a_side_door(expanded: Any, route
         api.upgrade_phase(expanded.config(), Phase.EXPAND)
     assert "refused" in str(raised.value)
     assert "address" in expanded.columns()
+
+
+def test_without_the_privilege_the_hook_says_so_and_keeps_the_client_guard(
+    project: Any, role: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from tests.guard.conftest import role_url
+
+    database = sa.engine.make_url(project.database_url).database
+    project.sql(f'ALTER DATABASE "{database}" OWNER TO {role}')
+    project.sql(f"ALTER SCHEMA public OWNER TO {role}")
+    config = project.config()
+    config.attributes["expandcontract.database_url"] = role_url(project, role)
+    api.upgrade_phase(config, Phase.EXPAND)
+    api.upgrade_phase(config, Phase.MIGRATE)
+    said = capfd.readouterr().err
+    assert f"role {role} may not create event triggers" in said
+    assert "rds_superuser" in said
+    with pytest.raises(ContractRefused):
+        api.upgrade_phase(config, Phase.CONTRACT)
+    assert "address" in project.columns()
+    engine = project.engine()
+    with engine.connect() as conn:
+        assert not enforcement_status(conn).enabled
+    engine.dispose()
+    result = run_status(project, role_url(project, role))
+    assert result.exit_code == 0, result.output
+    assert "server    guard off" in result.output
+
+
+def run_status(project: Any, url: str) -> Any:
+    from click.testing import CliRunner
+
+    from expandcontract.cli import main
+
+    return CliRunner().invoke(main, ["status", "-c", str(project.ini), "--database-url", url])
