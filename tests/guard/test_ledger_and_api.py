@@ -121,3 +121,22 @@ def test_metadata_module_that_raises_is_a_clear_error(tmp_path, monkeypatch) -> 
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ConfigurationError, match="RuntimeError: no DATABASE_URL here"):
         load_metadata("models_broken:metadata")
+
+
+def test_the_ledger_works_on_sqlite(tmp_path) -> None:
+    from datetime import timedelta
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'dev.db'}")
+    with engine.begin() as conn:
+        ledger = Ledger(conn)
+        ledger.ensure()
+        ledger.ensure()
+        ledger.record(Event.PHASE_APPLIED, revision="e1", phase="expand")
+        mark = ledger.record_stable("green", soak=timedelta(0))
+    with engine.connect() as conn:
+        ledger = Ledger(conn)
+        assert ledger.latest_stable() == mark
+        assert ledger.last_applied("e1") is not None
+        assert ledger.now() >= mark.stable_at
+        assert ledger.writers() == []
+    engine.dispose()
