@@ -178,6 +178,8 @@ def role(project: Project) -> Iterator[str]:
 
 
 def role_url(project: Project, role: str) -> str:
-    return sa.engine.make_url(project.database_url).set(username=role, password=None).render_as_string(
-        hide_password=False
+    return (
+        sa.engine.make_url(project.database_url)
+        .set(username=role, password=None)
+        .render_as_string(hide_password=False)
     )

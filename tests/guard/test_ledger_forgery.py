@@ -15,7 +15,7 @@ from tests.guard.conftest import role_url
 
 FORGED_MARK = (
     "INSERT INTO {table} (event, release, details) VALUES ('release_stable', 'green', "
-    "'{{\"stable_at\": \"2020-01-01T00:00:00+00:00\", \"soak_seconds\": 0}}')"
+    '\'{{"stable_at": "2020-01-01T00:00:00+00:00", "soak_seconds": 0}}\')'
 )
 
 
@@ -47,9 +47,7 @@ def test_an_app_role_with_every_table_in_public_cannot_write_the_ledger(
     assert "address" in expanded.columns()
 
 
-def test_a_schema_named_after_the_role_does_not_shadow_the_ledger(
-    expanded: Any, role: str
-) -> None:
+def test_a_schema_named_after_the_role_does_not_shadow_the_ledger(expanded: Any, role: str) -> None:
     database = sa.engine.make_url(expanded.database_url).database
     expanded.sql(f'GRANT CREATE ON DATABASE "{database}" TO {role}')
     as_role(expanded, role, f"CREATE SCHEMA {role}")

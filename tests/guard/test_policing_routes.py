@@ -25,7 +25,8 @@ def test_sql_at_a_revision_modules_top_level_never_runs(expanded: Any) -> None:
     path = expanded.write("e2", down="e1", up="pass")
     path.write_text(
         path.read_text().replace(
-            "def upgrade():", 'op.execute("ALTER TABLE customers DROP COLUMN address")\n\n\ndef upgrade():'
+            "def upgrade():",
+            'op.execute("ALTER TABLE customers DROP COLUMN address")\n\n\ndef upgrade():',
         )
     )
     with pytest.raises(ExpandContractError, match="when it is imported"):
@@ -97,7 +98,7 @@ USES_ADDRESS = (
 
 UNSEEABLE_CONTRACTS = {
     "get_bind": 'op.get_bind().exec_driver_sql("ALTER TABLE customers DROP COLUMN city")',
-    "DO block": 'op.execute("DO $$ BEGIN EXECUTE \'ALTER TABLE customers DROP COLUMN city\'; END $$")',
+    "DO block": "op.execute(\"DO $$ BEGIN EXECUTE 'ALTER TABLE customers DROP COLUMN city'; END $$\")",
     "SET NOT NULL": 'op.execute("ALTER TABLE customers ALTER COLUMN city SET NOT NULL")',
     "DROP DEFAULT": 'op.execute("ALTER TABLE customers ALTER COLUMN city DROP DEFAULT")',
     "SET SCHEMA": 'op.execute("CREATE SCHEMA old; ALTER TABLE customers SET SCHEMA old")',
@@ -121,7 +122,9 @@ def test_the_usage_check_fails_closed(expanded: Any, route: str) -> None:
 
 
 def test_a_release_without_usage_is_not_judged_on_usage(expanded: Any) -> None:
-    expanded.write("c1", labels=("contract",), deps=("e1", "m1"), up=UNSEEABLE_CONTRACTS["get_bind"])
+    expanded.write(
+        "c1", labels=("contract",), deps=("e1", "m1"), up=UNSEEABLE_CONTRACTS["get_bind"]
+    )
     api.mark_release_stable(expanded.config(), "green", soak="0s")
     api.upgrade_phase(expanded.config(), Phase.CONTRACT)
     assert "city" not in expanded.columns()

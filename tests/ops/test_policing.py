@@ -87,7 +87,10 @@ DESTRUCTIVE = {
         "ALTER TABLE t DISABLE TRIGGER trg",
         "SELECT tgenabled = 'O' FROM pg_trigger WHERE tgname = 'trg'",
     ),
-    "sequence_reset": ("ALTER SEQUENCE t_id_seq RESTART WITH 1", "SELECT last_value = 2 FROM t_id_seq"),
+    "sequence_reset": (
+        "ALTER SEQUENCE t_id_seq RESTART WITH 1",
+        "SELECT last_value = 2 FROM t_id_seq",
+    ),
     "replace_function": (
         "CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 2'",
         "SELECT f() = 1",
@@ -243,8 +246,7 @@ def test_an_exemption_for_the_named_object_does_not_cover_cascade(on_scene) -> N
     project.revision(
         "typed",
         "expand",
-        'op.execute("ALTER TABLE t2 ADD COLUMN m mood")\n'
-        'op.execute("DROP TYPE mood CASCADE")',
+        'op.execute("ALTER TABLE t2 ADD COLUMN m mood")\nop.execute("DROP TYPE mood CASCADE")',
         extra='\nexpandcontract_exemptions = {"drop_type": "mood was never used"}\n',
     )
     with pytest.raises(PhaseViolation, match="CASCADE"):
