@@ -250,6 +250,9 @@ class _Run:
                 self._guard_online(migration_context, contract, reverting)
             for rev, step in revisions:
                 if isinstance(rev, Script):
+                    per_step = migration_context.opts.get("transaction_per_migration")
+                    if rev in contract and per_step and not self.state.offline:
+                        self._record_started(rev.revision)
                     self.state.enter(rev.revision, phase_of(rev), rev.module, step.is_upgrade)
                 else:
                     self.state.current = None
@@ -284,6 +287,17 @@ class _Run:
             self.state.internal -= 1
         # Allowed (or forced): the server-side guard may let these steps through.
         self.state.extras[policing.APPROVED].update(rev.revision for rev in [*contract, *reverting])
+
+    def _record_started(self, revision: str) -> None:
+        """A trace of the attempt, committed before the step (see :mod:`expandcontract.ops.resume`)."""
+        assert self.ledger is not None
+        self.state.current = None
+        self.state.internal += 1
+        try:
+            self.ledger.record(Event.CONTRACT_STARTED, revision=revision, phase=str(Phase.CONTRACT))
+            self.ledger.connection.commit()
+        finally:
+            self.state.internal -= 1
 
     def _emit_offline_preamble(
         self, migration_context: MigrationContext, steps: list[Any], contract: list[Script]

@@ -47,6 +47,7 @@ class Event(StrEnum):
     RELEASE_DEPLOYED = "release_deployed"
     RELEASE_STABLE = "release_stable"
     SNAPSHOT_RECORDED = "snapshot_recorded"
+    CONTRACT_STARTED = "contract_started"  # before each contract step: a crash leaves a trace
     CONTRACT_APPLIED = "contract_applied"
     CONTRACT_REFUSED = "contract_refused"
     CONTRACT_FORCED = "contract_forced"
