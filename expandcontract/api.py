@@ -108,7 +108,8 @@ def mark_release_stable(
         raise ConfigurationError("the release name must not be empty")
     settings = settings_for(config)
     soak_period = parse_duration(soak) if isinstance(soak, str) else (soak or settings.soak)
-    stable_at = parse_timestamp(at) if at else None
+    # "now" is the database's now, not this machine's (a fast runner must not mark the future).
+    stable_at = parse_timestamp(at) if at and at.strip().lower() != "now" else None
     usage = schema_usage(load_metadata(metadata)) if metadata else None
     with connect(config) as connection:
         ledger = Ledger(connection, clock=clock)

@@ -19,6 +19,9 @@ from expandcontract.errors import ConfigurationError
 # autogenerate and out of the linter's judgement).
 OWN_TABLE_PREFIX = "expandcontract_"
 LEDGER_TABLE = f"{OWN_TABLE_PREFIX}ledger"
+# On PostgreSQL the ledger and the guard's approvals live in their own schema, always named in
+# full (never found through search_path, so no schema named after a role can shadow them).
+LEDGER_SCHEMA = "expandcontract"
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,8 @@ class Settings:
     wait_for_blockers: bool = True
     statement_timeout: timedelta = timedelta(seconds=60)
     migration_lock_timeout: timedelta = timedelta(seconds=60)
+    # The shortest soak a stable mark may carry; off by default so CI and tests soak briefly.
+    minimum_soak: timedelta = timedelta(0)
 
     @property
     def lock_timeout_ms(self) -> int:
@@ -57,6 +62,7 @@ class Settings:
             "lock_wait",
             "statement_timeout",
             "migration_lock_timeout",
+            "minimum_soak",
         }
         kwargs: dict[str, Any] = {}
         for key in durations:

@@ -14,24 +14,35 @@ _ISO = re.compile(
     re.IGNORECASE,
 )
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+# Nobody soaks a release, or waits for a lock, for longer than ten years: a bigger number is a
+# typo, and Python's timedelta would overflow on it anyway.
+MAX_DURATION = timedelta(days=3650)
 
 
 def parse_duration(text: str) -> timedelta:
     """Parse ``90s``, ``30m``, ``24h``, ``3d``, ``1w``, ``250ms`` or ISO-8601 ``P1DT2H``."""
     value = str(text).strip()
     match = _SIMPLE.match(value)
-    if match:
-        return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()])
     iso = _ISO.match(value)
-    if iso and value.upper() not in ("P", "PT") and not value.upper().endswith("T"):
+    seconds: float | None = None
+    if match:
+        seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
+    elif iso and value.upper() not in ("P", "PT") and not value.upper().endswith("T"):
         parts = {k: float(v) for k, v in iso.groupdict().items() if v}
-        return timedelta(
-            weeks=parts.get("w", 0),
-            days=parts.get("d", 0),
-            hours=parts.get("h", 0),
-            minutes=parts.get("m", 0),
-            seconds=parts.get("s", 0),
+        seconds = (
+            parts.get("w", 0) * 604800
+            + parts.get("d", 0) * 86400
+            + parts.get("h", 0) * 3600
+            + parts.get("m", 0) * 60
+            + parts.get("s", 0)
         )
+    if seconds is not None:
+        if seconds > MAX_DURATION.total_seconds():
+            raise ConfigurationError(
+                f"duration {text!r} is longer than {MAX_DURATION.days // 365} years: "
+                "check the number and the unit"
+            )
+        return timedelta(seconds=seconds)
     raise ConfigurationError(
         f"cannot parse duration {text!r}: use a number with a unit (90s, 30m, 24h, 3d) "
         "or ISO-8601 (P1D, PT12H)"
@@ -39,7 +50,11 @@ def parse_duration(text: str) -> timedelta:
 
 
 def parse_timestamp(text: str) -> datetime:
-    """Parse an ISO-8601 timestamp; a timestamp without offset is taken as UTC."""
+    """Parse an ISO-8601 timestamp with an offset (``Z``, ``+02:00``), or ``now``.
+
+    A timestamp without an offset is refused: read as UTC, a New York operator's soak would
+    end five hours early.
+    """
     value = str(text).strip()
     if value.lower() == "now":
         return utcnow()
@@ -50,7 +65,9 @@ def parse_timestamp(text: str) -> datetime:
             f"cannot parse timestamp {text!r}: use ISO-8601, e.g. 2026-11-26T09:30:00Z"
         ) from err
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
+        raise ConfigurationError(
+            f"timestamp {text!r} has no UTC offset: add one, e.g. {value}Z or {value}-05:00"
+        )
     return parsed.astimezone(UTC)
 
 

@@ -15,6 +15,7 @@ It configures Alembic with everything expandcontract needs and runs the migratio
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,12 +26,14 @@ from alembic.runtime.migration import MigrationContext, MigrationInfo
 from alembic.script import Script, ScriptDirectory
 from sqlalchemy.engine import Connection
 
+from expandcontract import enforcement
 from expandcontract.autogen import phase_directives
-from expandcontract.config import LEDGER_TABLE, OWN_TABLE_PREFIX, Settings, load_settings
+from expandcontract.baseline import read_baseline
+from expandcontract.config import OWN_TABLE_PREFIX, Settings, load_settings
 from expandcontract.durations import utcnow
 from expandcontract.errors import ConfigurationError
-from expandcontract.guard import ContractGuard, expanded_dependencies, offline, removals
-from expandcontract.ledger import Clock, Event, Ledger, ledger_ddl
+from expandcontract.guard import ContractGuard, additions, offline
+from expandcontract.ledger import QUALIFIED, Clock, Event, Ledger, ledger_ddl
 from expandcontract.ops import REGISTRY as _OPERATIONS  # noqa: F401  registers op.expand_* ...
 from expandcontract.phases import Phase, phase_of
 from expandcontract.runtime import ddl, policing
@@ -61,6 +64,9 @@ def run_migrations(
     ``context.configure()``.
     """
     run = _Run.from_context(context)
+    # Import every revision module now: before the migration lock (a module that hangs does
+    # not hold it) and before Alembic's `op` is set up (SQL at import time fails, not runs).
+    run.load_revisions()
     configure_kwargs["include_object"] = _exclude_own_tables(configure_kwargs.get("include_object"))
     # Autogenerate writes additive changes to expand and destructive ones to contract.
     configure_kwargs["process_revision_directives"] = phase_directives(
@@ -84,6 +90,7 @@ def run_migrations(
         run.install(context.get_context(), offline_mode=True)
         with context.begin_transaction():
             context.run_migrations()
+            run.finish_offline(context.get_context())
         return
     if connection is not None:
         run.online(context, connection, target_metadata, configure_kwargs)
@@ -113,6 +120,7 @@ class _Run:
         self.force_reason = force_reason
         self.state = RunState()
         self.ledger: Ledger | None = None
+        self.offline_guard: str | None = None  # the guard block, repeated after every COMMIT
 
     @classmethod
     def from_context(cls, context: EnvironmentContext) -> _Run:
@@ -125,6 +133,26 @@ class _Run:
         force = config.attributes.get("expandcontract.force_reason") or x_args.get("force_reason")
         clock = config.attributes.get("expandcontract.clock", utcnow)
         return cls(context.script, settings, clock, force)
+
+    def load_revisions(self) -> None:
+        try:
+            revisions = list(self.script.walk_revisions())
+        except Exception as err:
+            if isinstance(err, ConfigurationError):
+                raise
+            raise ConfigurationError(
+                f"cannot import the revisions: {type(err).__name__}: {err} (a revision module "
+                "must not run SQL when it is imported: move it into upgrade())"
+            ) from err
+        baseline = read_baseline(self.script.dir)
+        legacy: frozenset[str] = frozenset()
+        if baseline is not None:
+            by_id = {rev.revision: rev for rev in revisions}
+            legacy = baseline.legacy(
+                lambda rev_id: by_id[rev_id]._all_down_revisions if rev_id in by_id else ()
+            )
+        self.state.extras[policing.LEGACY] = legacy
+        self.state.extras[policing.APPROVED] = set()
 
     # -- online ---------------------------------------------------------------------------
 
@@ -142,6 +170,8 @@ class _Run:
             connection.exec_driver_sql(f"SET lock_timeout = {self.settings.lock_timeout_ms}")
             self.ledger = Ledger(connection, clock=self.clock)
             self.ledger.ensure()
+            self.ledger.check_protected()
+            self._install_enforcement(connection)
             connection.commit()
             context.configure(
                 connection=connection,
@@ -170,8 +200,21 @@ class _Run:
                 # A caller's pooled connection must not keep our session setting. A connection
                 # that died with the run has nothing to reset; its own error is the one to show.
                 with contextlib.suppress(sa.exc.DBAPIError):
+                    if self.state.extras.get(policing.ENFORCED):
+                        if connection.in_transaction():
+                            connection.rollback()
+                        connection.exec_driver_sql(enforcement.revoke_sql())
                     connection.exec_driver_sql("RESET lock_timeout")
                     connection.commit()
+
+    def _install_enforcement(self, connection: Connection) -> None:
+        if connection.dialect.name != "postgresql":
+            return
+        status = enforcement.install(connection)
+        self.state.extras[policing.ENFORCED] = True  # the approvals table exists either way
+        self.state.extras[policing.USER_FUNCTIONS] = enforcement.user_functions
+        if not status.enabled:
+            sys.stderr.write(f"expandcontract: server-side guard {status.describe()}\n")
 
     # -- shared ---------------------------------------------------------------------------
 
@@ -192,19 +235,24 @@ class _Run:
                 for rev, step in revisions
                 if isinstance(rev, Script) and step.is_upgrade and phase_of(rev) is Phase.CONTRACT
             ]
+            legacy = self.state.extras.get(policing.LEGACY, frozenset())
             reverting = [
                 rev
                 for rev, step in revisions
-                if isinstance(rev, Script)
-                and not step.is_upgrade
-                and phase_of(rev) in (Phase.EXPAND, Phase.MIGRATE)
+                if isinstance(rev, Script) and not step.is_upgrade and rev.revision not in legacy
             ]
+            self.state.extras[policing.DOWNGRADE_ADDS] = {
+                rev.revision: additions(rev) for rev in reverting
+            }
             if self.state.offline:
                 self._emit_offline_preamble(migration_context, steps, contract)
             else:
                 self._guard_online(migration_context, contract, reverting)
             for rev, step in revisions:
                 if isinstance(rev, Script):
+                    per_step = migration_context.opts.get("transaction_per_migration")
+                    if rev in contract and per_step and not self.state.offline:
+                        self._record_started(rev.revision)
                     self.state.enter(rev.revision, phase_of(rev), rev.module, step.is_upgrade)
                 else:
                     self.state.current = None
@@ -219,13 +267,14 @@ class _Run:
         if not contract and not reverting:
             return
         assert self.ledger is not None
+        guarded_reverting = [rev for rev in reverting if phase_of(rev) is not Phase.CONTRACT]
         connection = self.ledger.connection
         guard = ContractGuard(self.script, self.ledger, self.settings, self.clock)
         self.state.internal += 1
         try:
             for verdict in (
                 guard.evaluate(contract) if contract else None,
-                guard.evaluate_downgrade(reverting) if reverting else None,
+                guard.evaluate_downgrade(guarded_reverting) if guarded_reverting else None,
             ):
                 if verdict is None:
                     continue
@@ -236,15 +285,30 @@ class _Run:
                     connection.commit()
         finally:
             self.state.internal -= 1
+        # Allowed (or forced): the server-side guard may let these steps through.
+        self.state.extras[policing.APPROVED].update(rev.revision for rev in [*contract, *reverting])
+
+    def _record_started(self, revision: str) -> None:
+        """A trace of the attempt, committed before the step (see :mod:`expandcontract.ops.resume`)."""
+        assert self.ledger is not None
+        self.state.current = None
+        self.state.internal += 1
+        try:
+            self.ledger.record(Event.CONTRACT_STARTED, revision=revision, phase=str(Phase.CONTRACT))
+            self.ledger.connection.commit()
+        finally:
+            self.state.internal -= 1
 
     def _emit_offline_preamble(
         self, migration_context: MigrationContext, steps: list[Any], contract: list[Script]
     ) -> None:
         if not steps:
             return
+        # psql's defaults run on after an error: the script stops at the first one instead.
+        migration_context.impl.static_output(offline.STOP_ON_ERROR)
         # The script runs in one transaction: SET LOCAL keeps the short lock wait to it.
         _emit(migration_context, f"SET LOCAL lock_timeout = {self.settings.lock_timeout_ms}")
-        for statement in ledger_ddl(LEDGER_TABLE):
+        for statement in [*ledger_ddl(), *enforcement.APPROVALS_DDL]:
             _emit(migration_context, statement)
         if not contract:
             return
@@ -253,20 +317,36 @@ class _Run:
             _emit(
                 migration_context,
                 offline.ledger_insert(
-                    LEDGER_TABLE,
+                    QUALIFIED,
                     Event.CONTRACT_FORCED,
                     details={"revisions": ids, "reason": self.force_reason},
                 ),
             )
-            return
-        dependencies = [dep.revision for dep in expanded_dependencies(self.script, contract)]
-        removed, _ = removals(contract)
-        _emit(
-            migration_context,
-            offline.guard_block(
-                LEDGER_TABLE, ids, dependencies, removed, self.settings.require_snapshot
-            ),
-        )
+        else:
+            guard = ContractGuard(self.script, None, self.settings)
+            self.offline_guard = offline.guard_block(guard.offline_plan(contract))
+            _emit(migration_context, self.offline_guard)
+            self._repeat_guard_after_commits(migration_context)
+        _emit(migration_context, enforcement.grant_session_sql(",".join(ids), "offline script"))
+
+    def _repeat_guard_after_commits(self, migration_context: MigrationContext) -> None:
+        """Re-check the guard after every COMMIT/BEGIN the script contains (autocommit steps)."""
+        impl = migration_context.impl
+        guard = self.offline_guard
+        assert guard is not None
+        for name in ("emit_commit", "emit_begin"):
+            emitted = getattr(impl, name)
+
+            def emit_then_guard(emitted: Callable[[], None] = emitted) -> None:
+                emitted()
+                _emit(migration_context, guard)
+
+            setattr(impl, name, emit_then_guard)
+
+    def finish_offline(self, migration_context: MigrationContext) -> None:
+        """The script's approvals end with it."""
+        if self.offline_guard is not None or self.force_reason:
+            _emit(migration_context, enforcement.revoke_sql())
 
     # -- ledger records -------------------------------------------------------------------
 
@@ -292,6 +372,9 @@ class _Run:
         try:
             for event, fields in self._events(step):
                 self.ledger.record(event, **fields)
+            if self.state.extras.pop(policing.GRANTED, None) is not None:
+                # The step's session approval ends with the step, in its transaction.
+                ctx.connection.exec_driver_sql(enforcement.revoke_sql())  # type: ignore[union-attr]
         finally:
             self.state.internal -= 1
 
@@ -299,7 +382,7 @@ class _Run:
         self, ctx: MigrationContext, step: MigrationInfo, *_: Any, **__: Any
     ) -> None:
         for event, fields in self._events(step):
-            _emit(ctx, offline.ledger_insert(LEDGER_TABLE, event, **fields))
+            _emit(ctx, offline.ledger_insert(QUALIFIED, event, **fields))
 
 
 def _emit(migration_context: MigrationContext, statement: str) -> None:

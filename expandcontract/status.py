@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 
 from expandcontract.config import Settings
 from expandcontract.durations import utcnow
+from expandcontract.enforcement import Enforcement, enforcement_status
 from expandcontract.guard import ContractGuard, Verdict
 from expandcontract.ledger import Clock, Ledger, StableMark
 from expandcontract.ops.readiness import contract_readiness
@@ -30,6 +31,7 @@ class Status:
     pending: dict[Phase, list[str]]
     stable: StableMark | None
     verdict: Verdict
+    server_guard: Enforcement | None = None
 
     def to_dict(self) -> dict[str, Any]:
         stable = None
@@ -46,6 +48,7 @@ class Status:
             "contract_allowed": self.verdict.allowed,
             "contract_allowed_at": self.stable.soak_ends_at.isoformat() if self.stable else None,
             "reasons": self.verdict.reasons,
+            "server_guard": self.server_guard.describe() if self.server_guard else None,
         }
 
 
@@ -80,5 +83,6 @@ def collect_status(
     not_ready = contract_readiness(connection, scripts)
     if not_ready:
         verdict = replace(verdict, allowed=False, reasons=[*verdict.reasons, *not_ready])
+    server_guard = enforcement_status(connection)
     connection.rollback()  # read-only: end the transaction the reads began
-    return Status(heads, pending, verdict.stable, verdict)
+    return Status(heads, pending, verdict.stable, verdict, server_guard)

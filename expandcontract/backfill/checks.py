@@ -8,7 +8,7 @@ from sqlalchemy.engine import Connection
 from expandcontract.backfill.paging import inspect_table, row_key_text
 from expandcontract.backfill.spec import Backfill
 from expandcontract.backfill.statements import _fragment
-from expandcontract.backfill.store import QUARANTINE_TABLE, _exists
+from expandcontract.backfill.store import QUARANTINE_TABLE, SAME_TABLE, _exists
 
 
 def backfill_complete(connection: Connection, spec: Backfill) -> bool:
@@ -25,7 +25,9 @@ def backfill_complete(connection: Connection, spec: Backfill) -> bool:
     if _exists(connection, QUARANTINE_TABLE):
         where += (
             f" AND NOT EXISTS (SELECT 1 FROM {QUARANTINE_TABLE} AS q WHERE "
-            "q.backfill_name = :name AND q.table_name = :table_name "
+            "q.backfill_name = :name AND "
+            + SAME_TABLE.format(column="q.table_name", param="table_name")
+            + " "
             f"AND q.primary_key = {row_key_text(connection, table)})"
         )
         params.update(name=spec.name, table_name=spec.table)

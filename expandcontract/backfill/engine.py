@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 
 from expandcontract.backfill import store
 from expandcontract.backfill.batch import BatchRunner
-from expandcontract.backfill.checks import resolve_converted
+from expandcontract.backfill.checks import backfill_complete, resolve_converted
 from expandcontract.backfill.errors import (
     BackfillBusy,
     BackfillInterrupted,
@@ -119,7 +119,81 @@ def run_backfill(
     on SIGINT/SIGTERM in the main thread (raises :class:`BackfillInterrupted`). A run of a
     backfill that already completed, or whose definition changed, starts from the beginning
     (rows that are no longer pending are skipped); ``restart=True`` forces that.
+
+    With ctid pages (no primary key), rows the application updates during the run can move
+    behind the pass; before it reports ``complete`` the whole table is checked again, and up to
+    ``CTID_PASSES`` passes run until no row is pending. Otherwise the run ends ``stopped`` (not
+    a false ``complete``), and running it again starts from the first page.
     """
+    report = _run_pass(
+        engine,
+        spec,
+        restart=restart,
+        time_budget=time_budget,
+        delay=delay,
+        progress=progress,
+        stop_event=stop_event,
+        initial_batch=initial_batch,
+        max_batch=max_batch,
+        lock_timeout=lock_timeout,
+        lock_wait=lock_wait,
+        progress_stream=progress_stream,
+        progress_interval=progress_interval,
+    )
+    for _ in range(CTID_PASSES - 1):
+        if not (report.complete and _moved_rows_left(engine, spec)):
+            return report
+        log.warning("backfill %s: rows moved during the ctid pass; scanning again", spec.name)
+        report = _run_pass(
+            engine,
+            spec,
+            restart=True,
+            time_budget=time_budget,
+            delay=delay,
+            progress=progress,
+            stop_event=stop_event,
+            initial_batch=initial_batch,
+            max_batch=max_batch,
+            lock_timeout=lock_timeout,
+            lock_wait=lock_wait,
+            progress_stream=progress_stream,
+            progress_interval=progress_interval,
+        )
+    if report.complete and _moved_rows_left(engine, spec):
+        report.complete, report.stopped = False, True
+        with engine.connect() as conn, conn.begin():
+            store.set_status(conn, spec.name, "stopped")
+    return report
+
+
+CTID_PASSES = 3
+
+
+def _moved_rows_left(engine: sa.Engine, spec: Backfill) -> bool:
+    """After a ctid pass: does any row still match ``pending``? (Keyset passes cannot miss.)"""
+    with engine.connect() as conn, conn.begin():
+        if not inspect_table(conn, spec).uses_ctid:
+            return False
+        return not backfill_complete(conn, spec)
+
+
+def _run_pass(
+    engine: sa.Engine,
+    spec: Backfill,
+    *,
+    time_budget: float = 0.2,
+    delay: float = 0.0,
+    progress: bool | None = None,
+    stop_event: StopEvent | None = None,
+    initial_batch: int = 1000,
+    max_batch: int = 500_000,
+    lock_timeout: float = 1.0,
+    lock_wait: float = 30.0,
+    restart: bool = False,
+    progress_stream: TextIO | None = None,
+    progress_interval: float = 5.0,
+) -> BackfillReport:
+    """One pass over the table; :func:`run_backfill` decides whether another is needed."""
     if time_budget <= 0:
         raise BackfillSpecError(f"time_budget must be positive, got {time_budget!r}")
     if lock_timeout <= 0:

@@ -48,6 +48,10 @@ _DDL = [
         WHERE resolved_at IS NULL""",
 ]
 
+# Entries name their table as the revision spelled it ("cust", "public.cust", '"Cust"'): match
+# by what PostgreSQL resolves both spellings to, so no spelling slips past a contract's check.
+SAME_TABLE = "({column} = :{param} OR to_regclass({column}) = to_regclass(:{param}))"
+
 QUARANTINE_CONFLICT = (
     "ON CONFLICT (backfill_name, table_name, primary_key) WHERE resolved_at IS NULL DO NOTHING"
 )
@@ -175,7 +179,7 @@ def _filters(
     clauses: list[str] = []
     params: dict[str, Any] = {}
     if table is not None:
-        clauses.append("table_name = :table")
+        clauses.append(SAME_TABLE.format(column="table_name", param="table"))
         params["table"] = table
     if name is not None:
         clauses.append("backfill_name = :name")

@@ -82,6 +82,8 @@ def status(fmt: str, config_path: str, database_url: str | None) -> None:
     click.echo(f"contract  {verdict}")
     for reason in report["reasons"]:
         click.echo(f"          - {reason}")
+    if report.get("server_guard"):
+        click.echo(f"server    guard {report['server_guard']}")
 
 
 @click.command("mark-stable")
@@ -91,7 +93,13 @@ def status(fmt: str, config_path: str, database_url: str | None) -> None:
     default=None,
     help="Soak period: 90s, 30m, 24h, 3d or ISO-8601 (default from config, 24h).",
 )
-@click.option("--at", "at", default=None, help="Stable since this ISO-8601 time (default now).")
+@click.option(
+    "--at",
+    "at",
+    default=None,
+    help="Stable since this ISO-8601 time with an offset, e.g. 2026-11-26T09:30:00Z "
+    "(default: the database's now).",
+)
 @click.option(
     "--metadata",
     default=None,

@@ -1,13 +1,11 @@
 """The contract guard: destructive revisions wait until the new release has soaked.
 
-Before any contract revision is applied, all of these must hold (DESIGN §5):
-
-1. a release has been marked stable;
-2. its soak period has passed;
-3. the stable mark was recorded after every expand/migrate revision the pending contract
-   revisions depend on was applied (the stable release really ran on the expanded schema);
-4. the pending contract drops nothing the stable release still uses (when its usage is known);
-5. with ``require_snapshot``, a snapshot was recorded after the stable mark.
+Before any contract revision is applied, every check in :mod:`expandcontract.guard.checks`
+must pass (DESIGN §5): a release marked stable by a mark the guard can trust, after every
+expand/migrate revision was applied and with the release deployed last; its soak over by the
+database's clock; nothing it uses removed (failing closed on what cannot be seen); a snapshot
+after the mark when required. Each check has an online form (here) and an offline form (the
+guard block of ``--sql`` scripts).
 """
 
 from __future__ import annotations
@@ -20,28 +18,27 @@ from typing import Any
 from alembic.script import Script, ScriptDirectory
 
 from expandcontract.config import Settings
-from expandcontract.durations import format_duration, utcnow
 from expandcontract.errors import ContractRefused
+from expandcontract.guard.checks import CHECKS, NO_MARK, Facts, Plan, Removal
 from expandcontract.ledger import Clock, Event, Ledger, StableMark
 from expandcontract.phases import Phase, dependency_closure, phase_of
 from expandcontract.render import RenderError, render_sql
-from expandcontract.sql import classify
+from expandcontract.sql import UNSEEN_KINDS, SqlParseError, classify, removes
+from expandcontract.sql.removals import REMOVAL_KINDS
 from expandcontract.usage import removed_in_use
 
-# Changes that take something away from a release still using it.
-REMOVALS = {"drop_column", "drop_table", "rename_column", "rename_table", "alter_column_type"}
+# Kept for the linter's rules until they call expandcontract.sql.removes() themselves.
+REMOVALS = frozenset(REMOVAL_KINDS)
 
-
-@dataclass(frozen=True)
-class Removal:
-    revision: str
-    kind: str
-    table: str
-    column: str | None = None
-
-    def describe(self) -> str:
-        target = f"{self.table}.{self.column}" if self.column else self.table
-        return f"{self.kind.replace('_', ' ')} {target}"
+__all__ = [
+    "REMOVALS",
+    "ContractGuard",
+    "Removal",
+    "Verdict",
+    "additions",
+    "expanded_dependencies",
+    "removals",
+]
 
 
 @dataclass(frozen=True)
@@ -56,11 +53,13 @@ class Verdict:
     remaining: timedelta | None = None
     # The reason condition 5 failed, if it did: a production contract can take the snapshot.
     snapshot_missing: str | None = None
+    failed: list[str] = field(default_factory=list)  # names of the checks that failed
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "allowed": self.allowed,
             "reasons": self.reasons,
+            "failed": self.failed,
             "revisions": self.revisions,
             "allowed_at": self.allowed_at.isoformat() if self.allowed_at else None,
         }
@@ -71,22 +70,52 @@ def removals(
 ) -> tuple[list[Removal], list[str]]:
     """What the revisions remove, found by rendering their SQL offline.
 
-    Returns the removals and the ids of revisions that could not be rendered (their removals
-    are still caught at run time by phase policing).
+    Returns the removals and the ids of revisions nobody can judge: not renderable offline,
+    unparseable, or running SQL that cannot be seen into (DO, CALL, CASCADE). Callers that
+    compare with a release's usage must fail closed on the second list.
     """
     found: list[Removal] = []
-    unknown: list[str] = []
+    unseen: list[str] = []
     for revision in revisions:
         try:
             sql = render_sql(revision, direction)
-        except RenderError:
-            unknown.append(revision.revision)
+            changes = classify(sql) if sql.strip() else []
+        except (RenderError, SqlParseError):
+            unseen.append(revision.revision)
             continue
-        for change in classify(sql) if sql.strip() else []:
-            if change.kind in REMOVALS and change.table:
-                column = change.column if "column" in change.kind else None
-                found.append(Removal(revision.revision, change.kind, change.table, column))
-    return found, unknown
+        if any(change.kind in UNSEEN_KINDS for change in changes):
+            unseen.append(revision.revision)
+        for change in changes:
+            removed = removes(change)
+            if removed is None:
+                continue
+            if removed.what == "schema":
+                # Everything in it goes: a bare "schema." prefix matches every table there.
+                found.append(Removal(revision.revision, change.kind, f"{removed.name}.*"))
+            elif removed.table:
+                found.append(Removal(revision.revision, change.kind, removed.table, removed.column))
+    return found, unseen
+
+
+def additions(revision: Script) -> set[tuple[str, str | None]]:
+    """The tables and columns ``revision``'s upgrade adds: what its downgrade may remove."""
+    try:
+        sql = render_sql(revision, "upgrade")
+        changes = classify(sql) if sql.strip() else []
+    except (RenderError, SqlParseError):
+        return set()
+    added: set[tuple[str, str | None]] = set()
+    for change in changes:
+        if change.table is None:
+            continue
+        table = change.table.rsplit(".", 1)[-1]
+        if change.kind == "create_table":
+            added.add((table, None))
+        elif change.kind in ("add_column", "set_default", "drop_not_null", "create_index"):
+            added.add((table, change.column))
+        if change.kind == "create_index" and change.name:
+            added.add((change.name, None))
+    return added
 
 
 def expanded_dependencies(script: ScriptDirectory, pending: Sequence[Script]) -> list[Script]:
@@ -101,105 +130,131 @@ def expanded_dependencies(script: ScriptDirectory, pending: Sequence[Script]) ->
     return [needed[rev_id] for rev_id in sorted(needed)]
 
 
-def _still_used(found: Sequence[Removal], stable: StableMark, verb: str) -> list[str]:
-    """Reasons for every removal that takes away something the stable release uses."""
-    if stable.usage is None:
-        return []
-    return [
-        f"{verb} {r.revision} would {r.describe()}, which release {stable.release} "
-        "(marked stable) still uses"
-        for r in found
-        if removed_in_use(stable.usage, r.table, r.column)
-    ]
-
-
 class ContractGuard:
-    """Evaluates the five conditions against the ledger and records what it decided."""
+    """Evaluates the checks against the ledger and records what it decided.
+
+    ``clock`` is accepted for compatibility and not used: the guard reads the database's clock.
+    """
 
     def __init__(
         self,
         script: ScriptDirectory,
-        ledger: Ledger,
+        ledger: Ledger | None,
         settings: Settings,
-        clock: Clock = utcnow,
+        clock: Clock | None = None,
     ) -> None:
         self.script = script
-        self.ledger = ledger
+        self._ledger = ledger
         self.settings = settings
-        self.clock = clock
+
+    @property
+    def ledger(self) -> Ledger:
+        assert self._ledger is not None, "an offline guard has no ledger"
+        return self._ledger
+
+    def offline_plan(self, pending: Sequence[Script]) -> Plan:
+        """What the pending revisions need, from the revision files alone."""
+        removed, unseen = removals(pending)
+        return Plan(
+            revisions=[rev.revision for rev in pending],
+            dependencies=[dep.revision for dep in expanded_dependencies(self.script, pending)],
+            undeclared=[rev.revision for rev in pending if not rev._resolved_dependencies],
+            removed=removed,
+            unseen=unseen,
+            require_snapshot=self.settings.require_snapshot,
+            minimum_soak=self.settings.minimum_soak,
+        )
+
+    def facts(self, plan: Plan, mark: StableMark) -> Facts:
+        ledger = self.ledger
+        applied = {}
+        for entry in reversed(ledger.entries(Event.PHASE_APPLIED)):
+            if entry.revision:
+                applied[entry.revision] = entry
+        schema_changes = [
+            e for e in ledger.entries(Event.PHASE_APPLIED) if e.phase != str(Phase.CONTRACT)
+        ]
+        return Facts(
+            plan=plan,
+            mark=mark,
+            now=ledger.now(),
+            schema_changes=schema_changes,
+            applied=applied,
+            contract_reverts=ledger.entries(Event.PHASE_REVERTED, phase=str(Phase.CONTRACT)),
+            last_deployed=ledger.latest(Event.RELEASE_DEPLOYED),
+            snapshot=ledger.latest(Event.SNAPSHOT_RECORDED),
+        )
 
     def evaluate(self, pending: Sequence[Script]) -> Verdict:
-        """Judge applying the ``pending`` contract revisions now (an empty list judges 1, 2, 5)."""
-        reasons: list[str] = []
+        """Judge applying the ``pending`` contract revisions now (an empty list judges the mark)."""
         ids = [rev.revision for rev in pending]
+        plan = self.offline_plan(pending)
         stable = self.ledger.latest_stable()
         if stable is None:
-            reasons.append(
+            reason = (
                 "no release has been marked stable: once the new release serves all traffic, "
                 "run `expandcontract mark-stable RELEASE`"
             )
-            return Verdict(False, reasons, ids)
-        now = self.clock()
-        allowed_at = stable.soak_ends_at
-        remaining = allowed_at - now if now < allowed_at else None
-        if remaining is not None:
-            soaked = max(now - stable.stable_at, timedelta(0))
-            reasons.append(
-                f"release {stable.release} has soaked {format_duration(soaked)} of "
-                f"{format_duration(stable.soak)}: contract allowed at "
-                f"{allowed_at.isoformat(timespec='seconds')} (in {format_duration(remaining)})"
-            )
-        reasons.extend(self._ran_on_expanded_schema(pending, stable))
-        if stable.usage is not None:
-            reasons.extend(_still_used(removals(pending)[0], stable, "revision"))
+            return Verdict(False, [reason], ids, failed=[NO_MARK])
+        facts = self.facts(plan, stable)
+        reasons: list[str] = []
+        failed: list[str] = []
         snapshot_missing = None
-        if self.settings.require_snapshot:
-            snapshot = self.ledger.latest(Event.SNAPSHOT_RECORDED)
-            if snapshot is None or snapshot.id < stable.recorded.id:
-                snapshot_missing = (
-                    f"require_snapshot is set and no snapshot was recorded after release "
-                    f"{stable.release} was marked stable: run `expandcontract snapshot`"
-                )
-                reasons.append(snapshot_missing)
-        return Verdict(not reasons, reasons, ids, stable, allowed_at, remaining, snapshot_missing)
-
-    def _ran_on_expanded_schema(self, pending: Sequence[Script], stable: StableMark) -> list[str]:
-        reasons = []
-        for dep in expanded_dependencies(self.script, pending):
-            rev_id = dep.revision
-            applied = self.ledger.last_applied(rev_id)
-            if applied is None:
-                reasons.append(
-                    f"{phase_of(dep)} revision {rev_id} that the contract depends on has not been "
-                    "applied: apply it, let the new release run on it, then mark it stable"
-                )
-            elif applied.id > stable.recorded.id:
-                reasons.append(
-                    f"release {stable.release} was marked stable before {phase_of(dep)} revision "
-                    f"{rev_id} was applied (ledger #{stable.recorded.id} < #{applied.id}): it never "
-                    "ran on the expanded schema; mark it stable again once it has"
-                )
-        return reasons
+        for check in CHECKS:
+            found = check.online(facts)
+            if found:
+                failed.append(check.name)
+                reasons.extend(found)
+                if check.name == "snapshot":
+                    snapshot_missing = found[0]
+        allowed_at = stable.stable_at + max(stable.soak, self.settings.minimum_soak)
+        remaining = allowed_at - facts.now if facts.now < allowed_at else None
+        return Verdict(
+            not reasons, reasons, ids, stable, allowed_at, remaining, snapshot_missing, failed
+        )
 
     def evaluate_downgrade(self, reverting: Sequence[Script]) -> Verdict:
-        """Judge downgrading expand/migrate revisions the stable release may be running on."""
-        stable = self.ledger.latest_stable()
+        """Judge downgrading expand/migrate revisions a deployed release may be running on."""
         ids = [rev.revision for rev in reverting]
-        if stable is None or not reverting:
-            return Verdict(True, [], ids, stable)
-        reasons: list[str] = []
-        if stable.usage is not None:
-            reasons = _still_used(removals(reverting, "downgrade")[0], stable, "downgrading")
-        else:
-            for revision in reverting:
-                applied = self.ledger.last_applied(revision.revision)
-                if applied is not None and applied.id < stable.recorded.id:
-                    reasons.append(
-                        f"release {stable.release} was marked stable on a schema that includes "
-                        f"{phase_of(revision)} revision {revision.revision}; downgrading it may "
-                        "remove what that release uses (record its usage with "
-                        "`mark-stable --metadata` so the guard can check precisely)"
-                    )
+        if not reverting:
+            return Verdict(True, [], ids)
+        stable = self.ledger.latest_stable()
+        if stable is not None and stable.usage is not None:
+            found, unseen = removals(reverting, "downgrade")
+            reasons = [
+                f"downgrading {r.revision} would {r.describe()}, which release {stable.release} "
+                "(marked stable) still uses"
+                for r in found
+                if removed_in_use(stable.usage, r.table, r.column)
+            ]
+            reasons.extend(
+                f"downgrading {rev} cannot be checked against what release {stable.release} "
+                "uses: refused; override with --force --reason"
+                for rev in unseen
+            )
+            return Verdict(not reasons, reasons, ids, stable)
+        # Without usage: a release deployed or marked after the revision was applied may be
+        # using what it added (green writes the new column before anyone marks it stable).
+        marks = [
+            e
+            for e in (
+                self.ledger.latest(Event.RELEASE_DEPLOYED),
+                stable.recorded if stable is not None else None,
+            )
+            if e is not None
+        ]
+        reasons = []
+        for revision in reverting:
+            applied = self.ledger.last_applied(revision.revision)
+            later = [e for e in marks if applied is not None and e.id > applied.id]
+            if later:
+                release = later[0].release
+                reasons.append(
+                    f"release {release} was deployed or marked stable on a schema that includes "
+                    f"{phase_of(revision) or 'unphased'} revision {revision.revision}; "
+                    "downgrading it may remove what that release uses (record its usage with "
+                    "`mark-stable --metadata` so the guard can check precisely, or --force --reason)"
+                )
         return Verdict(not reasons, reasons, ids, stable)
 
     def enforce(self, verdict: Verdict, force_reason: str | None = None) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from alembic.runtime.migration import MigrationContext
 
 from expandcontract.ops.base import PhasedOperation, live_connection, register
-from expandcontract.ops.catalog import require_column
+from expandcontract.ops.catalog import column_exists, require_column
 from expandcontract.ops.readiness import BackfillRef, require_converted
+from expandcontract.ops.resume import resumed
 from expandcontract.ops.sqltext import TypeLike, ident, qualified
 from expandcontract.phases import Phase
 
@@ -42,6 +43,8 @@ class DropColumn(PhasedOperation):
         connection = live_connection(context)
         if connection is None:
             return
+        if not column_exists(connection, self.table, self.column) and resumed(context):
+            return  # dropped by the interrupted run; IF EXISTS makes this run a no-op
         require_column(connection, self.name, self.table, self.column)
         require_converted(
             connection,

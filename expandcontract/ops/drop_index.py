@@ -8,6 +8,7 @@ from alembic.runtime.migration import MigrationContext
 
 from expandcontract.ops.base import PhasedOperation, live_connection, register
 from expandcontract.ops.catalog import index_state, require
+from expandcontract.ops.resume import resumed
 from expandcontract.ops.sqltext import qualified, sibling
 from expandcontract.phases import Phase
 
@@ -45,11 +46,14 @@ class DropIndex(PhasedOperation):
 
     def validate(self, context: MigrationContext) -> None:
         connection = live_connection(context)
-        if connection is not None:
-            require(
-                index_state(connection, self._qualified) is not None,
-                f"{self.name} refused: index {self.index} does not exist",
-            )
+        if connection is None:
+            return
+        if index_state(connection, self._qualified) is None and resumed(context):
+            return  # dropped by the interrupted run; IF EXISTS makes this run a no-op
+        require(
+            index_state(connection, self._qualified) is not None,
+            f"{self.name} refused: index {self.index} does not exist",
+        )
 
     def plan(self) -> list[str]:
         return [f"DROP INDEX CONCURRENTLY IF EXISTS {qualified(self._qualified)}"]

@@ -5,7 +5,15 @@ migrate revision aborts the run, unless the revision declares a reasoned exempti
 
     expandcontract_exemptions = {"drop_index": "index was never used; created by mistake in 3f2a"}
 
-The same classifier judges statements for ``expandcontract check``.
+Revisions on no phase branch that are not legacy (after the adopted baseline) may run while
+either release is live, so they are policed like expand. Downgrades are policed too: a
+downgrade may take away only what its own upgrade added (the hook tells us what that is).
+Statements we cannot see into (DO blocks, CALL, calls of user functions) fail closed unless
+exempted by their kind (``do_block``, ``call``, ``function_call``).
+
+The same classifier judges statements for ``expandcontract check``. The listener also hands
+the server-side guard (:mod:`expandcontract.enforcement`) its approvals: the whole session
+for a step the contract guard allowed, one statement for an exempted or internal one.
 """
 
 from __future__ import annotations
@@ -14,59 +22,132 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from expandcontract import enforcement
 from expandcontract.errors import PhaseViolation
 from expandcontract.phases import Phase
-from expandcontract.runtime.state import EXEMPTIONS_ATTR, RunState
-from expandcontract.sql import Change, SqlParseError, classify
+from expandcontract.runtime.state import EXEMPTIONS_ATTR, RunState, Step
+from expandcontract.sql import SqlParseError, classify
+from expandcontract.sql.classify import Change, Effect
 from expandcontract.sql.type_changes import classify_type_change
 
 _PARAM = re.compile(r"%\(\w+\)s|%s")
+
+# RunState.extras keys the hook fills in.
+LEGACY = "legacy_revisions"  # frozenset of revision ids at or before the baseline
+APPROVED = "approved_revisions"  # set of revision ids the contract guard allowed
+GRANTED = "granted_revision"  # the revision whose session approval is on the server now
+ENFORCED = "server_enforcement"  # True when the approvals table exists
+DOWNGRADE_ADDS = "downgrade_allowed"  # {revision: {(table, column or None)}} its upgrade added
+USER_FUNCTIONS = "user_function_lookup"  # callable(names) -> user-defined names among them
+
+
+def policed(state: RunState, step: Step) -> bool:
+    """Is this step's SQL judged by phase policing?"""
+    if step.phase is Phase.CONTRACT and step.is_upgrade:
+        return False
+    return not (step.phase is None and step.revision in state.extras.get(LEGACY, frozenset()))
+
+
+def _allowed_by_downgrade(state: RunState, step: Step, change: Change) -> bool:
+    """A downgrade may remove what its own upgrade added, nothing else."""
+    if step.is_upgrade or change.table is None:
+        return False
+    added = state.extras.get(DOWNGRADE_ADDS, {}).get(step.revision, set())
+    table = change.table.rsplit(".", 1)[-1]
+    return (table, None) in added or (table, change.column) in added
+
+
+ColumnType = Callable[[str, str], str | None]
 
 
 def judge(
     state: RunState,
     statement: str,
-    column_type: Callable[[str, str], str | None] | None = None,
-) -> None:
+    dbapi_connection: Any = None,
+    column_type: ColumnType | None = None,
+) -> bool:
     """Raise :class:`PhaseViolation` if ``statement`` breaks the running revision's phase.
 
     ``column_type(table, column)`` gives a column's current type, so that a type change
     PostgreSQL makes without touching the table (a widening, see
     :mod:`expandcontract.sql.type_changes`) is not refused.
+
+    Returns True when the statement passed only thanks to an exemption (or a downgrade
+    removing what its upgrade added), so the server-side guard must approve it.
     """
     step = state.current
-    if step is None or state.internal or not step.is_upgrade:
-        return
-    if step.phase not in (Phase.EXPAND, Phase.MIGRATE):
-        return
+    if step is None or state.internal or not policed(state, step):
+        return False
     try:
         changes = classify(_PARAM.sub("NULL", statement))
     except SqlParseError:
-        return  # not ours to judge; `expandcontract check` reports unparseable SQL
+        return False  # not ours to judge; `expandcontract check` reports unparseable SQL
+    lookup = state.extras.get(USER_FUNCTIONS)
     exemptions = step.exemptions
+    needs_approval = False
     for change in changes:
-        if not change.destructive:
+        if change.effect is Effect.DATA and change.calls and lookup is not None:
+            user = lookup(dbapi_connection, sorted(change.calls))
+            if user:
+                change = Change("function_call", Effect.OPAQUE, change.sql, name=", ".join(user))
+        replacing = change.kind == "create_function" and "or_replace" in change.flags
+        if replacing and lookup is not None and lookup(dbapi_connection, [change.name or ""]):
+            # Replacing a live function changes what the running release's triggers do.
+            change = Change("replace_function", Effect.DESTRUCTIVE, change.sql, name=change.name)
+        if change.effect not in (Effect.DESTRUCTIVE, Effect.OPAQUE):
+            if change.kind == "alter_column_type":
+                needs_approval = True  # a type change the classifier judged safe
+            continue
+        if _allowed_by_downgrade(state, step, change) or _safe_type_change(change, column_type):
+            needs_approval = True
             continue
         reason = exemptions.get(change.kind)
         if reason is not None and reason.strip():
+            needs_approval = True
             continue
-        if _safe_type_change(change, column_type):
-            continue
+        what = (
+            "a statement nobody can see into"
+            if change.effect is Effect.OPAQUE
+            else "a destructive statement"
+        )
         hint = (
             f"the exemption for {change.kind!r} needs a reason"
             if reason is not None
             else f"move it to a contract revision, or declare {EXEMPTIONS_ATTR} = "
             f"{{{change.kind!r}: 'why it is safe'}} in the revision"
         )
+        direction = "" if step.is_upgrade else " (downgrade)"
         raise PhaseViolation(
-            f"{step.phase} revision {step.revision} executed a destructive statement "
+            f"{step.phase or 'unphased'} revision {step.revision}{direction} executed {what} "
             f"({change.describe()}): {change.sql.strip()[:200]!r}; {hint}",
             revision=step.revision,
             phase=str(step.phase),
         )
+    return needs_approval
 
 
-def _safe_type_change(change: Change, column_type: Callable[[str, str], str | None] | None) -> bool:
+def approve(state: RunState, statement: str, dbapi_connection: Any, exempted: bool) -> None:
+    """Give the server-side guard the approval this statement needs, before it runs."""
+    if not state.extras.get(ENFORCED) or dbapi_connection is None:
+        return
+    step = state.current
+    if step is None:
+        return
+    session_wide = step.revision in state.extras.get(APPROVED, set()) or not policed(state, step)
+    if session_wide:
+        if state.extras.get(GRANTED) != step.revision:
+            enforcement.grant(
+                dbapi_connection, revision=step.revision, reason="contract guard", statement=None
+            )
+            state.extras[GRANTED] = step.revision
+        return
+    if exempted or (state.internal and _destructive(statement)):
+        enforcement.grant(
+            dbapi_connection, revision=step.revision, reason="exempted", statement=statement
+        )
+
+
+def _safe_type_change(change: Change, column_type: ColumnType | None) -> bool:
     if change.kind != "alter_column_type" or column_type is None or not change.name:
         return False
     if not (change.table and change.column):
@@ -83,17 +164,26 @@ _COLUMN_TYPE = (
 )
 
 
+def _destructive(statement: str) -> bool:
+    try:
+        return any(c.destructive for c in classify(_PARAM.sub("NULL", statement)))
+    except SqlParseError:
+        return True  # let the server judge what it sees; the approval is for this text only
+
+
 def before_cursor_execute(state: RunState):
     """A SQLAlchemy ``before_cursor_execute`` listener bound to one run."""
 
     def listener(
         conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
     ) -> None:
+        dbapi_connection = getattr(cursor, "connection", None)
+
         def column_type(table: str, column: str) -> str | None:
-            if conn.dialect.name != "postgresql":
+            if conn.dialect.name != "postgresql" or dbapi_connection is None:
                 return None
             # the raw DB-API cursor: no SQLAlchemy event, so this query is not judged itself
-            lookup = cursor.connection.cursor()
+            lookup = dbapi_connection.cursor()
             try:
                 lookup.execute(_COLUMN_TYPE, (table, column))
                 row = lookup.fetchone()
@@ -101,6 +191,7 @@ def before_cursor_execute(state: RunState):
                 lookup.close()
             return row[0] if row else None
 
-        judge(state, statement, column_type)
+        exempted = judge(state, statement, dbapi_connection, column_type)
+        approve(state, statement, dbapi_connection, exempted)
 
     return listener

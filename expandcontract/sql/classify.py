@@ -12,7 +12,7 @@ from typing import Any
 
 import pglast
 from pglast import ast
-from pglast.enums import AlterTableType, ConstrType, ObjectType
+from pglast.enums import AlterTableType, ConstrType, DropBehavior, ObjectType
 from pglast.stream import RawStream
 
 from expandcontract.errors import ExpandContractError
@@ -30,7 +30,7 @@ class Effect(StrEnum):
     DATA = "data"  # reads or writes rows, no schema change
     VALIDATE = "validate"  # checks existing rows against a constraint added NOT VALID
     NEUTRAL = "neutral"  # session settings, transaction control, comments
-    OPAQUE = "opaque"  # procedural code we cannot see into (DO blocks)
+    OPAQUE = "opaque"  # procedural code we cannot see into (DO blocks, CALL)
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,9 @@ class Change:
     column: str | None = None
     name: str | None = None
     flags: frozenset[str] = field(default_factory=frozenset)
+    # Functions a DML statement calls (lower-case, as written): policing asks the database
+    # which of them are user-defined, because those can do anything.
+    calls: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def destructive(self) -> bool:
@@ -178,7 +181,15 @@ def _drop(stmt: ast.DropStmt, sql: str) -> list[Change]:
         changes.append(
             Change(kind, Effect.DESTRUCTIVE, sql, table=table, name=name, flags=frozenset(flags))
         )
+    if stmt.behavior == DropBehavior.DROP_CASCADE:
+        changes.append(_cascade(sql))
     return changes
+
+
+def _cascade(sql: str) -> Change:
+    # CASCADE removes whatever depends on the named object (a column whose type is dropped, a
+    # view, a foreign key): its own kind, so an exemption for the named object does not cover it.
+    return Change("cascade", Effect.DESTRUCTIVE, sql)
 
 
 def _rename(stmt: ast.RenameStmt, sql: str) -> list[Change]:
@@ -246,6 +257,8 @@ def _alter_table(stmt: ast.AlterTableStmt, sql: str) -> list[Change]:
             changes.append(_add_column(table, cmd.def_, sql))
         elif subtype == AlterTableType.AT_DropColumn:
             changes.append(Change("drop_column", Effect.DESTRUCTIVE, sql, table, cmd.name))
+            if cmd.behavior == DropBehavior.DROP_CASCADE:
+                changes.append(_cascade(sql))
         elif subtype == AlterTableType.AT_AlterColumnType:
             changes.append(_alter_column_type(table, cmd, sql))
         elif subtype == AlterTableType.AT_SetNotNull:
@@ -282,7 +295,13 @@ def _alter_table(stmt: ast.AlterTableStmt, sql: str) -> list[Change]:
             )
         elif subtype == AlterTableType.AT_DropConstraint:
             changes.append(Change("drop_constraint", Effect.DESTRUCTIVE, sql, table, name=cmd.name))
-        elif subtype in (AlterTableType.AT_EnableTrig, AlterTableType.AT_DisableTrig):
+            if cmd.behavior == DropBehavior.DROP_CASCADE:
+                changes.append(_cascade(sql))
+        elif subtype in _DISABLING:
+            # A disabled sync trigger stops filling the new columns; a disabled rule or
+            # trigger changes what the running release's writes do.
+            changes.append(Change("disable_trigger", Effect.DESTRUCTIVE, sql, table, name=cmd.name))
+        elif subtype in _ENABLING:
             changes.append(Change("alter_trigger", Effect.NEUTRAL, sql, table, name=cmd.name))
         else:
             name = subtype.name.removeprefix("AT_")
@@ -290,6 +309,44 @@ def _alter_table(stmt: ast.AlterTableStmt, sql: str) -> list[Change]:
                 Change("alter_table_other", Effect.DESTRUCTIVE, sql, table, cmd.name, name=name)
             )
     return changes
+
+
+_DISABLING = frozenset(
+    {
+        AlterTableType.AT_DisableTrig,
+        AlterTableType.AT_DisableTrigAll,
+        AlterTableType.AT_DisableTrigUser,
+        AlterTableType.AT_DisableRule,
+    }
+)
+_ENABLING = frozenset(
+    {
+        AlterTableType.AT_EnableTrig,
+        AlterTableType.AT_EnableAlwaysTrig,
+        AlterTableType.AT_EnableReplicaTrig,
+        AlterTableType.AT_EnableTrigAll,
+        AlterTableType.AT_EnableTrigUser,
+        AlterTableType.AT_EnableRule,
+        AlterTableType.AT_EnableAlwaysRule,
+        AlterTableType.AT_EnableReplicaRule,
+    }
+)
+
+
+def function_calls(node: object) -> frozenset[str]:
+    """The names of every function called anywhere in ``node`` (lower-case, as written)."""
+    found: set[str] = set()
+    stack: list[object] = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, tuple | list):
+            stack.extend(item)
+        elif isinstance(item, ast.Node):
+            if isinstance(item, ast.FuncCall):
+                found.add(_dotted(item.funcname).lower())
+            stack.extend(getattr(item, name) for name in item)
+    return frozenset(found)
+
 
 
 def _alter_column_type(table: str | None, cmd: ast.AlterTableCmd, sql: str) -> Change:
@@ -302,14 +359,22 @@ def _alter_column_type(table: str | None, cmd: ast.AlterTableCmd, sql: str) -> C
         "alter_column_type", Effect.DESTRUCTIVE, sql, table, cmd.name, name=new_type, flags=flags
     )
 
-
 def _dml(kind: str):
     def handler(stmt: ast.Node, sql: str) -> list[Change]:
         relation = getattr(stmt, "relation", None)
         flags: set[str] = set()
+        effect = Effect.DATA
         if kind in ("update", "delete") and getattr(stmt, "whereClause", None) is None:
+            # Every row of a table both releases use: that is no backfill, it is a wipe.
             flags.add("whole_table")
-        return [Change(kind, Effect.DATA, sql, table=_name(relation), flags=frozenset(flags))]
+            effect = Effect.DESTRUCTIVE
+        calls = function_calls(stmt)
+        changes = [
+            Change(kind, effect, sql, table=_name(relation), flags=frozenset(flags), calls=calls)
+        ]
+        if any(name.rsplit(".", 1)[-1] == "setval" for name in calls):
+            changes.append(Change("sequence_reset", Effect.DESTRUCTIVE, sql))
+        return changes
 
     return handler
 
@@ -374,6 +439,20 @@ def _grant(stmt: ast.GrantStmt, sql: str) -> list[Change]:
     return [Change("revoke", Effect.DESTRUCTIVE, sql)]
 
 
+def _alter_sequence(stmt: ast.AlterSeqStmt, sql: str) -> list[Change]:
+    # Restarting a sequence hands out keys that already exist: the next inserts collide.
+    restart = _option_flags(stmt.options, frozenset({"restart"}))
+    kind, effect = (
+        ("sequence_reset", Effect.DESTRUCTIVE) if restart else ("alter_sequence", Effect.NEUTRAL)
+    )
+    return [Change(kind, effect, sql, name=_name(stmt.sequence))]
+
+
+def _set_schema(stmt: ast.AlterObjectSchemaStmt, sql: str) -> list[Change]:
+    table = _name(stmt.relation) if stmt.relation is not None else None
+    return [Change("set_schema", Effect.DESTRUCTIVE, sql, table=table, name=stmt.newschema)]
+
+
 def _lock(stmt: ast.LockStmt, sql: str) -> list[Change]:
     return [
         Change("lock_table", Effect.NEUTRAL, sql, table=_name(rel)) for rel in stmt.relations or ()
@@ -403,13 +482,22 @@ _HANDLERS = {
     ast.CreateExtensionStmt: _simple("create_extension", Effect.ADDITIVE),
     ast.AlterEnumStmt: _alter_enum,
     # SET SCHEMA moves the object away from the name the old release uses.
-    ast.AlterObjectSchemaStmt: _simple("set_schema", Effect.DESTRUCTIVE),
+    ast.AlterObjectSchemaStmt: _set_schema,
     ast.DropOwnedStmt: _simple("drop_owned", Effect.DESTRUCTIVE),
     ast.GrantStmt: _grant,
     ast.CommentStmt: _simple("comment", Effect.NEUTRAL),
     ast.VariableSetStmt: _simple("set", Effect.NEUTRAL),
     ast.TransactionStmt: _simple("transaction", Effect.NEUTRAL),
     ast.DoStmt: _simple("do_block", Effect.OPAQUE),
+    ast.CallStmt: _simple("call", Effect.OPAQUE),
+    # A rule can turn the running release's writes into nothing (DO INSTEAD NOTHING).
+    ast.RuleStmt: _simple("create_rule", Effect.DESTRUCTIVE),
+    ast.AlterSeqStmt: _alter_sequence,
+    # The app's role losing LOGIN, a password or a membership takes the release down.
+    ast.AlterRoleStmt: _simple("alter_role", Effect.DESTRUCTIVE),
+    ast.AlterRoleSetStmt: _simple("alter_role", Effect.DESTRUCTIVE),
+    ast.DropRoleStmt: _simple("alter_role", Effect.DESTRUCTIVE),
+    ast.CreateRoleStmt: _simple("create_role", Effect.NEUTRAL),
     ast.LockStmt: _lock,
     ast.VacuumStmt: _vacuum,
     ast.ReindexStmt: _reindex,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -67,25 +70,11 @@ def write_revision(versions: Path, rev: str, spec: dict) -> Path:
     return path
 
 
-class Clock:
-    """A settable clock, so no test sleeps through a soak."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta
-
-
 @dataclass
 class Project:
     root: Path
     versions: Path
     database_url: str
-    clock: Clock
 
     @property
     def ini(self) -> Path:
@@ -94,7 +83,6 @@ class Project:
     def config(self) -> Config:
         config = Config(str(self.ini))
         config.attributes["expandcontract.database_url"] = self.database_url
-        config.attributes["expandcontract.clock"] = self.clock
         return config
 
     def engine(self) -> sa.Engine:
@@ -113,11 +101,40 @@ class Project:
         try:
             with engine.connect() as conn:
                 rows = conn.execute(
-                    sa.text("SELECT event, revision FROM expandcontract_ledger ORDER BY id")
+                    sa.text(
+                        "SELECT event, revision FROM expandcontract.expandcontract_ledger ORDER BY id"
+                    )
                 )
                 return [(r.event, r.revision) for r in rows]
         finally:
             engine.dispose()
+
+    def sql(self, statement: str, **params: Any) -> list[Any]:
+        """Run one statement in its own transaction (as the test's superuser) and return rows."""
+        engine = self.engine()
+        try:
+            with engine.begin() as conn:
+                result = conn.execute(sa.text(statement), params)
+                return list(result) if result.returns_rows else []
+        finally:
+            engine.dispose()
+
+    def psql(self, script: str, *flags: str, url: str | None = None) -> subprocess.CompletedProcess:
+        """Run ``script`` with the real psql client (default settings unless ``flags``)."""
+        path = self.root / f"script_{uuid.uuid4().hex[:8]}.sql"
+        path.write_text(script)
+        target = sa.engine.make_url(url or self.database_url).set(drivername="postgresql")
+        return subprocess.run(
+            ["psql", "-X", *flags, "-f", str(path), target.render_as_string(hide_password=False)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    def write(self, rev: str, **spec: Any) -> Path:
+        """Add (or replace) a revision file: ``down``, ``labels``, ``deps``, ``up``, ``down_body``."""
+        defaults: dict[str, Any] = dict(down=None, labels=None, deps=None, down_body="pass")
+        return write_revision(self.versions, rev, {**defaults, **spec})
 
 
 @pytest.fixture
@@ -128,6 +145,41 @@ def project(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) 
     versions = tmp_path / "migrations" / "versions"
     for rev, spec in REVISIONS.items():
         write_revision(versions, rev, spec)
-    return Project(
-        tmp_path, versions, database_url, Clock(datetime(2026, 11, 26, 9, 0, tzinfo=UTC))
+    return Project(tmp_path, versions, database_url)
+
+
+@pytest.fixture
+def role(project: Project) -> Iterator[str]:
+    """A throwaway login role (roles are cluster-wide: unique name, dropped afterwards)."""
+    name = f"ec_app_{uuid.uuid4().hex[:8]}"
+    project.sql(f"CREATE ROLE {name} LOGIN")
+    try:
+        yield name
+    finally:
+        engine = project.engine()
+        with engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+            guarded = conn.exec_driver_sql(
+                "SELECT to_regprocedure('expandcontract.approve_session(text)')"
+            ).scalar()
+            if guarded:  # DROP OWNED is destructive DDL: the event trigger wants an approval
+                conn.exec_driver_sql("SELECT expandcontract.approve_session('test clean-up')")
+            conn.exec_driver_sql(f"REASSIGN OWNED BY {name} TO CURRENT_USER")
+            conn.exec_driver_sql(f"DROP OWNED BY {name}")
+        engine.dispose()
+        admin = sa.create_engine(
+            sa.engine.make_url(project.database_url).set(database="postgres"),
+            poolclass=sa.pool.NullPool,
+            isolation_level="AUTOCOMMIT",
+        )
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP ROLE IF EXISTS {name}")
+        admin.dispose()
+
+
+def role_url(project: Project, role: str) -> str:
+    return (
+        sa.engine.make_url(project.database_url)
+        .set(username=role, password=None)
+        .render_as_string(hide_password=False)
     )

@@ -43,7 +43,8 @@ def test_bad_durations(text: str) -> None:
 def test_timestamps_are_utc() -> None:
     assert parse_timestamp("2026-11-26T10:00:00+02:00") == datetime(2026, 11, 26, 8, tzinfo=UTC)
     assert parse_timestamp("2026-11-26T10:00:00Z") == datetime(2026, 11, 26, 10, tzinfo=UTC)
-    assert parse_timestamp("2026-11-26T10:00:00") == datetime(2026, 11, 26, 10, tzinfo=UTC)
+    with pytest.raises(ConfigurationError, match="has no UTC offset"):
+        parse_timestamp("2026-11-26T10:00:00")
     with pytest.raises(ConfigurationError, match="cannot parse timestamp"):
         parse_timestamp("tomorrow")
 
@@ -55,8 +56,9 @@ def test_ledger_is_append_only(engine: sa.Engine) -> None:
         entry = ledger.record(Event.RELEASE_DEPLOYED, release="green", details={"image": "x:1"})
     assert entry.recorded_at.tzinfo is not None
     for statement in (
-        "UPDATE expandcontract_ledger SET release = 'blue'",
-        "DELETE FROM expandcontract_ledger",
+        "UPDATE expandcontract.expandcontract_ledger SET release = 'blue'",
+        "DELETE FROM expandcontract.expandcontract_ledger",
+        "TRUNCATE expandcontract.expandcontract_ledger",
     ):
         with pytest.raises(sa.exc.DatabaseError, match="append-only"), engine.begin() as conn:
             conn.execute(sa.text(statement))
@@ -119,3 +121,22 @@ def test_metadata_module_that_raises_is_a_clear_error(tmp_path, monkeypatch) -> 
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ConfigurationError, match="RuntimeError: no DATABASE_URL here"):
         load_metadata("models_broken:metadata")
+
+
+def test_the_ledger_works_on_sqlite(tmp_path) -> None:
+    from datetime import timedelta
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'dev.db'}")
+    with engine.begin() as conn:
+        ledger = Ledger(conn)
+        ledger.ensure()
+        ledger.ensure()
+        ledger.record(Event.PHASE_APPLIED, revision="e1", phase="expand")
+        mark = ledger.record_stable("green", soak=timedelta(0))
+    with engine.connect() as conn:
+        ledger = Ledger(conn)
+        assert ledger.latest_stable() == mark
+        assert ledger.last_applied("e1") is not None
+        assert ledger.now() >= mark.stable_at
+        assert ledger.writers() == []
+    engine.dispose()

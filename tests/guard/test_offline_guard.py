@@ -1,79 +1,112 @@
-"""Offline ``--sql`` scripts carry a guard block that re-checks the ledger when they run."""
+"""Offline ``--sql`` scripts re-check the guard when they run, with the real psql client."""
 
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import psycopg
 import pytest
-import sqlalchemy as sa
 from alembic import command
-from sqlalchemy.engine import make_url
 
-from expandcontract.ledger import Event, Ledger
+from expandcontract import api
+from expandcontract.phases import Phase
+
+# A contract with an autocommit step before the DROP COLUMN: the script COMMITs in the middle.
+INDEXED = {
+    "e1": dict(
+        labels=("expand",),
+        up="""op.create_table(
+        "customers",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("address", sa.Text),
+        sa.Column("city", sa.Text),
+    )
+    op.create_index("ix_customers_address", "customers", ["address"])""",
+        down_body='op.drop_table("customers")',
+    ),
+    "c1": dict(
+        labels=("contract",),
+        deps=("e1", "m1"),
+        up="""op.contract_drop_index("ix_customers_address", "customers")
+    op.drop_column("customers", "address")""",
+        down_body='op.add_column("customers", sa.Column("address", sa.Text))',
+    ),
+}
 
 
-def offline_script(project: Any) -> str:
+def offline_script(project: Any, target: str = "heads") -> str:
     buffer = io.StringIO()
     config = project.config()
     config.output_buffer = buffer
-    command.upgrade(config, "heads", sql=True)
+    command.upgrade(config, target, sql=True)
     return buffer.getvalue()
 
 
-def run_script(database_url: str, script: str) -> None:
-    conninfo = make_url(database_url).set(drivername="postgresql").render_as_string(False)
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(script)
-
-
 def table_exists(project: Any, name: str) -> bool:
-    engine = project.engine()
-    with engine.connect() as conn:
-        found = conn.execute(sa.text("SELECT to_regclass(:n)"), {"n": name}).scalar()
-    engine.dispose()
-    return found is not None
+    return project.sql("SELECT to_regclass(:n) IS NOT NULL", n=name)[0][0]
 
 
-def seed_ledger(project: Any, stable_at: datetime, soak: timedelta) -> None:
-    """The ledger as it would be after expand and migrate ran and green was marked stable."""
-    engine = project.engine()
-    with engine.begin() as conn:
-        ledger = Ledger(conn)
-        ledger.ensure()
-        ledger.record(Event.PHASE_APPLIED, revision="e1", phase="expand")
-        ledger.record(Event.PHASE_APPLIED, revision="m1", phase="migrate")
-        ledger.record_stable("green", soak=soak, stable_at=stable_at)
-    engine.dispose()
-
-
-def test_script_contains_the_guard_block(project: Any) -> None:
+def test_script_contains_the_guard_block_and_stops_on_error(project: Any) -> None:
     script = offline_script(project)
+    assert "\\set ON_ERROR_STOP on" in script
     assert "DO $expandcontract$" in script
     assert "contract refused for c1" in script
     assert "%%" not in script  # RAISE placeholders must survive unescaped
     assert script.index("SET LOCAL lock_timeout = 1000") < script.index("CREATE TABLE customers")
 
 
-def test_script_refuses_on_a_database_with_no_stable_mark(project: Any) -> None:
-    script = offline_script(project)
-    with pytest.raises(psycopg.errors.RaiseException, match="no release has been marked stable"):
-        run_script(project.database_url, script)
+@pytest.mark.parametrize("flags", [(), ("-1",)], ids=["psql defaults", "psql -1"])
+def test_script_refuses_on_a_database_with_no_stable_mark(project: Any, flags) -> None:
+    result = project.psql(offline_script(project), *flags)
+    assert result.returncode != 0
+    assert "no release has been marked stable" in result.stderr
     assert not table_exists(project, "customers")  # the whole script rolled back
 
 
+def contract_script_after_expand(project: Any) -> str:
+    for rev, spec in INDEXED.items():
+        project.write(rev, **spec)
+    api.upgrade_phase(project.config(), Phase.EXPAND)
+    api.upgrade_phase(project.config(), Phase.MIGRATE)
+    return offline_script(project, "m1:c1")
+
+
+@pytest.mark.parametrize("flags", [(), ("-1",)], ids=["psql defaults", "psql -1"])
+def test_an_autocommit_step_does_not_carry_the_script_past_a_refusal(project: Any, flags) -> None:
+    script = contract_script_after_expand(project)
+    assert script.count("COMMIT") >= 2  # the drop-index step runs outside a transaction
+    result = project.psql(script, *flags)
+    assert result.returncode != 0
+    assert "address" in project.columns()
+    assert table_exists(project, "ix_customers_address")
+    assert ("contract_applied", "c1") not in project.ledger_events()
+
+
 def test_script_refuses_during_the_soak(project: Any) -> None:
-    seed_ledger(project, datetime.now(UTC), timedelta(hours=24))
-    with pytest.raises(psycopg.errors.RaiseException, match="release green is soaking"):
-        run_script(project.database_url, offline_script(project))
-    assert not table_exists(project, "customers")
+    script = contract_script_after_expand(project)
+    api.mark_release_stable(project.config(), "green", soak="24h")
+    result = project.psql(script)
+    assert result.returncode != 0
+    assert "is soaking" in result.stderr
+    assert "address" in project.columns()
 
 
 def test_script_runs_once_the_soak_has_passed(project: Any) -> None:
-    seed_ledger(project, datetime.now(UTC) - timedelta(days=2), timedelta(hours=24))
-    run_script(project.database_url, offline_script(project))
-    assert table_exists(project, "customers")
+    script = contract_script_after_expand(project)
+    api.mark_release_stable(project.config(), "green", soak="0s")
+    result = project.psql(script)
+    assert result.returncode == 0, result.stderr
     assert "address" not in project.columns()
+    assert not table_exists(project, "ix_customers_address")
     assert ("contract_applied", "c1") in project.ledger_events()
+    # The script's approval ended with it: psql on its own cannot drop anything now.
+    assert project.sql("SELECT count(*) FROM expandcontract.approvals")[0][0] == 0
+
+
+def test_a_full_script_is_refused_even_with_a_mark(project: Any) -> None:
+    api.mark_release_stable(project.config(), "green", soak="0s")
+    # The mark predates e1 and m1: no release ever ran on the expanded schema.
+    result = project.psql(offline_script(project))
+    assert result.returncode != 0
+    assert "dependencies_applied" in result.stderr
+    assert not table_exists(project, "customers")

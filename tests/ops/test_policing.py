@@ -31,6 +31,7 @@ op.execute("CREATE TYPE mood AS ENUM ('ok')")
 op.execute("CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'")
 op.execute("CREATE FUNCTION tf() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END'")
 op.execute("CREATE TRIGGER trg BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION tf()")
+op.execute("CREATE PROCEDURE p() LANGUAGE sql AS 'SELECT 1'")
 """
 
 # kind -> (statement, SQL that is true while the scene is intact)
@@ -78,6 +79,25 @@ DESTRUCTIVE = {
         "SELECT has_table_privilege('public', 't', 'SELECT')",
     ),
     "truncate": ("TRUNCATE t2", "SELECT count(*) = 1 FROM t2"),
+    "create_rule": (  # the running release's inserts vanish
+        "CREATE RULE swallow AS ON INSERT TO t2 DO INSTEAD NOTHING",
+        "SELECT count(*) = 0 FROM pg_rules WHERE rulename = 'swallow'",
+    ),
+    "disable_trigger": (  # a sync trigger switched off stops filling the new columns
+        "ALTER TABLE t DISABLE TRIGGER trg",
+        "SELECT tgenabled = 'O' FROM pg_trigger WHERE tgname = 'trg'",
+    ),
+    "sequence_reset": (
+        "ALTER SEQUENCE t_id_seq RESTART WITH 1",
+        "SELECT last_value = 2 FROM t_id_seq",
+    ),
+    "replace_function": (
+        "CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 2'",
+        "SELECT f() = 1",
+    ),
+    "alter_role": ("ALTER ROLE ec_policing_nobody NOLOGIN", "SELECT true"),
+    "delete": ("DELETE FROM t2", "SELECT count(*) = 1 FROM t2"),  # no WHERE: a wipe
+    "update": ("UPDATE t SET b = NULL", "SELECT count(b) = 2 FROM t"),
     "add_column": (  # NOT NULL without a default: every insert of the running release fails
         "ALTER TABLE t ADD COLUMN d int NOT NULL",
         "SELECT count(*) = 0 FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'd'",
@@ -194,6 +214,44 @@ def test_additive_sql_passes_in_expand(project) -> None:
     _revision(project, "expand", "ALTER TABLE t ADD COLUMN d int DEFAULT 0 NOT NULL")
     project.upgrade("heads")
     assert "d" in project.columns("t")
+
+
+OPAQUE = {
+    "do_block": "DO $$ BEGIN EXECUTE 'DROP TABLE t2'; END $$",
+    "call": "CALL p()",
+    "function_call": "SELECT f()",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(OPAQUE))
+def test_what_cannot_be_seen_into_fails_closed(on_scene, kind: str) -> None:
+    project = on_scene
+    _revision(project, "migrate", OPAQUE[kind])
+    with pytest.raises(PhaseViolation, match="nobody can see into") as refused:
+        project.upgrade("heads")
+    assert f"{kind!r}:" in str(refused.value)
+    assert project.scalar("SELECT to_regclass('t2') IS NOT NULL") is True
+
+
+def test_setval_is_a_sequence_reset(on_scene) -> None:
+    project = on_scene
+    _revision(project, "migrate", "SELECT setval('t_id_seq', 1)")
+    with pytest.raises(PhaseViolation, match="SEQUENCE RESET"):
+        project.upgrade("heads")
+    assert project.scalar("SELECT last_value = 2 FROM t_id_seq") is True
+
+
+def test_an_exemption_for_the_named_object_does_not_cover_cascade(on_scene) -> None:
+    project = on_scene
+    project.revision(
+        "typed",
+        "expand",
+        'op.execute("ALTER TABLE t2 ADD COLUMN m mood")\nop.execute("DROP TYPE mood CASCADE")',
+        extra='\nexpandcontract_exemptions = {"drop_type": "mood was never used"}\n',
+    )
+    with pytest.raises(PhaseViolation, match="CASCADE"):
+        project.upgrade("heads")
+    assert project.scalar("SELECT to_regtype('mood') IS NOT NULL") is True
 
 
 def test_statements_in_an_autocommit_block_are_policed(on_scene) -> None:
