@@ -121,7 +121,14 @@ class Ledger:
 
     # -- set-up ---------------------------------------------------------------------------
 
+    @property
+    def _sqlite(self) -> bool:
+        # Local development on SQLite: the same events, in a plain table (no PL/pgSQL, jsonb).
+        return self.connection.dialect.name == "sqlite"
+
     def exists(self) -> bool:
+        if self._sqlite:
+            return sa.inspect(self.connection).has_table(self.table)
         found = self.connection.execute(
             sa.text("SELECT to_regclass(:name) IS NOT NULL"), {"name": self.table}
         ).scalar()
@@ -130,6 +137,10 @@ class Ledger:
     def ensure(self) -> None:
         """Create the ledger on first use (safe when several runners race to create it)."""
         if self.exists():
+            return
+        if self._sqlite:
+            for statement in _sqlite_ddl(self.table):
+                self.connection.exec_driver_sql(statement)
             return
         self.connection.execute(
             sa.text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": self.table}
@@ -151,16 +162,18 @@ class Ledger:
         details: dict[str, Any] | None = None,
     ) -> Entry:
         actor = _actor()
+        details_sql = ":details" if self._sqlite else "CAST(:details AS jsonb)"
+        at = self.clock()
         row = self.connection.execute(
             sa.text(
                 f"INSERT INTO {self.table} "
                 "(event, recorded_at, release, revision, phase, actor, details) "
-                "VALUES (:event, :at, :release, :revision, :phase, :actor, CAST(:details AS jsonb)) "
-                "RETURNING id, recorded_at"
+                f"VALUES (:event, :at, :release, :revision, :phase, :actor, {details_sql}) "
+                "RETURNING id"
             ),
             {
                 "event": str(event),
-                "at": self.clock(),
+                "at": at.astimezone(UTC).isoformat() if self._sqlite else at,
                 "release": release,
                 "revision": revision,
                 "phase": phase,
@@ -171,7 +184,7 @@ class Ledger:
         return Entry(
             id=row.id,
             event=event,
-            recorded_at=row.recorded_at.astimezone(UTC),
+            recorded_at=at.astimezone(UTC),
             release=release,
             revision=revision,
             phase=phase,
@@ -238,12 +251,38 @@ class Ledger:
 _MATCHABLE = {"release", "revision", "phase"}
 
 
+def _sqlite_ddl(table: str) -> list[str]:
+    """The ledger on SQLite (local development): append-only through RAISE triggers."""
+    return [
+        f"""CREATE TABLE IF NOT EXISTS {table} (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    event TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    release TEXT,
+    revision TEXT,
+    phase TEXT,
+    actor TEXT,
+    details TEXT NOT NULL DEFAULT '{{}}'
+)""",
+        *(
+            f"""CREATE TRIGGER IF NOT EXISTS {table}_append_only_{verb.lower()}
+BEFORE {verb} ON {table} BEGIN
+    SELECT RAISE(ABORT, 'the expandcontract ledger is append-only');
+END"""
+            for verb in ("UPDATE", "DELETE")
+        ),
+    ]
+
+
 def _entry(row: Any) -> Entry:
     details = row.details if isinstance(row.details, dict) else json.loads(row.details or "{}")
+    recorded_at = row.recorded_at
+    if isinstance(recorded_at, str):  # SQLite keeps ISO-8601 text
+        recorded_at = datetime.fromisoformat(recorded_at)
     return Entry(
         id=row.id,
         event=Event(row.event),
-        recorded_at=row.recorded_at.astimezone(UTC),
+        recorded_at=recorded_at.astimezone(UTC),
         release=row.release,
         revision=row.revision,
         phase=row.phase,

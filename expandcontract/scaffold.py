@@ -9,8 +9,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import Script, ScriptDirectory
 
-from expandcontract.errors import ConfigurationError
-from expandcontract.phases import Phase, branch_heads
+from expandcontract.envpy import calls_hook
+from expandcontract.errors import ConfigurationError, HistoryError
+from expandcontract.phases import Phase, branch_heads, legacy_heads, validate_history
 
 HOOK_LINE = "expandcontract.run_migrations(context, target_metadata=target_metadata)"
 
@@ -60,31 +61,75 @@ def create_revision(
     depends_on: list[str] | None = None,
     autogenerate: bool = False,
 ) -> list[Script]:
-    """Create a revision at the head of ``phase``'s branch (its root when the branch is new)."""
+    """Create a revision at the head of ``phase``'s branch.
+
+    A new branch's first revision sits on the adopted baseline (or at base in a project that
+    has no history before expandcontract), so a fresh database runs the legacy history first.
+    """
     script = ScriptDirectory.from_config(config)
+    validate_history(script)
     heads = branch_heads(script)
     deps = default_dependencies(script, phase) if depends_on is None else depends_on
     config.attributes["expandcontract.phase"] = str(phase)
+    splice = False
     if heads[phase]:
         head, label = f"{phase}@head", None
     else:
-        head, label = "base", str(phase)
+        head, label, splice = branch_root(script), str(phase), True
     result = command.revision(
         config,
         message=message,
         autogenerate=autogenerate,
         head=head,
+        splice=splice,
         branch_label=label,
         depends_on=deps or None,  # type: ignore[arg-type]  # alembic takes a list too
     )
-    created = result if isinstance(result, list) else [result]
-    return [script for script in created if script is not None]
+    created = [script for script in (result if isinstance(result, list) else [result]) if script]
+    for made in created:
+        _declare(Path(made.path), label, deps)
+    return created
+
+
+def branch_root(script: ScriptDirectory) -> str:
+    """Where a new phase branch starts: the baseline head, or base without a baseline."""
+    baseline = legacy_heads(script)
+    if len(baseline) > 1:
+        raise HistoryError(
+            f"the baseline has {len(baseline)} heads ({', '.join(baseline)}): merge them "
+            f"(`alembic merge -m 'merge heads' {' '.join(baseline)}`) and record the merge "
+            "revision as the baseline"
+        )
+    return baseline[0] if baseline else "base"
+
+
+def _declare(path: Path, label: str | None, depends_on: list[str]) -> None:
+    """Add ``branch_labels`` / ``depends_on`` to a new branch root whose template lacks them.
+
+    Projects adopted with their own ``script.py.mako`` may not render these lines; without the
+    label the revision would be on no phase branch.
+    """
+    text = path.read_text(encoding="utf-8")
+    missing = []
+    if label is not None and not _assigns(text, "branch_labels"):
+        missing.append(f"branch_labels = ({label!r},)")
+    if depends_on and not _assigns(text, "depends_on"):
+        missing.append(f"depends_on = {tuple(depends_on)!r}")
+    if not missing:
+        return
+    lines = text.splitlines(keepends=True)
+    at = next(
+        (i + 1 for i, line in enumerate(lines) if line.lstrip().startswith("down_revision")),
+        len(lines),
+    )
+    lines[at:at] = [f"{line}\n" for line in missing]
+    path.write_text("".join(lines), encoding="utf-8")
+
+
+def _assigns(text: str, name: str) -> bool:
+    return any(line.split("=")[0].split(":")[0].strip() == name for line in text.splitlines())
 
 
 def env_has_hook(script: ScriptDirectory) -> bool:
     env = Path(script.dir) / "env.py"
-    return (
-        env.is_file()
-        and "run_migrations(" in env.read_text(encoding="utf-8")
-        and ("expandcontract" in env.read_text(encoding="utf-8"))
-    )
+    return env.is_file() and calls_hook(env.read_text(encoding="utf-8"))
