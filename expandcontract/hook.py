@@ -37,7 +37,7 @@ from expandcontract.autogen import phase_directives
 from expandcontract.config import LEDGER_TABLE, OWN_TABLE_PREFIX, Settings, load_settings
 from expandcontract.deploy import DeployReport, contract_revisions, is_deploy_target, split_contract
 from expandcontract.durations import utcnow
-from expandcontract.errors import ConfigurationError
+from expandcontract.errors import ConfigurationError, ExpandContractError
 from expandcontract.guard import ContractGuard, expanded_dependencies, offline, removals
 from expandcontract.ledger import Clock, Event, Ledger, ledger_ddl
 from expandcontract.ops import REGISTRY as _OPERATIONS  # noqa: F401  registers op.expand_* ...
@@ -81,6 +81,23 @@ def run_migrations(
     ``$DATABASE_URL`` or ``sqlalchemy.url`` in alembic.ini. Extra keyword arguments go to
     ``context.configure()``.
     """
+    try:
+        _run_migrations(context, connection, url, target_metadata, configure_kwargs)
+    except ExpandContractError as err:
+        # `flask db` turns every CommandError into exit 1; a refusal keeps its own code.
+        if err.exit_code != 1 and type(context.config).__module__.startswith("flask_migrate"):
+            print(f"Error: {err}", file=sys.stderr)
+            raise SystemExit(err.exit_code) from err
+        raise
+
+
+def _run_migrations(
+    context: EnvironmentContext,
+    connection: Connection | None,
+    url: str | None,
+    target_metadata: Any,
+    configure_kwargs: dict[str, Any],
+) -> None:
     run = _Run.from_context(context)
     configure_kwargs["include_object"] = _exclude_own_tables(configure_kwargs.get("include_object"))
     # Autogenerate writes additive changes to expand and destructive ones to contract.

@@ -5,8 +5,9 @@ Revises:
 Create Date: 2024-02-03 10:12:44.120000
 
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "1f0a6c1e2b3d"

@@ -5,6 +5,7 @@ Revises: 5d7f9b1c3e4a
 Create Date: 2024-06-02 14:20:00.000000
 
 """
+
 from alembic import op
 
 revision = "2a4c6e8f0b1d"

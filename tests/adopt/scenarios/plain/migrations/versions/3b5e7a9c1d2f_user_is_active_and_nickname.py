@@ -5,8 +5,9 @@ Revises: 7c9d2e4f6a8b
 Create Date: 2024-03-01 17:30:00.000000
 
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
 revision = "3b5e7a9c1d2f"
 down_revision = "7c9d2e4f6a8b"

@@ -5,8 +5,9 @@ Revises: 9e1f3a5b7c2d
 Create Date: 2024-05-20 11:45:10.000000
 
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
 revision = "5d7f9b1c3e4a"
 down_revision = "9e1f3a5b7c2d"

@@ -5,8 +5,9 @@ Revises: 1f0a6c1e2b3d
 Create Date: 2024-02-10 08:01:02.000000
 
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
 revision = "7c9d2e4f6a8b"
 down_revision = "1f0a6c1e2b3d"

@@ -5,8 +5,9 @@ Revises: 2a4c6e8f0b1d
 Create Date: 2024-07-09 16:05:00.000000
 
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
 revision = "8b0d2f4a6c8e"
 down_revision = "2a4c6e8f0b1d"

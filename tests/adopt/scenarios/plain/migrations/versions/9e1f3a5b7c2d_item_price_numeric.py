@@ -5,8 +5,9 @@ Revises: 3b5e7a9c1d2f
 Create Date: 2024-04-15 09:00:00.000000
 
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
 revision = "9e1f3a5b7c2d"
 down_revision = "3b5e7a9c1d2f"
