@@ -5,6 +5,7 @@ Revises: d1a2e3f4a5b6
 Create Date: 2024-02-14 15:00:00.000000
 
 """
+
 import sqlalchemy as sa
 from alembic import op
 

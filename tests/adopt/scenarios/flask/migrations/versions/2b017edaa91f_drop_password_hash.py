@@ -5,6 +5,7 @@ Revises: ae346256b650
 Create Date: 2023-11-05 12:30:00.000000
 
 """
+
 import sqlalchemy as sa
 from alembic import op
 

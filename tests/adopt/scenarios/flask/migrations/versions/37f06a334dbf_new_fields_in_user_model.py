@@ -5,6 +5,7 @@ Revises: 834b1a697901
 Create Date: 2023-10-02 19:40:12.000000
 
 """
+
 import sqlalchemy as sa
 from alembic import op
 

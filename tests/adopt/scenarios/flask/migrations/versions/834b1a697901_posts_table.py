@@ -5,6 +5,7 @@ Revises: e517276bb1c2
 Create Date: 2023-09-12 08:15:47.000001
 
 """
+
 import sqlalchemy as sa
 from alembic import op
 

@@ -5,6 +5,7 @@ Revises: 37f06a334dbf
 Create Date: 2023-10-20 10:00:00.000000
 
 """
+
 import sqlalchemy as sa
 from alembic import op
 

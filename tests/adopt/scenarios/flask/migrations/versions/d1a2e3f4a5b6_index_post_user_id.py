@@ -5,6 +5,7 @@ Revises: 2b017edaa91f
 Create Date: 2024-01-08 09:09:09.000000
 
 """
+
 from alembic import op
 
 revision = "d1a2e3f4a5b6"

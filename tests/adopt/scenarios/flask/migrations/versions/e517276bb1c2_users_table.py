@@ -5,6 +5,7 @@ Revises:
 Create Date: 2023-09-11 21:03:01.123456
 
 """
+
 import sqlalchemy as sa
 from alembic import op
 
