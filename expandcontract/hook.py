@@ -48,6 +48,7 @@ from expandcontract.runtime.dialects import (
     POSTGRESQL,
     dialect_of,
     require_supported,
+    require_sync_connection,
     skipped,
     sync_url,
 )
@@ -126,6 +127,8 @@ def _run_migrations(
         with context.begin_transaction():
             context.run_migrations()
         return
+    if connection is not None:
+        require_sync_connection(connection)
     chosen, run.url_source = choose_url(
         context.config, env_url=url, env_connection=connection is not None
     )

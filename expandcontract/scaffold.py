@@ -82,7 +82,8 @@ def create_revision(
         autogenerate=autogenerate,
         head=head,
         splice=splice,
-        branch_label=label,
+        # The label is written by _declare: a project's own template may not render it.
+        branch_label=None,
         depends_on=deps or None,  # type: ignore[arg-type]  # alembic takes a list too
     )
     created = [script for script in (result if isinstance(result, list) else [result]) if script]
@@ -104,30 +105,35 @@ def branch_root(script: ScriptDirectory) -> str:
 
 
 def _declare(path: Path, label: str | None, depends_on: list[str]) -> None:
-    """Add ``branch_labels`` / ``depends_on`` to a new branch root whose template lacks them.
+    """Write ``branch_labels`` (new branch roots) and ``depends_on`` into a new revision.
 
     Projects adopted with their own ``script.py.mako`` may not render these lines; without the
     label the revision would be on no phase branch.
     """
-    text = path.read_text(encoding="utf-8")
-    missing = []
-    if label is not None and not _assigns(text, "branch_labels"):
-        missing.append(f"branch_labels = ({label!r},)")
-    if depends_on and not _assigns(text, "depends_on"):
-        missing.append(f"depends_on = {tuple(depends_on)!r}")
-    if not missing:
-        return
-    lines = text.splitlines(keepends=True)
-    at = next(
-        (i + 1 for i, line in enumerate(lines) if line.lstrip().startswith("down_revision")),
-        len(lines),
-    )
-    lines[at:at] = [f"{line}\n" for line in missing]
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    wanted = {"branch_labels": (label,) if label else None}
+    if depends_on:
+        wanted["depends_on"] = tuple(depends_on)
+    for name, value in wanted.items():
+        if value is None:
+            continue
+        line = f"{name} = {value!r}\n"
+        found = [i for i, text in enumerate(lines) if _assigns(text, name)]
+        if found:
+            if name == "branch_labels":  # keep the template's annotation, if any
+                target = lines[found[0]].split("=")[0].rstrip()
+                lines[found[0]] = f"{target} = {value!r}\n"
+            continue
+        at = next((i + 1 for i, t in enumerate(lines) if _assigns(t, "down_revision")), len(lines))
+        lines.insert(at, line)
     path.write_text("".join(lines), encoding="utf-8")
 
 
-def _assigns(text: str, name: str) -> bool:
-    return any(line.split("=")[0].split(":")[0].strip() == name for line in text.splitlines())
+def _assigns(line: str, name: str) -> bool:
+    """Is ``line`` a top-level assignment to ``name`` (``name = ...`` or ``name: T = ...``)?"""
+    return (
+        "=" in line and not line[:1].isspace() and line.split("=")[0].split(":")[0].strip() == name
+    )
 
 
 def env_has_hook(script: ScriptDirectory) -> bool:

@@ -66,19 +66,21 @@ def require_supported(dialect: str) -> None:
 def sync_url(url: str) -> tuple[str, str | None]:
     """``url`` with an async driver replaced by its synchronous one, and a note when replaced.
 
-    Raises :class:`ConfigurationError` with the ``connection=`` + ``run_sync`` form for an async
-    driver that has no synchronous counterpart here.
+    Migrations run on a synchronous connection; the project's app keeps its async driver.
     """
     parsed = make_url(url)
     driver = parsed.drivername
-    if driver in _SYNC_DRIVERS:
-        replaced = parsed.set(drivername=_SYNC_DRIVERS[driver])
-        note = f"{driver} is an async driver: migrating through {replaced.drivername} instead"
-        return replaced.render_as_string(hide_password=False), note
-    dialect_cls = parsed.get_dialect()
-    if getattr(dialect_cls, "is_async", False):
-        raise ConfigurationError(f"async driver {driver} cannot run migrations here: {ASYNC_FORM}")
-    return url, None
+    if driver not in _SYNC_DRIVERS:
+        return url, None
+    replaced = parsed.set(drivername=_SYNC_DRIVERS[driver])
+    note = f"{driver} is an async driver: migrating through {replaced.drivername} instead"
+    return replaced.render_as_string(hide_password=False), note
+
+
+def require_sync_connection(connection: object) -> None:
+    """Refuse an ``AsyncConnection`` handed to the hook, showing the form that works."""
+    if type(connection).__name__ == "AsyncConnection":
+        raise ConfigurationError(f"connection= got an AsyncConnection: {ASYNC_FORM}")
 
 
 def skipped(feature: str, dialect: str = SQLITE) -> None:
