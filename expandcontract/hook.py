@@ -302,7 +302,8 @@ class _Run:
         def steps_fn(heads: Any, migration_context: MigrationContext) -> Iterator[Any]:
             if deploy:
                 steps = list(self.script._upgrade_revs("heads", heads))
-                now, held = split_contract(steps)
+                # Offline, the script's guard block decides when it runs (all or nothing).
+                now, held = (steps, []) if self.state.offline else split_contract(steps)
             else:
                 now, held = list(original(heads, migration_context)), []
             contract = contract_revisions(now)
@@ -314,17 +315,7 @@ class _Run:
                 and phase_of(step.revision) in (Phase.EXPAND, Phase.MIGRATE)
             ]
             if self.state.offline:
-                if held and self.force_reason:
-                    now, held, contract = now + held, [], contract + contract_revisions(held)
                 self._emit_offline_preamble(migration_context, now, contract)
-                if held:
-                    self.report.pending_contract = [r.revision for r in contract_revisions(held)]
-                    print(
-                        f"expandcontract: contract revisions "
-                        f"{', '.join(self.report.pending_contract)} are not in this script; "
-                        "render them with `alembic upgrade contract@head --sql` once allowed",
-                        file=sys.stderr,
-                    )
             elif not self.fresh:
                 self._guard_online(migration_context, contract, reverting)
             yield from self._tracked(now)

@@ -22,6 +22,9 @@ ROUTES: dict[str, Callable[[Config], None]] = {
     "alembic upgrade <contract revision id>": lambda cfg: command.upgrade(cfg, "c1"),
     "alembic upgrade contract@+1": lambda cfg: command.upgrade(cfg, "contract@+1"),
 }
+# `upgrade heads` is the deploy command under the hook (DESIGN §12): during the soak it applies
+# everything but the contract and reports it pending instead of failing (tests/adopt).
+REFUSING = {name: route for name, route in ROUTES.items() if name != "alembic upgrade heads"}
 
 
 def expand_and_migrate(project: Any) -> None:
@@ -33,23 +36,23 @@ def mark_stable(project, soak: str = "24h", **kwargs: str) -> None:
     api.mark_release_stable(project.config(), "green", soak=soak, clock=project.clock, **kwargs)
 
 
-@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("route", REFUSING)
 def test_refused_before_any_stable_mark(project, route: str) -> None:
     expand_and_migrate(project)
     with pytest.raises(ContractRefused, match="no release has been marked stable"):
-        ROUTES[route](project.config())
+        REFUSING[route](project.config())
     assert "address" in project.columns()
     assert ("contract_refused", None) in project.ledger_events()
 
 
-@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("route", REFUSING)
 def test_refused_during_the_soak_says_when_and_how_long(project, route: str) -> None:
     expand_and_migrate(project)
     mark_stable(project)
     stable_at = project.clock.now
     project.clock.advance(timedelta(hours=1))
     with pytest.raises(ContractRefused) as refused:
-        ROUTES[route](project.config())
+        REFUSING[route](project.config())
     assert refused.value.allowed_at == stable_at + timedelta(hours=24)
     assert refused.value.remaining == timedelta(hours=23)
     assert "contract allowed at 2026-11-27T09:00:00+00:00 (in 23h)" in str(refused.value)
