@@ -111,7 +111,7 @@ def _declare(path: Path, label: str | None, depends_on: list[str]) -> None:
     label the revision would be on no phase branch.
     """
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    wanted = {"branch_labels": (label,) if label else None}
+    wanted: dict[str, tuple[str, ...] | None] = {"branch_labels": (label,) if label else None}
     if depends_on:
         wanted["depends_on"] = tuple(depends_on)
     for name, value in wanted.items():
