@@ -12,4 +12,6 @@ from alembic import context
 import expandcontract
 from app.models_v2 import metadata as target_metadata
 
-expandcontract.run_migrations(context, target_metadata=target_metadata)
+expandcontract.run_migrations(
+    context, target_metadata=target_metadata, transaction_per_migration=True
+)

@@ -5,21 +5,25 @@ Importing this module pulls in neither Flask nor boto3.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from expandcontract.compat import CompatibilityReport, check_compatibility
 from expandcontract.config import Settings, load_settings
+from expandcontract.deploy import DeployReport
 from expandcontract.durations import parse_duration, parse_timestamp, utcnow
 from expandcontract.errors import ConfigurationError, MissingHookError
 from expandcontract.guard import Verdict
+from expandcontract.hook import PROBE_KEY, REPORT_KEY
 from expandcontract.ledger import Clock, Ledger, StableMark
 from expandcontract.phases import Phase, branch_heads, validate_history
 from expandcontract.runtime.connect import check_reachable, create_engine, database_url
@@ -46,6 +50,36 @@ def connect(config: Config | None = None, url: str | None = None) -> Iterator[Co
             yield connection
     finally:
         engine.dispose()
+
+
+T = TypeVar("T")
+
+
+def through_env(config: Config, work: Callable[[Connection, str], T]) -> T:
+    """Run ``work(connection, url_source)`` on the connection env.py would migrate.
+
+    env.py runs up to its ``expandcontract.run_migrations`` call, which hands over the
+    connection chosen by the one URL precedence (``--database-url``, env.py's ``url=`` /
+    ``connection=``, ``$DATABASE_URL``, ``sqlalchemy.url``) instead of migrating. A config
+    without a script location (or an env.py without the hook) uses the URL alone.
+    """
+    if not config.get_main_option("script_location"):
+        with connect(config) as connection:
+            return work(connection, "")
+    script = script_directory(config)
+    box: list[T] = []
+    config.attributes[PROBE_KEY] = lambda connection, source: box.append(work(connection, source))
+    try:
+        with EnvironmentContext(config, script, fn=lambda _rev, _ctx: [], as_sql=False):
+            script.run_env()
+    finally:
+        config.attributes.pop(PROBE_KEY, None)
+    if not box:
+        raise ConfigurationError(
+            f"{Path(script.dir) / 'env.py'} did not call expandcontract.run_migrations in "
+            "online mode, so the database it migrates is unknown"
+        )
+    return box[0]
 
 
 def script_directory(config: Config) -> ScriptDirectory:
@@ -87,11 +121,38 @@ def upgrade_phase(
     command.upgrade(config, f"{phase}@head", sql=sql)
 
 
+def deploy(
+    config: Config,
+    *,
+    sql: bool = False,
+    force_reason: str | None = None,
+    clock: Clock | None = None,
+) -> DeployReport:
+    """The deploy command: expand and migrate up to date, contract only when the guard allows.
+
+    A contract that may not run yet is reported pending in the returned report (no error):
+    waiting for a soak is a normal state of a deploy. On a database without an Alembic version
+    table every phase is applied.
+    """
+    script_directory(config)
+    settings_for(config)
+    if force_reason:
+        config.attributes["expandcontract.force_reason"] = force_reason
+    if clock is not None:
+        config.attributes["expandcontract.clock"] = clock
+    config.attributes.pop(REPORT_KEY, None)
+    command.upgrade(config, "heads", sql=sql)
+    report = config.attributes.get(REPORT_KEY)
+    return report if isinstance(report, DeployReport) else DeployReport()
+
+
 def database_status(config: Config, clock: Clock = utcnow) -> Status:
     """Heads, pending revisions, the stable mark and the contract verdict (read-only)."""
-    script_directory(config)
-    with connect(config) as connection:
-        return collect_status(config, connection, settings_for(config), clock)
+    settings = settings_for(config)
+    return through_env(
+        config,
+        lambda connection, source: collect_status(config, connection, settings, clock, source),
+    )
 
 
 def mark_release_stable(
@@ -111,12 +172,17 @@ def mark_release_stable(
     # "now" is the database's now, not this machine's (a fast runner must not mark the future).
     stable_at = parse_timestamp(at) if at and at.strip().lower() != "now" else None
     usage = schema_usage(load_metadata(metadata)) if metadata else None
-    with connect(config) as connection:
+
+    def record(connection: Connection, _source: str) -> StableMark:
+        if connection.in_transaction():
+            connection.commit()
         ledger = Ledger(connection, clock=clock)
         ledger.ensure()
         mark = ledger.record_stable(release, soak=soak_period, stable_at=stable_at, usage=usage)
         connection.commit()
-    return mark
+        return mark
+
+    return through_env(config, record)
 
 
 def contract_allowed(
@@ -146,6 +212,7 @@ __all__ = [
     "connect",
     "contract_allowed",
     "database_status",
+    "deploy",
     "mark_release_stable",
     "schema_compatibility",
     "upgrade_phase",

@@ -2,14 +2,21 @@
 
 It configures Alembic with everything expandcontract needs and runs the migrations:
 
-- one transaction per revision, and one runner at a time (advisory lock);
+- one runner at a time (advisory lock), in the project's own transaction mode (one transaction
+  for the whole run unless env.py passes ``transaction_per_migration=True``);
 - a short ``lock_timeout`` so DDL never queues the app behind a long transaction;
 - the contract guard in front of every route that applies a contract revision (the list of
-  steps Alembic is about to run is inspected, so ``heads``, revision ids and relative targets
-  are all covered), and in front of downgrades of schema the stable release uses;
-- runtime phase policing of every statement executed;
+  steps Alembic is about to run is inspected, so revision ids and relative targets are all
+  covered), and in front of downgrades of schema the stable release uses;
+- ``upgrade head`` / ``heads`` (and ``flask db upgrade``) run as the deploy command: expand and
+  migrate, then contract only when the guard allows it, otherwise reported pending;
+- a run that starts on a database without an Alembic version table applies every phase;
+- runtime phase policing of every statement executed; legacy revisions (at or before the
+  adopted baseline) run exactly as before;
 - ledger records of every revision applied;
 - the ledger and our bookkeeping tables kept out of autogenerate.
+
+PostgreSQL-only features are skipped on SQLite with one line each; other databases are refused.
 """
 
 from __future__ import annotations
@@ -28,18 +35,31 @@ from sqlalchemy.engine import Connection
 
 from expandcontract import enforcement
 from expandcontract.autogen import phase_directives
-from expandcontract.baseline import read_baseline
 from expandcontract.config import OWN_TABLE_PREFIX, Settings, load_settings
+from expandcontract.deploy import DeployReport, contract_revisions, is_deploy_target, split_contract
 from expandcontract.durations import utcnow
-from expandcontract.errors import ConfigurationError
+from expandcontract.errors import ConfigurationError, ExpandContractError
 from expandcontract.guard import ContractGuard, additions, offline
 from expandcontract.ledger import QUALIFIED, Clock, Event, Ledger, ledger_ddl
 from expandcontract.ops import REGISTRY as _OPERATIONS  # noqa: F401  registers op.expand_* ...
-from expandcontract.phases import Phase, phase_of
+from expandcontract.phases import Phase, annotate, is_legacy, phase_of
 from expandcontract.runtime import ddl, policing
-from expandcontract.runtime.connect import check_reachable, create_engine, database_url
+from expandcontract.runtime.connect import check_reachable, choose_url, create_engine
+from expandcontract.runtime.dialects import (
+    POSTGRESQL,
+    dialect_of,
+    require_supported,
+    require_sync_connection,
+    skipped,
+    sync_url,
+)
 from expandcontract.runtime.locking import migration_lock
 from expandcontract.runtime.state import RunState, attach
+
+# Set by commands that need the connection env.py would migrate, not a migration (status,
+# mark-stable): called with (connection, where its URL came from) instead of running.
+PROBE_KEY = "expandcontract.probe"
+REPORT_KEY = "expandcontract.deploy_report"
 
 
 def run_migrations(
@@ -63,6 +83,23 @@ def run_migrations(
     ``$DATABASE_URL`` or ``sqlalchemy.url`` in alembic.ini. Extra keyword arguments go to
     ``context.configure()``.
     """
+    try:
+        _run_migrations(context, connection, url, target_metadata, configure_kwargs)
+    except ExpandContractError as err:
+        # `flask db` turns every CommandError into exit 1; a refusal keeps its own code.
+        if err.exit_code != 1 and type(context.config).__module__.startswith("flask_migrate"):
+            print(f"Error: {err}", file=sys.stderr)
+            raise SystemExit(err.exit_code) from err
+        raise
+
+
+def _run_migrations(
+    context: EnvironmentContext,
+    connection: Connection | None,
+    url: str | None,
+    target_metadata: Any,
+    configure_kwargs: dict[str, Any],
+) -> None:
     run = _Run.from_context(context)
     # Import every revision module now: before the migration lock (a module that hangs does
     # not hold it) and before Alembic's `op` is set up (SQL at import time fails, not runs).
@@ -72,19 +109,22 @@ def run_migrations(
     configure_kwargs["process_revision_directives"] = phase_directives(
         context.script, configure_kwargs.get("process_revision_directives")
     )
-    configure_kwargs.setdefault("transaction_per_migration", True)
+    user_callback = configure_kwargs.pop("on_version_apply", None)
     if context.is_offline_mode():
         configure_kwargs["transaction_per_migration"] = False  # one script, one transaction
+        configure_kwargs.setdefault("literal_binds", True)
         try:
-            offline_url: str | None = url or database_url(context.config)
+            offline_url, _ = choose_url(context.config, env_url=url)
         except ConfigurationError:
             offline_url = None  # SQL generation needs no database, only the dialect
+        if offline_url:
+            offline_url, _ = sync_url(offline_url)
+            require_supported(dialect_of(offline_url))
         context.configure(
             url=offline_url,
-            dialect_name=None if offline_url else "postgresql",
+            dialect_name=None if offline_url else POSTGRESQL,
             target_metadata=target_metadata,
-            literal_binds=True,
-            on_version_apply=run.record_offline,
+            on_version_apply=_callbacks(run.record_offline, user_callback),
             **configure_kwargs,
         )
         run.install(context.get_context(), offline_mode=True)
@@ -93,15 +133,39 @@ def run_migrations(
             run.finish_offline(context.get_context())
         return
     if connection is not None:
+        require_sync_connection(connection)
+    chosen, run.url_source = choose_url(
+        context.config, env_url=url, env_connection=connection is not None
+    )
+    configure_kwargs["on_version_apply"] = _callbacks(run.record_online, user_callback)
+    if chosen is None:
+        assert connection is not None
         run.online(context, connection, target_metadata, configure_kwargs)
         return
-    engine = create_engine(url or database_url(context.config))
+    chosen, note = sync_url(chosen)
+    require_supported(dialect_of(chosen))
+    if note:
+        print(f"expandcontract: {note}", file=sys.stderr)
+    engine = create_engine(chosen)
     check_reachable(engine)
     try:
         with engine.connect() as conn:
             run.online(context, conn, target_metadata, configure_kwargs)
     finally:
         engine.dispose()
+
+
+def _callbacks(ours: Callable[..., None], theirs: Any) -> Callable[..., None]:
+    """Our ledger callback, then the project's own ``on_version_apply`` callback(s)."""
+    if theirs is None:
+        return ours
+    chained = [ours, *(theirs if isinstance(theirs, list | tuple) else [theirs])]
+
+    def call_all(**kwargs: Any) -> None:
+        for callback in chained:
+            callback(**kwargs)
+
+    return call_all
 
 
 class _Run:
@@ -120,6 +184,11 @@ class _Run:
         self.force_reason = force_reason
         self.state = RunState()
         self.ledger: Ledger | None = None
+        self.destination: Any = None
+        self.url_source = ""
+        self.fresh = False
+        self.report = DeployReport()
+        self.config_attributes: dict[str, Any] = {}
         self.offline_guard: str | None = None  # the guard block, repeated after every COMMIT
 
     @classmethod
@@ -132,7 +201,12 @@ class _Run:
         x_args = context.get_x_argument(as_dictionary=True)
         force = config.attributes.get("expandcontract.force_reason") or x_args.get("force_reason")
         clock = config.attributes.get("expandcontract.clock", utcnow)
-        return cls(context.script, settings, clock, force)
+        run = cls(context.script, settings, clock, force)
+        # env.py passes the ``alembic.context`` proxy module; the options live on its target.
+        environment = getattr(context, "_proxy", None) or context
+        run.destination = getattr(environment, "context_opts", {}).get("destination_rev")
+        run.config_attributes = config.attributes
+        return run
 
     def load_revisions(self) -> None:
         try:
@@ -144,13 +218,8 @@ class _Run:
                 f"cannot import the revisions: {type(err).__name__}: {err} (a revision module "
                 "must not run SQL when it is imported: move it into upgrade())"
             ) from err
-        baseline = read_baseline(self.script.dir)
-        legacy: frozenset[str] = frozenset()
-        if baseline is not None:
-            by_id = {rev.revision: rev for rev in revisions}
-            legacy = baseline.legacy(
-                lambda rev_id: by_id[rev_id]._all_down_revisions if rev_id in by_id else ()
-            )
+        annotate(self.script)  # phases from each file's own labels, legacy revisions aside
+        legacy = frozenset(rev.revision for rev in revisions if is_legacy(rev))
         self.state.extras[policing.LEGACY] = legacy
         self.state.extras[policing.APPROVED] = set()
 
@@ -163,58 +232,89 @@ class _Run:
         target_metadata: Any,
         configure_kwargs: dict[str, Any],
     ) -> None:
+        dialect = connection.dialect.name
+        require_supported(dialect)
+        probe = self.config_attributes.get(PROBE_KEY)
+        if probe is not None:
+            probe(connection, self.url_source)
+            return
         if connection.in_transaction():
             connection.commit()
-        with migration_lock(connection, self.settings.migration_lock_timeout):
-            # Session-level: every statement of the run waits at most this long for a lock.
-            connection.exec_driver_sql(f"SET lock_timeout = {self.settings.lock_timeout_ms}")
+        postgresql = dialect == POSTGRESQL
+        if postgresql:
+            lock: contextlib.AbstractContextManager[None] = migration_lock(
+                connection, self.settings.migration_lock_timeout
+            )
+        else:
+            skipped("advisory_lock", dialect)
+            lock = contextlib.nullcontext()
+        with lock:
+            if postgresql:
+                # Session-level: every statement of the run waits at most this long for a lock.
+                connection.exec_driver_sql(f"SET lock_timeout = {self.settings.lock_timeout_ms}")
+            self.fresh = not sa.inspect(connection).has_table(
+                configure_kwargs.get("version_table", "alembic_version"),
+                schema=configure_kwargs.get("version_table_schema"),
+            )
+            self.report.fresh_database = self.fresh
             self.ledger = Ledger(connection, clock=self.clock)
             self.ledger.ensure()
             self.ledger.check_protected()
             self._install_enforcement(connection)
             connection.commit()
             context.configure(
-                connection=connection,
-                target_metadata=target_metadata,
-                on_version_apply=self.record_online,
-                **configure_kwargs,
+                connection=connection, target_metadata=target_metadata, **configure_kwargs
             )
             migration_context = context.get_context()
             self.install(migration_context, offline_mode=False)
-            ddl.install(migration_context, self.settings)  # short lock waits, retried
             listener = policing.before_cursor_execute(self.state)
-            sa.event.listen(connection, "before_cursor_execute", listener)
+            if postgresql:
+                ddl.install(migration_context, self.settings)  # short lock waits, retried
+                sa.event.listen(connection, "before_cursor_execute", listener)
+            else:
+                skipped("lock_timeout", dialect)
+                skipped("policing", dialect)
             try:
                 with context.begin_transaction():
                     context.run_migrations()
             except BaseException:
                 if connection.in_transaction():
-                    connection.rollback()  # the failed revision; committed ones are kept
+                    connection.rollback()  # the failed revision (or run); committed ones are kept
                 raise
             else:
                 if connection.in_transaction():
                     connection.commit()
             finally:
-                sa.event.remove(connection, "before_cursor_execute", listener)
+                if postgresql:
+                    sa.event.remove(connection, "before_cursor_execute", listener)
                 self.state.current = None
                 # A caller's pooled connection must not keep our session setting. A connection
                 # that died with the run has nothing to reset; its own error is the one to show.
-                with contextlib.suppress(sa.exc.DBAPIError):
-                    if self.state.extras.get(policing.ENFORCED):
-                        if connection.in_transaction():
-                            connection.rollback()
-                        connection.exec_driver_sql(enforcement.revoke_sql())
-                    connection.exec_driver_sql("RESET lock_timeout")
-                    connection.commit()
+                if postgresql:
+                    with contextlib.suppress(sa.exc.DBAPIError):
+                        if self.state.extras.get(policing.ENFORCED):
+                            if connection.in_transaction():
+                                connection.rollback()
+                            connection.exec_driver_sql(enforcement.revoke_sql())
+                        connection.exec_driver_sql("RESET lock_timeout")
+                        connection.commit()
+            self._finish_report()
 
     def _install_enforcement(self, connection: Connection) -> None:
-        if connection.dialect.name != "postgresql":
+        if connection.dialect.name != POSTGRESQL:
             return
         status = enforcement.install(connection)
         self.state.extras[policing.ENFORCED] = True  # the approvals table exists either way
         self.state.extras[policing.USER_FUNCTIONS] = enforcement.user_functions
         if not status.enabled:
             sys.stderr.write(f"expandcontract: server-side guard {status.describe()}\n")
+
+    def _finish_report(self) -> None:
+        self.config_attributes[REPORT_KEY] = self.report
+        if self.report.pending_contract and not self.config_attributes.get("expandcontract.cli"):
+            print(f"expandcontract: {self.report.pending_line()}", file=sys.stderr)
+            for reason in self.report.reasons:
+                print(f"  - {reason}", file=sys.stderr)
 
     # -- shared ---------------------------------------------------------------------------
 
@@ -227,39 +327,81 @@ class _Run:
         migration_context._migrations_fn = self._guarded(original)
 
     def _guarded(self, original: Callable[..., Iterable[Any]]) -> Callable[..., Iterator[Any]]:
+        # command.upgrade's step function is named "upgrade": a deploy target there means
+        # "bring the database up to date", which we plan ourselves (Alembic's "head" fails on
+        # the three phase heads, and a soaking contract must not fail the deploy).
+        deploy = getattr(original, "__name__", "") == "upgrade" and is_deploy_target(
+            self.destination
+        )
+
         def steps_fn(heads: Any, migration_context: MigrationContext) -> Iterator[Any]:
-            steps = list(original(heads, migration_context))
-            revisions = [(getattr(step, "revision", None), step) for step in steps]
-            contract = [
-                rev
-                for rev, step in revisions
-                if isinstance(rev, Script) and step.is_upgrade and phase_of(rev) is Phase.CONTRACT
-            ]
+            if deploy:
+                steps = list(self.script._upgrade_revs("heads", heads))
+                # Offline, the script's guard block decides when it runs (all or nothing).
+                now, held = (steps, []) if self.state.offline else split_contract(steps)
+            else:
+                now, held = list(original(heads, migration_context)), []
+            contract = contract_revisions(now)
             legacy = self.state.extras.get(policing.LEGACY, frozenset())
             reverting = [
-                rev
-                for rev, step in revisions
-                if isinstance(rev, Script) and not step.is_upgrade and rev.revision not in legacy
+                step.revision
+                for step in now
+                if isinstance(getattr(step, "revision", None), Script)
+                and not step.is_upgrade
+                and step.revision.revision not in legacy
             ]
             self.state.extras[policing.DOWNGRADE_ADDS] = {
                 rev.revision: additions(rev) for rev in reverting
             }
             if self.state.offline:
-                self._emit_offline_preamble(migration_context, steps, contract)
-            else:
+                self._emit_offline_preamble(migration_context, now, contract)
+            elif not self.fresh:
                 self._guard_online(migration_context, contract, reverting)
-            for rev, step in revisions:
-                if isinstance(rev, Script):
-                    per_step = migration_context.opts.get("transaction_per_migration")
-                    if rev in contract and per_step and not self.state.offline:
-                        self._record_started(rev.revision)
-                    self.state.enter(rev.revision, phase_of(rev), rev.module, step.is_upgrade)
-                else:
-                    self.state.current = None
-                yield step
-            self.state.current = None
+            yield from self._tracked(now, migration_context, contract)
+            if held and not self.state.offline and self._contract_may_run(held):
+                yield from self._tracked(held, migration_context, contract_revisions(held))
 
         return steps_fn
+
+    def _tracked(
+        self, steps: list[Any], migration_context: MigrationContext, contract: list[Script]
+    ) -> Iterator[Any]:
+        per_step = migration_context.opts.get("transaction_per_migration")
+        for step in steps:
+            rev = getattr(step, "revision", None)
+            if isinstance(rev, Script):
+                if rev in contract and per_step and not self.state.offline:
+                    self._record_started(rev.revision)
+                self.state.enter(rev.revision, phase_of(rev), rev.module, step.is_upgrade)
+                if step.is_upgrade:
+                    self.report.applied.append(rev.revision)
+            else:
+                self.state.current = None
+            yield step
+        self.state.current = None
+
+    def _contract_may_run(self, held: list[Any]) -> bool:
+        """Deploy mode, after expand and migrate ran: may the held contract steps run now?"""
+        if self.fresh:
+            return True  # no release can be using a schema that did not exist
+        assert self.ledger is not None
+        guard = ContractGuard(self.script, self.ledger, self.settings, self.clock)
+        self.state.internal += 1
+        try:
+            held_revisions = contract_revisions(held)
+            verdict = guard.evaluate(held_revisions)
+            if verdict.allowed or self.force_reason:
+                if not verdict.allowed:
+                    guard.enforce(verdict, self.force_reason)  # records the forced override
+                    self.report.forced = True
+                self.state.extras[policing.APPROVED].update(r.revision for r in held_revisions)
+                return True
+        finally:
+            self.state.internal -= 1
+        self.report.pending_contract = list(verdict.revisions)
+        self.report.reasons = list(verdict.reasons)
+        self.report.allowed_at = verdict.allowed_at if verdict.stable else None
+        return False
 
     def _guard_online(
         self, migration_context: MigrationContext, contract: list[Script], reverting: list[Script]
@@ -357,7 +499,9 @@ class _Run:
         for rev_id in step.up_revision_ids:  # on a downgrade: the revisions being removed
             revision = self.script.get_revision(rev_id)
             phase = phase_of(revision) if revision is not None else None
-            fields = {"revision": rev_id, "phase": str(phase) if phase else None}
+            fields: dict[str, Any] = {"revision": rev_id, "phase": str(phase) if phase else None}
+            if self.fresh:
+                fields["details"] = {"fresh_database": True}
             if step.is_upgrade:
                 events.append((Event.PHASE_APPLIED, fields))
                 if phase is Phase.CONTRACT:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from alembic.config import Config
@@ -20,7 +20,9 @@ from expandcontract.phases import (
     PHASE_ORDER,
     Phase,
     all_revisions,
+    annotate,
     applied_revisions,
+    is_legacy,
     require_phase,
 )
 
@@ -31,6 +33,10 @@ class Status:
     pending: dict[Phase, list[str]]
     stable: StableMark | None
     verdict: Verdict
+    url_source: str = ""
+    baseline: list[str] = field(default_factory=list)
+    legacy_pending: list[str] = field(default_factory=list)
+    fresh_database: bool = False
     server_guard: Enforcement | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -48,21 +54,37 @@ class Status:
             "contract_allowed": self.verdict.allowed,
             "contract_allowed_at": self.stable.soak_ends_at.isoformat() if self.stable else None,
             "reasons": self.verdict.reasons,
+            "database_url_source": self.url_source,
+            "baseline": self.baseline,
+            "legacy_pending": self.legacy_pending,
+            "fresh_database": self.fresh_database,
             "server_guard": self.server_guard.describe() if self.server_guard else None,
         }
 
 
 def collect_status(
-    config: Config, connection: Connection, settings: Settings, clock: Clock = utcnow
+    config: Config,
+    connection: Connection,
+    settings: Settings,
+    clock: Clock = utcnow,
+    url_source: str = "",
 ) -> Status:
     """Read-only: nothing is created or recorded."""
     script = ScriptDirectory.from_config(config)
-    current = MigrationContext.configure(connection).get_current_heads()
+    baseline = annotate(script)
+    migration_context = MigrationContext.configure(connection)
+    fresh = not migration_context._has_version_table()
+    current = migration_context.get_current_heads()
     applied = applied_revisions(script, current)
     heads: dict[Phase, list[str]] = {phase: [] for phase in PHASE_ORDER}
     pending: dict[Phase, list[str]] = {phase: [] for phase in PHASE_ORDER}
+    legacy_pending: list[str] = []
     revisions = all_revisions(script)
     for revision in revisions:
+        if is_legacy(revision):
+            if revision.revision not in applied:
+                legacy_pending.append(revision.revision)
+            continue
         phase = require_phase(revision)
         if revision.revision not in applied:
             pending[phase].append(revision.revision)
@@ -85,4 +107,14 @@ def collect_status(
         verdict = replace(verdict, allowed=False, reasons=[*verdict.reasons, *not_ready])
     server_guard = enforcement_status(connection)
     connection.rollback()  # read-only: end the transaction the reads began
-    return Status(heads, pending, verdict.stable, verdict, server_guard)
+    return Status(
+        heads,
+        pending,
+        verdict.stable,
+        verdict,
+        url_source,
+        list(baseline.heads) if baseline else [],
+        legacy_pending,
+        fresh,
+        server_guard,
+    )

@@ -13,8 +13,12 @@ import click
 # name -> ("module:attribute" of a click command, one-line summary for --help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("expandcontract.cli.scaffold:init", "Scaffold a guarded Alembic environment."),
+    "adopt": ("expandcontract.cli.scaffold:adopt", "Adopt an existing Alembic project."),
     "revision": ("expandcontract.cli.scaffold:revision", "Create a revision on a phase branch."),
-    "upgrade": ("expandcontract.cli.release:upgrade", "Apply the pending revisions of a phase."),
+    "upgrade": (
+        "expandcontract.cli.release:upgrade",
+        "Deploy (no phase), or apply the pending revisions of a phase.",
+    ),
     "status": ("expandcontract.cli.release:status", "Heads, pending revisions, contract verdict."),
     "mark-stable": ("expandcontract.cli.release:mark_stable", "Record that a release is stable."),
     "compat": ("expandcontract.cli.release:compat", "Can the live schema serve a release?"),

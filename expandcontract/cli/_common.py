@@ -59,17 +59,35 @@ def database_option(func: F) -> F:
     )(func)
 
 
+def database_flag_option(func: F) -> F:
+    """``--database-url`` for commands that run env.py: the flag only, never $DATABASE_URL.
+
+    env.py's own ``url=`` / ``connection=`` comes before ``$DATABASE_URL`` (one precedence in
+    every command), so the environment variable must not pose as the flag.
+    """
+    return click.option(
+        "--database-url",
+        default=None,
+        help="Database URL; wins over env.py's url=/connection=, $DATABASE_URL and the config.",
+    )(func)
+
+
+def app_option(func: F) -> F:
+    return click.option(
+        "--app",
+        "flask_app",
+        default=None,
+        help="Flask application (MODULE or MODULE:create_app) for Flask-Migrate's env.py "
+        "(default: $FLASK_APP).",
+    )(func)
+
+
 def load_config(config_path: str, database_url: str | None = None) -> Config:
     """The Alembic config, with our overrides attached for env.py to pick up."""
-    path = Path(config_path)
-    if not path.is_file():
-        raise ConfigurationError(
-            f"no Alembic config at {config_path}: pass -c PATH, or create one with "
-            "`expandcontract init DIR`"
-        )
-    config = Config(str(path))
-    if database_url:
-        config.attributes["expandcontract.database_url"] = database_url
+    from expandcontract.project import load_project_config
+
+    config = load_project_config(config_path, database_url)
+    config.attributes["expandcontract.cli"] = True
     return config
 
 

@@ -7,7 +7,9 @@ import json
 import click
 
 from expandcontract.cli._common import (
+    app_option,
     config_option,
+    database_flag_option,
     database_option,
     load_config,
     optional_config,
@@ -17,7 +19,9 @@ from expandcontract.phases import Phase
 
 
 @click.command()
-@click.argument("phase", type=click.Choice([p.value for p in Phase], case_sensitive=False))
+@click.argument(
+    "phase", required=False, type=click.Choice([p.value for p in Phase], case_sensitive=False)
+)
 @click.option(
     "--sql", "as_sql", is_flag=True, help="Print the SQL instead of running it (offline)."
 )
@@ -26,28 +30,55 @@ from expandcontract.phases import Phase
 )
 @click.option("--reason", default=None, help="Why the guard is overridden; recorded in the ledger.")
 @config_option
-@database_option
+@database_flag_option
+@app_option
 @translate_errors
 def upgrade(
-    phase: str,
+    phase: str | None,
     as_sql: bool,
     force: bool,
     reason: str | None,
     config_path: str,
     database_url: str | None,
+    flask_app: str | None,
 ) -> None:
-    """Apply every pending revision of PHASE (expand, migrate or contract).
+    """Deploy (no PHASE), or apply every pending revision of PHASE.
 
-    Contract is refused (exit 3) until a release has been marked stable and its soak has passed.
+    \b
+    Without PHASE this is the deploy command: expand and migrate are brought up to date and
+    contract is applied only when the guard allows it; otherwise it is reported pending with
+    when it becomes allowed (exit 0: waiting for a soak is normal). A database without an
+    Alembic version table gets every phase in one run.
+
+    With PHASE contract is refused (exit 3) until a release has been marked stable and its
+    soak has passed.
     """
-    from expandcontract.api import upgrade_phase
+    from expandcontract.api import deploy, upgrade_phase
+    from expandcontract.project import app_context
 
     if force and not (reason and reason.strip()):
         raise click.UsageError("--force needs --reason TEXT (it is recorded in the ledger)")
     if reason and not force:
         raise click.UsageError("--reason only makes sense with --force")
     config = load_config(config_path, database_url)
-    upgrade_phase(config, Phase.parse(phase), sql=as_sql, force_reason=reason if force else None)
+    force_reason = reason if force else None
+    with app_context(config, flask_app):
+        if phase is not None:
+            upgrade_phase(config, Phase.parse(phase), sql=as_sql, force_reason=force_reason)
+            return
+        report = deploy(config, sql=as_sql, force_reason=force_reason)
+    if as_sql:
+        return
+    if report.fresh_database:
+        click.echo("fresh database: every phase applied in this run", err=True)
+    applied = ", ".join(report.applied) or "nothing (up to date)"
+    click.echo(f"applied: {applied}", err=True)
+    if report.forced:
+        click.echo("contract applied although the guard refused (forced, recorded)", err=True)
+    if report.pending_contract:
+        click.echo(report.pending_line())
+        for why in report.reasons:
+            click.echo(f"  - {why}")
 
 
 @click.command()
@@ -55,17 +86,26 @@ def upgrade(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 @config_option
-@database_option
+@database_flag_option
+@app_option
 @translate_errors
-def status(fmt: str, config_path: str, database_url: str | None) -> None:
+def status(fmt: str, config_path: str, database_url: str | None, flask_app: str | None) -> None:
     """Show heads and pending revisions per phase, the stable mark, and whether contract may run."""
     from expandcontract.api import database_status
+    from expandcontract.project import app_context
 
     config = load_config(config_path, database_url)
-    report = database_status(config).to_dict()
+    with app_context(config, flask_app):
+        report = database_status(config).to_dict()
     if fmt == "json":
         click.echo(json.dumps(report, indent=2))
         return
+    click.echo(f"database  from {report['database_url_source'] or 'the given URL'}")
+    if report["baseline"]:
+        legacy = ", ".join(report["legacy_pending"]) or "none"
+        click.echo(f"baseline  {', '.join(report['baseline'])} (legacy pending {legacy})")
+    if report["fresh_database"]:
+        click.echo("fresh     no Alembic version table: the next deploy applies every phase")
     for phase in Phase:
         heads = ", ".join(report["heads"][phase]) or "-"
         pending = ", ".join(report["pending"][phase]) or "none"
@@ -106,7 +146,8 @@ def status(fmt: str, config_path: str, database_url: str | None) -> None:
     help="MODULE:ATTR of the release's SQLAlchemy metadata; contract then refuses to drop what it uses.",
 )
 @config_option
-@database_option
+@database_flag_option
+@app_option
 @translate_errors
 def mark_stable(
     release: str,
@@ -115,12 +156,15 @@ def mark_stable(
     metadata: str | None,
     config_path: str,
     database_url: str | None,
+    flask_app: str | None,
 ) -> None:
     """Record that RELEASE has served 100 % of traffic, healthy, since --at."""
     from expandcontract.api import mark_release_stable
+    from expandcontract.project import app_context
 
     config = load_config(config_path, database_url)
-    mark = mark_release_stable(config, release, soak=soak, at=at, metadata=metadata)
+    with app_context(config, flask_app):
+        mark = mark_release_stable(config, release, soak=soak, at=at, metadata=metadata)
     click.echo(
         f"release {mark.release} stable since {mark.stable_at.isoformat(timespec='seconds')}; "
         f"contract allowed from {mark.soak_ends_at.isoformat(timespec='seconds')}"

@@ -25,8 +25,45 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+# Where the database URL came from, in precedence order (the same in every command).
+SOURCE_FLAG = "--database-url"
+SOURCE_ENV_CONNECTION = "env.py connection="
+SOURCE_ENV_URL = "env.py url="
+SOURCE_ENVIRON = "$DATABASE_URL"
+SOURCE_INI = "sqlalchemy.url in the Alembic config"
+
+
+def choose_url(
+    config: Config | None, *, env_url: str | None = None, env_connection: bool = False
+) -> tuple[str | None, str]:
+    """The URL to migrate and where it came from.
+
+    Precedence: the CLI's ``--database-url``, then what env.py hands to the hook
+    (``connection=``, for which the URL is None, or ``url=``), then ``$DATABASE_URL``, then
+    ``sqlalchemy.url`` in the Alembic config.
+    """
+    flag = config.attributes.get("expandcontract.database_url") if config is not None else None
+    if flag:
+        return normalise_url(flag), SOURCE_FLAG
+    if env_connection:
+        return None, SOURCE_ENV_CONNECTION
+    if env_url:
+        return normalise_url(env_url), SOURCE_ENV_URL
+    environ = os.environ.get("DATABASE_URL")
+    if environ:
+        return normalise_url(environ), SOURCE_ENVIRON
+    ini = config.get_main_option("sqlalchemy.url") if config is not None else None
+    if ini and "driver://" not in ini:
+        return normalise_url(ini), SOURCE_INI
+    raise ConfigurationError(
+        "no database URL: pass --database-url, pass url= or connection= to "
+        "expandcontract.run_migrations in env.py, set DATABASE_URL, or set sqlalchemy.url "
+        "in the Alembic config"
+    )
+
+
 def database_url(config: Config | None) -> str:
-    """The URL to migrate: CLI override, then ``$DATABASE_URL``, then ``sqlalchemy.url``."""
+    """The URL to migrate without env.py: CLI override, ``$DATABASE_URL``, ``sqlalchemy.url``."""
     candidates = []
     if config is not None:
         candidates.append(config.attributes.get("expandcontract.database_url"))

@@ -75,6 +75,8 @@ def test_forced_contract_through_the_cli_needs_a_reason(project: Any) -> None:
     missing = run(project, "upgrade", "contract", "--force")
     assert missing.exit_code == 2
     assert "--force needs --reason" in missing.output
+    # Not a fresh database (that one would get every phase without the guard, DESIGN §12).
+    assert run(project, "upgrade", "expand").exit_code == 0
     forced = run(project, "upgrade", "contract", "--force", "--reason", "hotfix 12")
     assert forced.exit_code == 0, forced.output
     assert ("contract_forced", None) in project.ledger_events()

@@ -22,6 +22,9 @@ ROUTES: dict[str, Callable[[Config], None]] = {
     "alembic upgrade <contract revision id>": lambda cfg: command.upgrade(cfg, "c1"),
     "alembic upgrade contract@+1": lambda cfg: command.upgrade(cfg, "contract@+1"),
 }
+# `upgrade heads` is the deploy command under the hook (DESIGN §12): during the soak it applies
+# everything but the contract and reports it pending instead of failing (tests/adopt).
+REFUSING = {name: route for name, route in ROUTES.items() if name != "alembic upgrade heads"}
 
 
 def expand_and_migrate(project: Any) -> None:
@@ -34,21 +37,21 @@ def mark_stable(project, soak: str = "0s", **kwargs: str):
     return api.mark_release_stable(project.config(), "green", soak=soak, **kwargs)
 
 
-@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("route", REFUSING)
 def test_refused_before_any_stable_mark(project, route: str) -> None:
     expand_and_migrate(project)
     with pytest.raises(ContractRefused, match="no release has been marked stable"):
-        ROUTES[route](project.config())
+        REFUSING[route](project.config())
     assert "address" in project.columns()
     assert ("contract_refused", None) in project.ledger_events()
 
 
-@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("route", REFUSING)
 def test_refused_during_the_soak_says_when_and_how_long(project, route: str) -> None:
     expand_and_migrate(project)
     mark = mark_stable(project, soak="24h")
     with pytest.raises(ContractRefused) as refused:
-        ROUTES[route](project.config())
+        REFUSING[route](project.config())
     assert refused.value.allowed_at == mark.stable_at + timedelta(hours=24)
     assert timedelta(hours=23, minutes=59) < refused.value.remaining <= timedelta(hours=24)
     allowed_at = refused.value.allowed_at.isoformat(timespec="seconds")

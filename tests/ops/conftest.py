@@ -21,7 +21,7 @@ from alembic import context
 
 import expandcontract
 
-expandcontract.run_migrations(context)
+expandcontract.run_migrations(context, transaction_per_migration=True)
 """
 
 PLAIN_ENV_PY = """\
