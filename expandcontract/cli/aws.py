@@ -224,6 +224,8 @@ def snapshot(session: Session, **options: Any) -> None:
     target = session.target
     if not (target.db_instance_identifier or target.db_cluster_identifier):
         target.require("db_instance_identifier")
+    records = session.records()
+    stable = None if session.dry_run else records.read(lambda ledger: ledger.latest_stable())
     taken = take_snapshot(
         session.aws,
         **session.io,
@@ -232,8 +234,9 @@ def snapshot(session: Session, **options: Any) -> None:
         identifier=options["identifier"],
         timeout=options["timeout"],
         poll_interval=options["poll_interval"].total_seconds(),
+        not_before=stable.recorded.recorded_at if stable else None,
     )
-    session.records().record(Event.SNAPSHOT_RECORDED, details=taken.details())
+    records.record(Event.SNAPSHOT_RECORDED, details=taken.details())
     if not session.dry_run:
         click.echo(f"snapshot {taken.identifier} recorded")
 

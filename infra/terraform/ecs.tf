@@ -172,9 +172,18 @@ resource "aws_ecs_service" "app" {
     container_port   = var.container_port
   }
 
-  # CodeDeploy registers task definitions and swaps target groups; Terraform must not undo that.
+  # CodeDeploy registers task definitions and swaps target groups; Terraform must not undo that. ECS
+  # also rejects UpdateService changes of the network configuration, platform version and capacity
+  # providers on a CODE_DEPLOY service: they reach production through the next release, whose
+  # AppSpec carries them (subnets and security group from this stack's outputs).
   lifecycle {
-    ignore_changes = [task_definition, load_balancer]
+    ignore_changes = [
+      task_definition,
+      load_balancer,
+      network_configuration,
+      platform_version,
+      capacity_provider_strategy,
+    ]
   }
 
   depends_on = [aws_lb_listener.http_forward, aws_lb_listener.https, aws_lb_listener.test]
