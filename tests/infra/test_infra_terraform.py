@@ -429,6 +429,9 @@ def test_release_policy_lets_ci_continue_only_this_deployment_group(terraform: T
 # this stack creates.
 NOT_GRANTED_TO_CI = {
     "rds:RestoreDBInstanceFromDBSnapshot",
+    "rds:RestoreDBClusterFromSnapshot",
+    "rds:CreateDBInstance",
+    "rds:DescribeDBClusters",
     "rds:CreateDBClusterSnapshot",
     "rds:DescribeDBClusterSnapshots",
     "ssm:GetParameter",
