@@ -401,3 +401,14 @@ variable "db_deletion_protection" {
   type        = bool
   default     = true
 }
+
+variable "db_app_username" {
+  description = "The app's own database role (created by infra/sql/app_role.sql), logging in with RDS IAM authentication."
+  type        = string
+  default     = "app"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9_]{0,62}$", var.db_app_username))
+    error_message = "db_app_username must be a lower-case PostgreSQL identifier of at most 63 characters."
+  }
+}

@@ -182,11 +182,23 @@ def test_app_task_definition_version_secrets_logs_health_check(terraform: Terraf
     definition = re.sub(r"\s+", " ", task["container_definitions"])
     assert '{name = "APP_VERSION", value = var.app_version}' in definition
     assert terraform.variables["app_version"]["default"] == "blue"
-    assert "secrets = local.container_secrets" in definition
+    # The app never sees the master password: its own role, IAM tokens per connection.
+    assert "secrets = local.app_secrets" in definition
+    assert "DB_PASSWORD" not in terraform.locals["app_secrets"]
+    app_env = str(terraform.locals["app_db_environment"])
+    assert "DB_IAM_AUTH" in app_env and "var.db_app_username" in app_env
     assert "logConfiguration = local.log_configuration" in definition
     assert "healthCheck" in definition and "docker-healthcheck" in definition
+    # The migration task connects as the master user: the owner of the schema and the ledger.
+    migration = terraform.resource("aws_ecs_task_definition", "migration")
+    assert "secrets = local.container_secrets" in re.sub(
+        r"\s+", " ", migration["container_definitions"]
+    )
     secrets = terraform.locals["container_secrets"]
     assert ':password::"' in secrets and "master_user_secret" in terraform.locals["db_secret_arn"]
+    [connect] = terraform.data["aws_iam_policy_document"]["app_db_connect"]["statement"]
+    assert connect["actions"] == ["rds-db:connect"]
+    assert connect["resources"][0].endswith("/${var.db_app_username}")
     assert terraform.locals["log_configuration"]["logDriver"] == "awslogs"
 
 
