@@ -191,9 +191,12 @@ def rollback(session: Session, **options: Any) -> None:
     """Roll back the current release the way its state allows.
 
     \b
-    deployment in progress       stop it with rollback
+    deployment in progress       stop it with rollback, wait for CodeDeploy's rollback
     shifted, no contract since   redeploy the previous task definition (or --listener flip)
     contract applied             refuse; explain (or --restore-snapshot) the snapshot restore
+
+    The way back is waited for and never stopped by us; a deployment that is itself a
+    rollback is never undone. Exit 4: it is still running when the wait ends.
     """
     from expandcontract.aws.rollback import rollback as run
 
