@@ -186,6 +186,20 @@ def ecs_release(
     echo(f"  registered {new.arn} (from {found.app_source})")
 
     _step(echo, 5, f"deploy: CodeDeploy {app}/{group}")
+    placement = dict(found.service)
+    if target.subnets and target.security_groups:
+        # The configured (Terraform) network is the source of truth: ECS refuses to change it
+        # through UpdateService on a CODE_DEPLOY service, so a release is how it gets there.
+        live_network = (found.service.get("networkConfiguration") or {}).get(
+            "awsvpcConfiguration"
+        ) or {}
+        placement["networkConfiguration"] = {
+            "awsvpcConfiguration": {
+                "subnets": list(target.subnets),
+                "securityGroups": list(target.security_groups),
+                "assignPublicIp": live_network.get("assignPublicIp", "DISABLED"),
+            }
+        }
     live = roles(aws, str(target.prod_listener_arn), target.target_groups)
     deployment_id = create_deployment(
         aws,
@@ -196,7 +210,7 @@ def ecs_release(
             str(target.container_name),
             int(target.container_port or 0),
             hooks,
-            found.service,
+            placement,
         ),
         config_name=target.deployment_config_name,
         description=f"expandcontract release {plan.release}",

@@ -31,6 +31,7 @@ from expandcontract.aws.errors import (
     RollbackRefused,
 )
 from expandcontract.aws.records import Records
+from expandcontract.aws.restore import restore_cluster, restore_instance
 from expandcontract.aws.target import ReleaseTarget
 from expandcontract.aws.traffic import flip_listener, roles
 from expandcontract.aws.watch import Watch
@@ -256,28 +257,34 @@ def _after_contract(
     )
     if not restore_snapshot:
         raise RollbackRefused(explanation)
-    source = target.db_instance_identifier or "db"
+    kind = str(state.snapshot.details.get("kind", "instance")) if state.snapshot else "instance"
+    cluster = (
+        target.db_cluster_identifier
+        if kind == "cluster" or not target.db_instance_identifier
+        else None
+    )
+    source = cluster or target.db_instance_identifier or "db"
     new_id = restored_identifier or f"{source}-restored-{restore_snapshot}"[:63].rstrip("-")
-    echo(f"restoring snapshot {restore_snapshot} to new instance {new_id}")
-    params: dict[str, object] = {
-        "DBInstanceIdentifier": new_id,
-        "DBSnapshotIdentifier": restore_snapshot,
-    }
-    if target.db_instance_identifier:
-        # Keep the network placement of the current instance so the tasks can reach it.
-        current = aws.rds.describe_db_instances(DBInstanceIdentifier=target.db_instance_identifier)[
-            "DBInstances"
-        ][0]
-        if current.get("DBSubnetGroup", {}).get("DBSubnetGroupName"):
-            params["DBSubnetGroupName"] = current["DBSubnetGroup"]["DBSubnetGroupName"]
-        groups = [g["VpcSecurityGroupId"] for g in current.get("VpcSecurityGroups", [])]
-        if groups:
-            params["VpcSecurityGroupIds"] = groups
-    restored = aws.rds.restore_db_instance_from_db_snapshot(**params)["DBInstance"]
+    if cluster:
+        echo(f"restoring cluster snapshot {restore_snapshot} to new cluster {new_id}")
+        restored = restore_cluster(
+            aws, source_id=cluster, snapshot=restore_snapshot, new_id=new_id, echo=echo
+        )
+    else:
+        echo(f"restoring snapshot {restore_snapshot} to new instance {new_id}")
+        restored = restore_instance(
+            aws,
+            source_id=target.db_instance_identifier,
+            snapshot=restore_snapshot,
+            new_id=new_id,
+            echo=echo,
+        )
     previous = (
         state.deployed.details.get("previous_task_definition") if state.deployed else None
     ) or "of the previous release"
-    endpoint = (restored.get("Endpoint") or {}).get("Address", "(assigned when available)")
+    endpoint = (restored.get("Endpoint") or {}).get("Address") or restored.get(
+        "Endpoint", "(assigned when available)"
+    )
     echo(
         "restore started. What must change before the previous release can serve:\n"
         f"  - the database host: {endpoint} (instance {new_id}) in the app's DB_HOST / "

@@ -57,8 +57,14 @@ def take_snapshot(
     identifier: str | None = None,
     timeout: timedelta = timedelta(hours=3),
     poll_interval: float = 30.0,
+    not_before: datetime | None = None,
 ) -> Snapshot:
-    """Create the snapshot and wait (generously) until it is available."""
+    """Create the snapshot and wait (generously) until it is available.
+
+    An existing snapshot of the same identifier is reused only when it was taken of this
+    database and not before ``not_before`` (the stable mark): an older one lacks the data
+    the contract is about to destroy.
+    """
     if bool(db_instance) == bool(db_cluster):
         raise AwsConfigurationError(
             "say which database to snapshot: --db-instance ID or --db-cluster ID (one of them)"
@@ -73,14 +79,41 @@ def take_snapshot(
         # Re-running with the identifier of a snapshot still being taken waits for it again.
         if identifier is None or err.code not in ALREADY_EXISTS:
             raise
-        echo(f"  snapshot {name} already exists; waiting for it")
-        arn = None
+        arn = _check_reusable(aws, kind, source, name, not_before)
+        echo(f"  snapshot {name} already exists (of {source}, recent enough); waiting for it")
     snapshot = Snapshot(name, kind, source, arn)
     wait_available(
         aws, snapshot, clock=clock, sleep=sleep, timeout=timeout, poll_interval=poll_interval
     )
     echo(f"  snapshot {name} is available")
     return snapshot
+
+
+def _check_reusable(
+    aws: Aws, kind: str, source: str, name: str, not_before: datetime | None
+) -> str | None:
+    """Refuse an existing snapshot of another database or from before ``not_before``."""
+    if kind == "cluster":
+        found = aws.rds.describe_db_cluster_snapshots(DBClusterSnapshotIdentifier=name)[
+            "DBClusterSnapshots"
+        ][0]
+        origin, arn = found.get("DBClusterIdentifier"), found.get("DBClusterSnapshotArn")
+    else:
+        found = aws.rds.describe_db_snapshots(DBSnapshotIdentifier=name)["DBSnapshots"][0]
+        origin, arn = found.get("DBInstanceIdentifier"), found.get("DBSnapshotArn")
+    if origin != source:
+        raise AwsConfigurationError(
+            f"snapshot {name} exists but was taken of {origin}, not {source}: refusing to record "
+            "it; choose another --identifier"
+        )
+    taken = found.get("SnapshotCreateTime")
+    if not_before is not None and taken is not None and taken < not_before:
+        raise AwsConfigurationError(
+            f"snapshot {name} was taken at {taken.isoformat(timespec='seconds')}, before the "
+            f"stable mark ({not_before.isoformat(timespec='seconds')}): it does not hold what the "
+            "contract would destroy; choose another --identifier"
+        )
+    return str(arn) if arn else None
 
 
 def _create(aws: Aws, kind: str, source: str, name: str) -> str | None:

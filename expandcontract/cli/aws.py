@@ -191,9 +191,12 @@ def rollback(session: Session, **options: Any) -> None:
     """Roll back the current release the way its state allows.
 
     \b
-    deployment in progress       stop it with rollback
+    deployment in progress       stop it with rollback, wait for CodeDeploy's rollback
     shifted, no contract since   redeploy the previous task definition (or --listener flip)
     contract applied             refuse; explain (or --restore-snapshot) the snapshot restore
+
+    The way back is waited for and never stopped by us; a deployment that is itself a
+    rollback is never undone. Exit 4: it is still running when the wait ends.
     """
     from expandcontract.aws.rollback import rollback as run
 
@@ -224,6 +227,8 @@ def snapshot(session: Session, **options: Any) -> None:
     target = session.target
     if not (target.db_instance_identifier or target.db_cluster_identifier):
         target.require("db_instance_identifier")
+    records = session.records()
+    stable = None if session.dry_run else records.read(lambda ledger: ledger.latest_stable())
     taken = take_snapshot(
         session.aws,
         **session.io,
@@ -232,8 +237,9 @@ def snapshot(session: Session, **options: Any) -> None:
         identifier=options["identifier"],
         timeout=options["timeout"],
         poll_interval=options["poll_interval"].total_seconds(),
+        not_before=stable.recorded.recorded_at if stable else None,
     )
-    session.records().record(Event.SNAPSHOT_RECORDED, details=taken.details())
+    records.record(Event.SNAPSHOT_RECORDED, details=taken.details())
     if not session.dry_run:
         click.echo(f"snapshot {taken.identifier} recorded")
 

@@ -31,6 +31,8 @@ locals {
     { name = "DB_SSLMODE", value = "require" },
   ]
 
+  # The migration task connects as the master user (the migration role: it owns the schema and the
+  # ledger). It reads the RDS-managed secret at start and lives minutes, so rotation cannot strand it.
   container_secrets = concat(
     [
       { name = "DB_USER", valueFrom = "${local.db_secret_arn}:username::" },
@@ -38,6 +40,16 @@ locals {
     ],
     [for env_name, arn in var.app_secrets : { name = env_name, valueFrom = arn }],
   )
+
+  # The app connects as its own role (infra/sql/app_role.sql: rows only, nothing on the ledger) with
+  # RDS IAM authentication: a fresh token for every new connection (infra/docker/rds_iam_auth.py), so
+  # there is no password to go stale when credentials rotate while the tasks run for days.
+  app_db_environment = [
+    { name = "DB_USER", value = var.db_app_username },
+    { name = "DB_IAM_AUTH", value = "1" },
+    { name = "AWS_REGION", value = var.aws_region },
+  ]
+  app_secrets = [for env_name, arn in var.app_secrets : { name = env_name, valueFrom = arn }]
 
   # Secrets Manager ARNs may carry a ":json-key:version-stage:version-id" suffix; IAM needs the secret ARN.
   extra_secretsmanager_arns = [
@@ -85,11 +97,11 @@ resource "aws_ecs_task_definition" "app" {
       containerPort = var.container_port
       protocol      = "tcp"
     }]
-    environment = concat(local.db_environment, [
+    environment = concat(local.db_environment, local.app_db_environment, [
       { name = "APP_VERSION", value = var.app_version },
       { name = "PORT", value = tostring(var.container_port) },
     ])
-    secrets          = local.container_secrets
+    secrets          = local.app_secrets
     mountPoints      = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
     logConfiguration = local.log_configuration
     # Same probe as the Dockerfile HEALTHCHECK: /health answers 503 when the live schema cannot serve
@@ -172,9 +184,18 @@ resource "aws_ecs_service" "app" {
     container_port   = var.container_port
   }
 
-  # CodeDeploy registers task definitions and swaps target groups; Terraform must not undo that.
+  # CodeDeploy registers task definitions and swaps target groups; Terraform must not undo that. ECS
+  # also rejects UpdateService changes of the network configuration, platform version and capacity
+  # providers on a CODE_DEPLOY service: they reach production through the next release, whose
+  # AppSpec carries them (subnets and security group from this stack's outputs).
   lifecycle {
-    ignore_changes = [task_definition, load_balancer]
+    ignore_changes = [
+      task_definition,
+      load_balancer,
+      network_configuration,
+      platform_version,
+      capacity_provider_strategy,
+    ]
   }
 
   depends_on = [aws_lb_listener.http_forward, aws_lb_listener.https, aws_lb_listener.test]

@@ -91,6 +91,21 @@ resource "aws_iam_role" "app_task" {
   assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
 }
 
+# The app opens database connections with IAM tokens as db_app_username, and may do nothing else.
+data "aws_iam_policy_document" "app_db_connect" {
+  statement {
+    sid       = "ConnectAsTheAppRole"
+    actions   = ["rds-db:connect"]
+    resources = ["arn:${local.partition}:rds-db:${var.aws_region}:${local.account_id}:dbuser:${aws_db_instance.main.resource_id}/${var.db_app_username}"]
+  }
+}
+
+resource "aws_iam_role_policy" "app_db_connect" {
+  name   = "db-connect"
+  role   = aws_iam_role.app_task.id
+  policy = data.aws_iam_policy_document.app_db_connect.json
+}
+
 resource "aws_iam_role" "migration_task" {
   name               = "${local.name}-migration-task"
   assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json

@@ -21,6 +21,16 @@ output "task_family" {
   value       = aws_ecs_task_definition.app.family
 }
 
+output "app_task_definition_arn" {
+  description = "The Terraform-managed app task definition revision: the source every release clones (new image, APP_VERSION)."
+  value       = aws_ecs_task_definition.app.arn
+}
+
+output "migration_task_definition_arn" {
+  description = "The Terraform-managed migration task definition revision: the source of each release's migration task."
+  value       = aws_ecs_task_definition.migration.arn
+}
+
 output "migration_task_family" {
   description = "Task definition family for one-off migration runs (command overridden per run)."
   value       = aws_ecs_task_definition.migration.family

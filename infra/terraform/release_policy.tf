@@ -135,6 +135,37 @@ data "aws_iam_policy_document" "release" {
     resources = [local.prod_listener_arn]
   }
 
+  # `ecs-release --preflight`: everything is checked before the first change.
+  statement {
+    sid       = "PreflightCluster"
+    actions   = ["ecs:DescribeClusters"]
+    resources = [aws_ecs_cluster.main.arn]
+  }
+
+  statement {
+    sid     = "PreflightRoles"
+    actions = ["iam:GetRole"]
+    resources = [
+      aws_iam_role.codedeploy.arn,
+      aws_iam_role.task_execution.arn,
+      aws_iam_role.app_task.arn,
+      aws_iam_role.migration_task.arn,
+    ]
+  }
+
+  statement {
+    sid       = "PreflightImage"
+    actions   = ["ecr:DescribeImages"]
+    resources = [aws_ecr_repository.app.arn]
+  }
+
+  # A failed migration task's last log lines are printed with the failure.
+  statement {
+    sid       = "MigrationTaskLogs"
+    actions   = ["logs:GetLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.app.arn}:*"]
+  }
+
   statement {
     sid       = "CompareBlueAndGreen"
     actions   = ["cloudwatch:GetMetricData"]

@@ -14,9 +14,11 @@ variable "project_name" {
   type        = string
   default     = "expandcontract"
 
+  # "<project>-<environment>-green" names a target group, and AWS allows 32 characters there (and
+  # for the ALB): with a 10-character environment the project may have 15.
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{1,19}$", var.project_name))
-    error_message = "project_name must be 2-20 characters of lower-case letters, digits and hyphens."
+    condition     = can(regex("^[a-z][a-z0-9-]{0,13}[a-z0-9]$", var.project_name))
+    error_message = "project_name must be 2-15 characters of lower-case letters, digits and hyphens, not ending in a hyphen (target group and ALB names are limited to 32 characters)."
   }
 }
 
@@ -398,4 +400,15 @@ variable "db_deletion_protection" {
   description = "Protect the database from deletion. Set to false (and apply) before terraform destroy; a final snapshot is always taken."
   type        = bool
   default     = true
+}
+
+variable "db_app_username" {
+  description = "The app's own database role (created by infra/sql/app_role.sql), logging in with RDS IAM authentication."
+  type        = string
+  default     = "app"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9_]{0,62}$", var.db_app_username))
+    error_message = "db_app_username must be a lower-case PostgreSQL identifier of at most 63 characters."
+  }
 }

@@ -124,3 +124,55 @@ def test_aurora_cluster_snapshot(world: World, fake_time: FakeTime) -> None:
     assert taken.kind == "cluster"
     found = rds.describe_db_cluster_snapshots(DBClusterSnapshotIdentifier=taken.identifier)
     assert found["DBClusterSnapshots"][0]["DBClusterIdentifier"] == "ec-aurora"
+
+
+def test_snapshot_of_another_instance_is_never_reused(world: World, fake_time: Any) -> None:
+    from expandcontract.aws.clients import Aws
+    from expandcontract.aws.errors import AwsConfigurationError
+    from expandcontract.aws.snapshot import take_snapshot
+
+    rds = world.clients["rds"]
+    rds.create_db_instance(
+        DBInstanceIdentifier="other-db",
+        DBInstanceClass="db.t3.micro",
+        Engine="postgres",
+        MasterUsername="app",
+        MasterUserPassword="secret-password",
+        AllocatedStorage=20,
+    )
+    rds.create_db_snapshot(DBInstanceIdentifier="other-db", DBSnapshotIdentifier="pre-1")
+    aws = Aws(clients=world.clients, sleep=fake_time.sleep)
+    with pytest.raises(AwsConfigurationError, match="taken of other-db, not ec-db"):
+        take_snapshot(
+            aws,
+            clock=fake_time.clock,
+            sleep=fake_time.sleep,
+            echo=lambda line: None,
+            db_instance="ec-db",
+            identifier="pre-1",
+        )
+
+
+def test_snapshot_from_before_the_stable_mark_is_never_reused(world: World, fake_time: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from expandcontract.aws.clients import Aws
+    from expandcontract.aws.errors import AwsConfigurationError
+    from expandcontract.aws.snapshot import take_snapshot
+
+    world.clients["rds"].create_db_snapshot(
+        DBInstanceIdentifier="ec-db", DBSnapshotIdentifier="pre-2"
+    )
+    aws = Aws(clients=world.clients, sleep=fake_time.sleep)
+    kwargs: dict[str, Any] = {
+        "clock": fake_time.clock,
+        "sleep": fake_time.sleep,
+        "echo": lambda line: None,
+        "db_instance": "ec-db",
+        "identifier": "pre-2",
+    }
+    later = datetime.now(UTC) + timedelta(hours=1)
+    with pytest.raises(AwsConfigurationError, match="before the stable mark"):
+        take_snapshot(aws, not_before=later, **kwargs)
+    earlier = datetime.now(UTC) - timedelta(hours=1)
+    assert take_snapshot(aws, not_before=earlier, **kwargs).identifier == "pre-2"

@@ -236,3 +236,60 @@ def test_bad_options_are_usage_errors_before_any_aws_call(args: list[str], expec
     assert result.exit_code == 2
     assert expected in result.output
     assert "Traceback" not in result.output
+
+
+def test_unhealthy_green_targets_and_load_balancer_5xx_are_problems() -> None:
+    from expandcontract.aws.metrics import enough_data
+
+    blue = TargetGroupStats(100, 0, 0.1)
+    limits = Thresholds()
+    # Unhealthy targets count even before green has enough traffic to judge rates.
+    crashing = TargetGroupStats(3, 0, None, unhealthy=2)
+    assert not enough_data(crashing, limits)
+    assert divergence(blue, crashing, limits) == ["green has 2 unhealthy targets"]
+    # 502/503 the ALB answers itself never reach the target group's 5XX count.
+    elb = TargetGroupStats(100, 0, 0.1, elb_5xx=5)
+    assert "the load balancer answered 5 5XX itself" in divergence(blue, elb, limits)[0]
+    assert divergence(blue, TargetGroupStats(100, 0, 0.1, elb_5xx=1), limits) == []
+
+
+def test_retries_transient_errors_and_renews_expired_credentials_once() -> None:
+    from botocore.exceptions import ClientError
+
+    from expandcontract.aws.errors import CredentialsExpired
+
+    def failing(code: str, times: int, status: int = 400) -> Any:
+        state = {"left": times}
+
+        class Client:
+            def describe_clusters(self, **params: Any) -> dict[str, Any]:
+                if state["left"] > 0:
+                    state["left"] -= 1
+                    raise ClientError(
+                        {
+                            "Error": {"Code": code, "Message": code},
+                            "ResponseMetadata": {"HTTPStatusCode": status},
+                        },
+                        "DescribeClusters",
+                    )
+                return {"clusters": []}
+
+        return Client()
+
+    slept: list[float] = []
+    aws = Aws(clients={"ecs": failing("InternalFailure", 3, 500)}, sleep=slept.append)
+    assert aws.ecs.describe_clusters() == {"clusters": []} and len(slept) == 3
+    aws = Aws(clients={"ecs": failing("ServiceUnavailable", 20, 503)}, sleep=slept.append)
+    with pytest.raises(AwsError) as err:
+        aws.ecs.describe_clusters()
+    assert err.value.transient
+    aws = Aws(clients={"ecs": failing("ExpiredTokenException", 1)}, sleep=slept.append)
+    with pytest.raises(CredentialsExpired):
+        aws.ecs.describe_clusters()  # an injected client has nothing to renew from
+    renewed: list[str] = []
+    aws = Aws(
+        clients={"ecs": failing("ExpiredTokenException", 1)},
+        sleep=slept.append,
+        renew=lambda service: renewed.append(service) or failing("ExpiredToken", 0),
+    )
+    assert aws.ecs.describe_clusters() == {"clusters": []} and renewed == ["ecs"]

@@ -333,3 +333,41 @@ def test_health_probe_nothing_listening() -> None:
         port = sock.getsockname()[1]
     result = probe(f"http://127.0.0.1:{port}/health")
     assert result.returncode == 1 and "unhealthy" in result.stderr
+
+
+def test_iam_auth_gives_every_new_connection_a_fresh_token(database_url: str) -> None:
+    """A rotated credential never strands a long-running app task: each connection gets a token."""
+    import importlib.util
+
+    import sqlalchemy as sa
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    spec = importlib.util.spec_from_file_location(
+        "rds_iam_auth", Path(__file__).resolve().parents[2] / "infra/docker/rds_iam_auth.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.install({}) is None  # off unless DB_IAM_AUTH asks for it
+
+    url = sa.make_url(database_url)
+    tokens = iter(["token-1", "token-2"])
+    seen: list[str | None] = []
+
+    def record(dialect: Any, record_: Any, cargs: Any, cparams: dict[str, Any]) -> None:
+        seen.append(cparams.get("password"))
+
+    listener = module.install({"DB_IAM_AUTH": "1", "DB_HOST": url.host}, token=lambda: next(tokens))
+    assert listener is not None
+    event.listen(Engine, "do_connect", record)
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        for _ in range(2):
+            with engine.connect() as connection:
+                assert connection.execute(sa.text("SELECT 1")).scalar() == 1
+    finally:
+        engine.dispose()
+        event.remove(Engine, "do_connect", record)
+        event.remove(Engine, "do_connect", listener)
+    assert seen == ["token-1", "token-2"]

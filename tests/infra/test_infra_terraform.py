@@ -10,7 +10,7 @@ import dataclasses
 import json
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import hcl2
 import pytest
@@ -182,11 +182,23 @@ def test_app_task_definition_version_secrets_logs_health_check(terraform: Terraf
     definition = re.sub(r"\s+", " ", task["container_definitions"])
     assert '{name = "APP_VERSION", value = var.app_version}' in definition
     assert terraform.variables["app_version"]["default"] == "blue"
-    assert "secrets = local.container_secrets" in definition
+    # The app never sees the master password: its own role, IAM tokens per connection.
+    assert "secrets = local.app_secrets" in definition
+    assert "DB_PASSWORD" not in terraform.locals["app_secrets"]
+    app_env = str(terraform.locals["app_db_environment"])
+    assert "DB_IAM_AUTH" in app_env and "var.db_app_username" in app_env
     assert "logConfiguration = local.log_configuration" in definition
     assert "healthCheck" in definition and "docker-healthcheck" in definition
+    # The migration task connects as the master user: the owner of the schema and the ledger.
+    migration = terraform.resource("aws_ecs_task_definition", "migration")
+    assert "secrets = local.container_secrets" in re.sub(
+        r"\s+", " ", migration["container_definitions"]
+    )
     secrets = terraform.locals["container_secrets"]
     assert ':password::"' in secrets and "master_user_secret" in terraform.locals["db_secret_arn"]
+    [connect] = terraform.data["aws_iam_policy_document"]["app_db_connect"]["statement"]
+    assert connect["actions"] == ["rds-db:connect"]
+    assert connect["resources"][0].endswith("/${var.db_app_username}")
     assert terraform.locals["log_configuration"]["logDriver"] == "awslogs"
 
 
@@ -429,6 +441,9 @@ def test_release_policy_lets_ci_continue_only_this_deployment_group(terraform: T
 # this stack creates.
 NOT_GRANTED_TO_CI = {
     "rds:RestoreDBInstanceFromDBSnapshot",
+    "rds:RestoreDBClusterFromSnapshot",
+    "rds:CreateDBInstance",
+    "rds:DescribeDBClusters",
     "rds:CreateDBClusterSnapshot",
     "rds:DescribeDBClusterSnapshots",
     "ssm:GetParameter",
@@ -460,3 +475,80 @@ def test_release_policy_grants_every_call_the_release_helpers_make(terraform: Te
     tagging = statements["TagClonedTaskDefinitions"]
     assert tagging["actions"] == ["ecs:TagResource"]
     assert terraform.block(tagging, "condition")["values"] == ["RegisterTaskDefinition"]
+
+
+# AWS's limits on the names this stack derives from project_name and environment.
+NAME_LIMITS = {
+    ("aws_lb", "name"): 32,
+    ("aws_lb_target_group", "name"): 32,
+    ("aws_s3_bucket", "bucket_prefix"): 37,  # the provider appends 26 characters (63 in all)
+    ("aws_s3_bucket", "bucket"): 63,
+    ("aws_iam_role", "name"): 64,
+    ("aws_iam_policy", "name"): 128,
+    ("aws_lambda_function", "function_name"): 64,
+    ("aws_db_instance", "identifier"): 63,
+    ("aws_rds_cluster", "cluster_identifier"): 63,
+    ("aws_db_subnet_group", "name"): 255,
+    ("aws_db_parameter_group", "name"): 255,
+    ("aws_ecs_cluster", "name"): 255,
+    ("aws_ecs_service", "name"): 255,
+    ("aws_ecs_task_definition", "family"): 255,
+    ("aws_codedeploy_app", "name"): 100,
+    ("aws_codedeploy_deployment_group", "deployment_group_name"): 100,
+    ("aws_cloudwatch_metric_alarm", "alarm_name"): 255,
+    ("aws_cloudwatch_composite_alarm", "alarm_name"): 255,
+    ("aws_cloudwatch_log_group", "name"): 512,
+    ("aws_cloudwatch_dashboard", "dashboard_name"): 255,
+    ("aws_ecr_repository", "name"): 256,
+    ("aws_kms_alias", "name"): 256,
+    ("aws_security_group", "name"): 255,
+    ("aws_elasticache_replication_group", "replication_group_id"): 40,
+    ("aws_elasticache_subnet_group", "name"): 255,
+    ("aws_sqs_queue", "name"): 80,
+    ("aws_appconfig_application", "name"): 64,
+}
+
+
+def _longest(variable: dict[str, Any]) -> str:
+    """The longest value a variable's validation regex accepts (lower-case letters)."""
+    [validation] = variable["validation"]
+    pattern = re.search(r'regex\("(.+?)",', validation["condition"]).group(1)
+    counts = re.findall(r"\{(\d+),(\d+)\}", pattern)
+    singles = len(re.findall(r"\[[^\]]+\](?![{*+])", pattern))
+    length = singles + sum(int(high) for _, high in counts)
+    return "z" * length
+
+
+def test_every_derived_name_fits_aws_limits_with_the_longest_allowed_values(
+    terraform: Terraform,
+) -> None:
+    """project_name + environment at their longest must still give valid names everywhere."""
+    project = _longest(terraform.variables["project_name"])
+    environment = _longest(terraform.variables["environment"])
+    assert len(project) >= 10 and len(environment) >= 4, (project, environment)
+    name = f"{project}-{environment}"
+    values = {
+        "${local.name}": name,
+        "${var.project_name}": project,
+        "${var.environment}": environment,
+        "${each.key}": "green",
+        "${local.db_major_version}": "16",
+        "${local.codedeploy_group_name}": f"{name}-app",
+    }
+    checked, too_long = 0, []
+    for (type_name, attribute), limit in NAME_LIMITS.items():
+        for resource, body in terraform.all_of(type_name).items():
+            raw = body.get(attribute)
+            if not isinstance(raw, str):
+                continue
+            for placeholder, value in values.items():
+                raw = raw.replace(placeholder, value)
+            if "${" in raw:
+                continue  # not derived from the names above
+            checked += 1
+            if len(raw) > limit:
+                too_long.append(
+                    f"{type_name}.{resource}.{attribute} = {raw} ({len(raw)} > {limit})"
+                )
+    assert checked >= 15, f"only {checked} names were checked"
+    assert not too_long, too_long
