@@ -57,10 +57,18 @@ class RenderError(ExpandContractError):
 class RenderFailed(RenderError):
     """The revision raised while rendering; ``line`` is where, in the revision file."""
 
-    def __init__(self, message: str, line: int | None, *, needs_arguments: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        line: int | None,
+        *,
+        needs_arguments: bool = False,
+        stood_in_arguments: bool = False,
+    ) -> None:
         super().__init__(message)
         self.line = line
-        self.needs_arguments = needs_arguments
+        self.needs_arguments = needs_arguments  # refused: upgrade() wants what env.py supplies
+        self.stood_in_arguments = stood_in_arguments  # it got stand-ins for those, and failed
 
 
 @dataclass(frozen=True)
@@ -126,11 +134,16 @@ def _record_invocations(operations: Operations, recorder: _Recorder) -> None:
     operations.invoke = invoke  # type: ignore[method-assign]
 
 
-def _arguments(function: Callable[..., Any], operations: Operations) -> list[Any] | None:
-    """Positional arguments for ``function``: ``op`` where it asks for it; None if it needs more.
+def _arguments(
+    function: Callable[..., Any],
+    operations: Operations,
+    stand_in: Callable[[str], Any] | None,
+) -> list[Any] | None:
+    """Positional arguments for ``function``: ``op`` where it asks for it.
 
     Some projects' env.py call ``upgrade(op, tables, tester)``; what those extra objects are
-    only their env.py knows, so such a revision cannot be rendered faithfully here.
+    only their env.py knows. With a ``stand_in`` factory they get stand-ins (the caller must
+    check the output); without one, None: such a revision cannot be rendered here.
     """
     try:
         parameters = inspect.signature(function).parameters.values()
@@ -143,7 +156,9 @@ def _arguments(function: Callable[..., Any], operations: Operations) -> list[Any
         if parameter.name in _OP_PARAMETERS:
             args.append(operations)
         elif parameter.default is parameter.empty:
-            return None
+            if stand_in is None:
+                return None
+            args.append(stand_in(parameter.name))
     return args
 
 
@@ -154,7 +169,15 @@ class Renderer:
     the version table's metadata), so one is shared by every revision of a run.
     """
 
-    def __init__(self, config: Config | None = None, script: ScriptDirectory | None = None):
+    def __init__(
+        self,
+        config: Config | None = None,
+        script: ScriptDirectory | None = None,
+        argument_stand_in: Callable[[str], Any] | None = None,
+    ):
+        # argument_stand_in(name): an object passed for an upgrade() parameter other than op
+        # (the linter's stand-ins); None refuses such revisions (the guard must not guess).
+        self.argument_stand_in = argument_stand_in
         self.context = offline_context(io.StringIO())
         self.state = attach(self.context, RunState(offline=True, rendering=True))
         self.environment = EnvironmentContext(
@@ -194,7 +217,8 @@ class Renderer:
             with contextlib.redirect_stdout(sys.stderr), Operations.context(self.context) as ops:
                 self.environment._install_proxy()
                 _record_invocations(ops, recorder)
-                args = _arguments(function, ops)
+                args = _arguments(function, ops, self.argument_stand_in)
+                stood_in = _takes_more_than_op(function)
                 if args is None:
                     shown = ", ".join(inspect.signature(function).parameters)
                     raise RenderFailed(
@@ -206,16 +230,26 @@ class Renderer:
                 function(*args)
         except RenderFailed:
             raise
-        except ExpandContractError as err:
-            raise RenderFailed(f"{type(err).__name__}: {err}", _error_line(err, path)) from err
         except Exception as err:  # noqa: BLE001 - any failure of user code is the caller's finding
-            raise RenderFailed(f"{type(err).__name__}: {err}", _error_line(err, path)) from err
+            raise RenderFailed(
+                f"{type(err).__name__}: {err}",
+                _error_line(err, path),
+                stood_in_arguments=stood_in,
+            ) from err
         finally:
             # Operations.context() clears the module-level ``op`` proxy; restore both proxies.
             alembic_op._proxy = previous_op  # type: ignore[attr-defined]
             alembic_context._proxy = previous_context  # type: ignore[attr-defined]
             self.state.current = None
         return recorder.emitted
+
+
+def _takes_more_than_op(function: Callable[..., Any]) -> bool:
+    try:
+        names = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
+    return any(name not in _OP_PARAMETERS for name in names)
 
 
 def _definition_line(function: Callable[..., Any]) -> int | None:

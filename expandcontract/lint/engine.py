@@ -10,14 +10,16 @@ to stderr: stdout belongs to the requested document.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+from types import ModuleType
 
 from expandcontract.baseline import read_baseline
 from expandcontract.lint.config import LintConfig, load_lint_config
 from expandcontract.lint.history import History, RevisionFile, read_history
-from expandcontract.lint.loader import STAND_IN_MARK, load_revision
+from expandcontract.lint.loader import STAND_IN_MARK, StandIn, load_revision
 from expandcontract.lint.loading import LintInputError, display_path, open_script_directory
 from expandcontract.lint.model import Finding, LintResult, RevisionAnalysis, Severity
 from expandcontract.lint.render import Renderer, RenderFailed, render_statements
@@ -48,6 +50,7 @@ def analyse_revision(
     )
     loaded = load_revision(node.path)
     analysis.module = loaded.module
+    analysis.stood_in_arguments = _env_arguments(loaded.module)
     analysis.missing_modules = loaded.missing
     missing = ", ".join(loaded.missing)
     if loaded.module is None:
@@ -62,6 +65,11 @@ def analyse_revision(
             analysis.render_error_line = err.line
             if err.needs_arguments:
                 analysis.static_reason = str(err)
+            elif err.stood_in_arguments:
+                analysis.static_reason = (
+                    "its upgrade() takes arguments that only the project's env.py supplies "
+                    f"(rendering with stand-ins for them failed: {err})"
+                )
             elif facts.get_bind_lines:
                 analysis.static_reason = f"it queries the database through op.get_bind() ({err})"
             elif loaded.missing:
@@ -71,9 +79,13 @@ def analyse_revision(
                 )
             else:
                 analysis.render_error = str(err)
-        if loaded.missing and any(STAND_IN_MARK in s.sql for s in analysis.upgrade):
+        if any(STAND_IN_MARK in s.sql for s in analysis.upgrade):
             # a stand-in's value reached the SQL (a length, a SQL string from the package)
-            analysis.static_reason = f"its SQL needs values from {missing}, not installed here"
+            analysis.static_reason = (
+                f"its SQL needs values from {missing}, not installed here"
+                if loaded.missing
+                else "its SQL needs what the project's env.py passes to upgrade()"
+            )
         if analysis.static_reason is None and analysis.render_error is None:
             try:
                 analysis.downgrade = render_statements(
@@ -86,6 +98,16 @@ def analyse_revision(
         analysis.upgrade = static_statements(node.source, node.tree)
     analysis.suppressions = read_suppressions(node.source, facts)
     return analysis
+
+
+def _env_arguments(module: ModuleType | None) -> list[str]:
+    """upgrade()'s parameters other than ``op``: what only the project's env.py passes in."""
+    function = getattr(module, "upgrade", None)
+    try:
+        names = list(inspect.signature(function).parameters) if callable(function) else []
+    except (TypeError, ValueError):
+        return []
+    return [name for name in names if name not in ("op", "operations", "ops")]
 
 
 def load_releases(specs: Iterable[str]) -> list[tuple[str, Usage]]:
@@ -141,7 +163,7 @@ def _lint(
     # history is legacy, and one finding says to run `expandcontract adopt`.
     adopted = baseline is not None or any(history.phases.values())
     legacy = history.legacy if adopted else frozenset(history.by_id)
-    renderer = Renderer(config, script)
+    renderer = Renderer(config, script, argument_stand_in=StandIn)
     analyses = [
         analyse_revision(node, history, renderer, legacy=node.revision in legacy)
         for node in history.revisions
@@ -168,15 +190,19 @@ def _lint(
         legacy_skipped=len(history.revisions) - len(analyses),
         baseline=baseline.heads if baseline else None,
         stand_ins=_stand_ins(analyses),
+        stood_in_arguments=_counts(name for a in analyses for name in a.stood_in_arguments),
     )
 
 
 def _stand_ins(analyses: list[RevisionAnalysis]) -> dict[str, int]:
     """Missing module -> how many revisions needed a stand-in for it."""
+    return _counts(name for analysis in analyses for name in analysis.missing_modules)
+
+
+def _counts(names: Iterable[str]) -> dict[str, int]:
     counts: dict[str, int] = {}
-    for analysis in analyses:
-        for name in analysis.missing_modules:
-            counts[name] = counts.get(name, 0) + 1
+    for name in names:
+        counts[name] = counts.get(name, 0) + 1
     return dict(sorted(counts.items()))
 
 

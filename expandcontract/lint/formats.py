@@ -46,6 +46,13 @@ def format_text(result: LintResult) -> str:
             f"notice: {module} is not installed here; {count} revision(s) importing it were "
             "read with a stand-in for it"
         )
+    if s["stood_in_arguments"]:
+        names = ", ".join(s["stood_in_arguments"])
+        count = max(s["stood_in_arguments"].values())
+        out.append(
+            f"notice: {count} revision(s) take upgrade() arguments only env.py supplies "
+            f"({names}): rendered with stand-ins for them, or read statically where that failed"
+        )
     legacy = f", {s['legacy_skipped']} legacy skipped" if s["legacy_skipped"] else ""
     out.append(
         f"{s['revisions']} revisions checked ({s['rendered']} rendered, {s['static_only']} "

@@ -83,6 +83,7 @@ class RevisionAnalysis:
     # why the revision was only read statically, for the EC002 notice (None when rendered)
     static_reason: str | None = None
     missing_modules: list[str] = field(default_factory=list)  # replaced by stand-ins
+    stood_in_arguments: list[str] = field(default_factory=list)  # upgrade() args env.py passes
     suppressions: list[Suppression] = field(default_factory=list)
 
     @property
@@ -187,6 +188,7 @@ class LintResult:
     legacy_skipped: int = 0  # legacy revisions not linted (no --include-legacy)
     baseline: tuple[str, ...] | None = None
     stand_ins: dict[str, int] = field(default_factory=dict)  # missing module -> revisions
+    stood_in_arguments: dict[str, int] = field(default_factory=dict)  # upgrade() arg -> revisions
 
     @property
     def errors(self) -> int:
@@ -212,6 +214,7 @@ class LintResult:
             "legacy_skipped": self.legacy_skipped,
             "baseline": list(self.baseline) if self.baseline is not None else None,
             "stand_ins": self.stand_ins,
+            "stood_in_arguments": self.stood_in_arguments,
             "errors": self.errors,
             "warnings": self.warnings,
             "findings": len(self.findings),

@@ -37,20 +37,21 @@ def test_stdout_holds_exactly_the_document_and_revision_output_goes_to_stderr() 
         assert "u01: loading" in run.stderr and "u01: upgrading" in run.stderr
     summary = documents["json"]["summary"]
     assert {k: summary[k] for k in ("revisions", "rendered", "static_only", "failed")} == {
-        "revisions": 8,
-        "rendered": 5,
+        "revisions": 9,
+        "rendered": 6,
         "static_only": 3,
         "failed": 0,
     }
     assert (summary["legacy_skipped"], summary["baseline"]) == (3, ["l03_legacy_drop"])
     assert summary["stand_ins"] == {"acme": 1}
+    assert summary["stood_in_arguments"] == {"tables": 2, "tester": 2}
 
 
 def test_text_summary_names_the_missing_package(check, in_scenario) -> None:
     in_scenario("real_history")
     result = check()
     assert "notice: acme is not installed here; 1 revision(s) importing it" in result.output
-    assert "8 revisions checked (5 rendered, 3 statically, 0 failed, 3 legacy skipped)" in (
+    assert "9 revisions checked (6 rendered, 3 statically, 0 failed, 3 legacy skipped)" in (
         result.output
     )
 
@@ -67,7 +68,7 @@ def test_legacy_revisions_are_linted_on_request(in_scenario) -> None:
     legacy = [f for f in result.findings if f.revision == "l03_legacy_drop"]
     assert [(f.rule, f.line, f.phase) for f in legacy] == [("EC107", 11, None)]
     assert "legacy revision" in legacy[0].message
-    assert result.legacy_skipped == 0 and result.revisions == 11
+    assert result.legacy_skipped == 0 and result.revisions == 12
     assert not [f for f in result.findings if f.rule == "EC303" and f.revision.startswith("l0")]
 
 

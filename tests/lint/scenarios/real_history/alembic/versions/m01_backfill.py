@@ -5,7 +5,7 @@ from alembic import op
 revision = "m01_backfill"
 down_revision = "l03_legacy_drop"
 branch_labels = ("migrate",)
-depends_on = "e06_types"
+depends_on = "e07_tables"
 
 
 def upgrade():
