@@ -85,12 +85,18 @@ def test_naive_mode_shows_what_breaks(rehearse):
     migrate = run.phase("migrate")
     assert migrate["rows_migrated"] == 0
     assert "value too long" in migrate["note"]
-    # ... so green reads empty addresses, and blue fails once address is dropped under it.
-    assert run.phase("shift")["bad_reads"] > 0
+    # ... green shows the old column while it exists, but the early contract drops it: green
+    # then reads empty addresses, and blue fails once address is dropped under it.
+    assert run.phase("contract")["bad_reads"] + run.phase("shift again")["bad_reads"] > 0
     assert run.phase("rollback")["failed"] > 0
     assert data["consistency"]["mismatch_count"] > 0
     # ALTER TABLE without a lock timeout queued behind the report query, and traffic with it.
     assert run.phase("expand")["stalled"] > 0
+    # Every kind of failure is among the reasons: errors, bad reads, mismatches, stalls.
+    reasons = " ".join(data["reasons"])
+    for kind in ("failed request", "returned data other than written", "read back wrong",
+                 "stalled request"):  # fmt: skip
+        assert kind in reasons, kind
 
 
 def test_bad_options_are_usage_errors(tmp_path):
