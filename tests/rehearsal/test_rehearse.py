@@ -118,3 +118,13 @@ def test_bad_options_are_usage_errors(tmp_path):
     assert report.exit_code == 2 and "does not exist" in report.output
     assert garbled.exit_code == 2 and "invalid database URL" in garbled.output
     assert mysql.exit_code == 2 and "must point at a PostgreSQL server" in mysql.output
+
+
+def test_soak_zero_runs_the_whole_story(rehearse):
+    run = rehearse("--soak", "0s", "--steps", "100", "--step-seconds", "0.2")
+
+    data = run.data
+    assert data["phases"][-1]["phase"] == "blue retired", run.output
+    assert "no early contract to refuse" in run.phase("soak")["note"]
+    assert not any("story stopped" in r for r in data["reasons"])
+    assert data["totals"]["failed"] == 0 and data["consistency"]["mismatch_count"] == 0
