@@ -128,3 +128,24 @@ def test_soak_zero_runs_the_whole_story(rehearse):
     assert "no early contract to refuse" in run.phase("soak")["note"]
     assert not any("story stopped" in r for r in data["reasons"])
     assert data["totals"]["failed"] == 0 and data["consistency"]["mismatch_count"] == 0
+
+
+def test_a_bad_port_or_a_missing_database_is_one_clear_line(pg_server_url, tmp_path):
+    from sqlalchemy.engine import make_url
+
+    runner = CliRunner()
+    report = ["--report", str(tmp_path / "r.html")]
+    port = runner.invoke(
+        main, ["rehearse", "--database-url", "postgresql://u@127.0.0.1:abc/db", *report]
+    )
+    missing_url = make_url(pg_server_url).set(database="no_such_database_here")
+    missing = runner.invoke(
+        main,
+        ["rehearse", "--database-url", missing_url.render_as_string(hide_password=False), *report],
+    )
+
+    assert port.exit_code == 2 and "the port is not a number" in port.output
+    assert not isinstance(port.exception, ValueError)
+    assert missing.exit_code == 2, missing.output
+    assert "'no_such_database_here' does not exist" in missing.output
+    assert "cannot reach" not in missing.output
