@@ -58,6 +58,13 @@ def test_the_story_ends_with_zero_failed_requests(safe_rehearsal):
         assert run.exit_code == 1 and "INCONCLUSIVE" in run.output
         assert any("cannot serve" in r or "requests/s" in r for r in data["reasons"])
         return
+    machine = data["context"]["machine"]
+    if data["verdict"] != "zero-downtime" and machine["cpu_percent_mean"] >= 90:
+        # Slow requests on a machine others keep 90 %+ busy, with a healthy baseline: the
+        # verdict rightly refuses to pass; only latency may be its reason, never an error.
+        assert run.exit_code == 1
+        assert all("stalled" in r or "p99" in r or "CPU" in r for r in data["reasons"]), data
+        return
     assert run.exit_code == 0, run.output
     assert "the migration was zero-downtime" in run.output
     assert data["ok"] is True and data["reasons"] == [] and data["verdict"] == "zero-downtime"
