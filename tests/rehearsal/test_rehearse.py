@@ -38,8 +38,8 @@ def test_the_story_ends_with_zero_failed_requests(safe_rehearsal):
     assert data["totals"]["requests"] > 200
     migrate = run.phase("migrate")
     # Rows blue updated between the expand and the backfill were already split by the sync
-    # trigger, so the backfill converts the rest (497 convertible seeds at most).
-    assert 300 < migrate["rows_migrated"] <= 497 and migrate["rows_quarantined"] == 3
+    # trigger, so the backfill converts the rest (plus rows the run created meanwhile).
+    assert migrate["rows_migrated"] > 300 and migrate["rows_quarantined"] == 3
     assert "refused" in run.phase("soak")["note"]
     # Traffic really moved: blue alone first, green alone at the end, both during the shift.
     assert run.phase("v1 live")["blue_share"] == 1.0
