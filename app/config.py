@@ -75,7 +75,11 @@ def load_config(
         # Seconds a request waits for a pooled connection before it is answered 503.
         "DB_POOL_TIMEOUT": _number(env, "DB_POOL_TIMEOUT", 5),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
-        "MAX_CONTENT_LENGTH": 64 * 1024,  # a customer is a few hundred bytes; bigger is a 413
+        "MAX_CONTENT_LENGTH": 64 * 1024,
+        # ISO dates; when set, v1 responses carry Deprecation / Sunset headers (app/versions.py).
+        "API_V1_DEPRECATED_AT": env.get("API_V1_DEPRECATED_AT") or None,
+        "API_V1_SUNSET": env.get("API_V1_SUNSET")
+        or None,  # a customer is a few hundred bytes; bigger is a 413
     }
     config.update(overrides)
     return config

@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 
 from flask import Flask, Response, current_app, g, has_app_context, has_request_context, request
 
+from app.versions import api_version
+
 LOGGER_NAME = "customers"
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
@@ -74,6 +76,8 @@ def init_app(app: Flask) -> None:
             extra={
                 "method": request.method,
                 "path": request.path,
+                # Requests per API version per release: what tells when v1 can be retired.
+                "api_version": api_version(request.path),
                 "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2)
                 if started

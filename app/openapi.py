@@ -16,18 +16,42 @@ def _string(max_length: int, **extra: Any) -> dict[str, Any]:
     return {"type": "string", "maxLength": max_length, **extra}
 
 
+# The rules validation.py enforces, as patterns, so a client (or a fuzzer) can tell valid
+# input from invalid by the document alone: no control characters anywhere; required text
+# has a non-blank character; a part of an address has no empty comma-separated piece.
+_CTRL = "\\u0000-\\u001F\\u007F-\\u009F"
+NO_CONTROLS = f"^[^{_CTRL}]*$"
+NOT_BLANK = f"^[^{_CTRL}]*[^\\s{_CTRL}][^{_CTRL}]*$"
+_PIECE = f"[^,{_CTRL}]*[^,\\s{_CTRL}][^,{_CTRL}]*"
+STREET_PATTERN = f"^{_PIECE}(,{_PIECE})*$"
+CITY_PATTERN = f"^{_PIECE}$"
+EMAIL_PATTERN = f"^[^@\\s{_CTRL}]+@[^@\\s.{_CTRL}]+(\\.[^@\\s.{_CTRL}]+)+$"
+# Green's flat input: "street, city, ST, zip" that its parser accepts (the street without a
+# comma here, so the lengths stay within the columns'; the app also takes commas in it).
+_BOUNDED = f"[^,{_CTRL}]{{0,100}}[^,\\s{_CTRL}][^,{_CTRL}]{{0,100}}"
+_CITY_PIECE = f"[^,{_CTRL}]{{0,40}}[^,\\s{_CTRL}][^,{_CTRL}]{{0,40}}"
+GREEN_FLAT_PATTERN = (
+    f"^{_BOUNDED},{_CITY_PIECE},[ ]*[A-Za-z]{{2}}[ ]*,[ ]*[0-9]{{5}}(-[0-9]{{4}})?[ ]*$"
+)
+
+
 STRUCTURED = {
     "type": "object",
     "required": ["street", "city", "state", "zip"],
     "additionalProperties": False,
     "properties": {
-        "street": _string(validation.STREET_MAX, minLength=1),
-        "city": _string(validation.CITY_MAX, minLength=1, pattern="^[^,]*$"),
+        "street": _string(validation.STREET_MAX, minLength=1, pattern=STREET_PATTERN),
+        "city": _string(validation.CITY_MAX, minLength=1, pattern=CITY_PATTERN),
         "state": {"type": "string", "pattern": f"^{validation.STATE_RE.pattern}$"},
         "zip": {"type": "string", "pattern": f"^{validation.ZIP_RE.pattern}$"},
     },
 }
-FLAT = {"type": "string", "maxLength": validation.ADDRESS_MAX, "nullable": True}
+FLAT = {
+    "type": "string",
+    "maxLength": validation.ADDRESS_MAX,
+    "nullable": True,
+    "pattern": NO_CONTROLS,
+}
 _PART = {"type": "string", "nullable": True}
 # Green's reply for an address only the old column holds and the parser rejects (until the
 # contract): the valid parts, null for the others, the original and why it did not parse.
@@ -70,8 +94,8 @@ def _input(address: dict[str, Any], required: list[str]) -> dict[str, Any]:
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "name": _string(validation.NAME_MAX, minLength=1),
-            "email": _string(validation.EMAIL_MAX, format="email"),
+            "name": _string(validation.NAME_MAX, minLength=1, pattern=NOT_BLANK),
+            "email": _string(validation.EMAIL_MAX, pattern=EMAIL_PATTERN),
             "address": address,
         },
     }
@@ -116,7 +140,15 @@ def document(version: str) -> dict[str, Any]:
     address_in = (
         {
             "nullable": True,
-            "oneOf": [{"type": "string", "maxLength": validation.ADDRESS_MAX}, STRUCTURED],
+            "oneOf": [
+                {
+                    "type": "string",
+                    "maxLength": validation.ADDRESS_MAX,
+                    "pattern": GREEN_FLAT_PATTERN,
+                    "description": "street, city, ST, zip (12345 or 12345-6789)",
+                },
+                STRUCTURED,
+            ],
         }
         if green
         else FLAT

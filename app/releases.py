@@ -6,10 +6,10 @@ releases differ only where the schema change forces them to.
 
 from __future__ import annotations
 
-import threading
 from typing import Any, Protocol
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.engine import RowMapping
 
 from app import address, models_v1, models_v2, validation
@@ -79,7 +79,8 @@ class Blue:
 # record it as used and the contract may drop it (reads then go on without it).
 LEGACY_READ = models_v2.customers.to_metadata(sa.MetaData())
 LEGACY_READ.append_column(sa.Column("address", sa.Text, nullable=True))
-_address_dropped = threading.Event()  # process-wide: once dropped, it does not come back
+# Per app (so per database): once the column is dropped, it does not come back.
+_DROPPED = "customers.address_dropped"
 
 
 class Green:
@@ -89,10 +90,10 @@ class Green:
     table = models_v2.customers
 
     def read_table(self) -> sa.Table:
-        return self.table if _address_dropped.is_set() else LEGACY_READ
+        return self.table if current_app.extensions.get(_DROPPED) else LEGACY_READ
 
     def read_column_gone(self) -> None:
-        _address_dropped.set()
+        current_app.extensions[_DROPPED] = True
 
     def to_json(self, row: RowMapping) -> dict[str, Any]:
         customer = _base(row)

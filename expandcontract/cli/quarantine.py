@@ -25,11 +25,23 @@ def quarantine() -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
+@click.option(
+    "--limit",
+    default=50,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Show at most this many rows in text format (0: all); the output says when it cuts.",
+)
 @config_option
 @database_option
 @translate_errors
 def list_rows(
-    table: str | None, include_resolved: bool, fmt: str, config_path: str, database_url: str | None
+    table: str | None,
+    include_resolved: bool,
+    fmt: str,
+    limit: int,
+    config_path: str,
+    database_url: str | None,
 ) -> None:
     """Show quarantined rows: table, primary key, original value and reason."""
     from expandcontract.api import connect
@@ -59,10 +71,16 @@ def list_rows(
         return
     if not rows:
         click.echo("no quarantined rows")
-    for row in rows:
+    shown = rows if limit == 0 else rows[:limit]
+    for row in shown:
         state = f" [resolved: {row.resolution}]" if row.resolution else ""
         click.echo(f"{row.table_name} {row.primary_key}: {row.reason}{state}")
         click.echo(f"    original: {row.original_value!r}")
+    if len(shown) < len(rows):
+        click.echo(
+            f"showing {len(shown)} of {len(rows)} quarantined rows "
+            "(--limit 0 shows all, --format json lists all)"
+        )
 
 
 @quarantine.command()

@@ -81,7 +81,8 @@ def _header_html(report: RehearsalReport) -> str:
         ),
         (
             "load",
-            f"{report.totals.achieved_rps:g} of {report.options.rps:g} requests/s sent, "
+            f"{(report.judged or report.totals).achieved_rps:g} of {report.options.rps:g} "
+            "requests/s sent (after the warm-up), "
             f"p99 limit {report.options.max_p99_ms:g} ms",
         ),
     ]
@@ -158,8 +159,12 @@ def _chart(report: RehearsalReport) -> str:
     end = max([s["end"] for s in spans] + [series[-1]["t"] if series else 1.0, 1.0])
     width = series[1]["t"] - series[0]["t"] if len(series) > 1 else end
 
+    # The chart starts when the story does (setting up the database comes before).
+    start = spans[0]["start"] if spans else 0.0
+    length = max(end - start, 1e-6)
+
     def x(t: float) -> float:
-        return LEFT + PLOT * min(max(t, 0.0), end) / end
+        return LEFT + PLOT * (min(max(t, start), end) - start) / length
 
     panels = [
         ("traffic share: blue / green", 100, _share_panel),
@@ -187,8 +192,8 @@ def _chart(report: RehearsalReport) -> str:
             f'fill="#444">{escape(span["name"])}</text>'
         )
     ticks = []
-    step = _tick_step(end)
-    t = 0.0
+    step = _tick_step(length)
+    t = math.ceil(start / step) * step
     while t <= end + 1e-9:
         ticks.append(
             f'<text x="{x(t):.1f}" y="{top - 12}" font-size="10" text-anchor="middle" '

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from expandcontract.rehearsal.addresses import AddressBook, parts_of
 from expandcontract.rehearsal.customers import CustomerRegistry, Expected
-from expandcontract.rehearsal.router import SERVED_BY
+from expandcontract.rehearsal.router import IDLE_SECONDS, SERVED_BY
 
 REQUEST_TIMEOUT = 5.0
 # A request that could not even be sent this long after it was due is dropped ("shed"): the
@@ -134,12 +134,17 @@ class LoadGenerator:
         connections = getattr(self._local, "connections", None)
         if connections is None:
             connections = self._local.connections = {}
-        connection = connections.get(port)
+        connection, last_used = connections.get(port, (None, 0.0))
+        # Like the router (and an ALB), never reuse a connection idle long enough for the
+        # server to be closing it: that request would fail for the client's sake alone.
+        if connection is not None and time.monotonic() - last_used > IDLE_SECONDS:
+            connection.close()
+            connection = None
         if connection is None:
             connection = http.client.HTTPConnection(self._host, port, timeout=REQUEST_TIMEOUT)
-            connections[port] = connection
             with self._connections_lock:
                 self._connections.append(connection)
+        connections[port] = (connection, time.monotonic())
         return connection
 
     def _call(

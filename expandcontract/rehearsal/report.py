@@ -317,7 +317,12 @@ def print_summary(report: RehearsalReport, console: Console, report_path: str | 
     for line in c.mismatches[:5]:
         console.print(f"  [red]{escape(line)}[/red]", highlight=False)
     if c.quarantined:
-        console.print(f"quarantined rows ({len(c.quarantined)}), original values kept:")
+        more = (
+            f", first 10 shown (all {len(c.quarantined)} in the report)"
+            if len(c.quarantined) > 10
+            else ""
+        )
+        console.print(f"quarantined rows ({len(c.quarantined)}), original values kept{more}:")
         for entry in c.quarantined[:10]:
             console.print(
                 f"  id {entry['id']}: {escape(repr(entry['value']))} - {escape(entry['reason'])}",

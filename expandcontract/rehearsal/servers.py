@@ -41,7 +41,7 @@ class AppServer:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
-    def start(self, timeout: float = 30.0) -> AppServer:
+    def start(self, timeout: float = 90.0) -> AppServer:
         """Start gunicorn on a socket bound here (so the port is known and never collides)."""
         listener = socket.create_server(("127.0.0.1", 0), backlog=512)
         self.port = listener.getsockname()[1]
@@ -104,7 +104,7 @@ class AppServer:
         except (OSError, ValueError):
             return 0, {}
 
-    def wait_healthy(self, timeout: float = 20.0) -> dict[str, Any]:
+    def wait_healthy(self, timeout: float = 60.0) -> dict[str, Any]:
         """Poll ``/health`` until 200, like a target group's health check."""
         deadline = time.monotonic() + timeout
         status, body = self.health()

@@ -56,3 +56,30 @@ def test_list_and_resolve_quarantined_rows(engine: sa.Engine, database_url: str)
     with engine.connect() as conn:
         assert open_quarantine_count(conn, "people") == 0
         assert conn.execute(sa.text("SELECT raw FROM people WHERE id = 2")).scalar() == "ten"
+
+
+def test_list_says_when_it_shows_only_some_rows(engine: sa.Engine, database_url: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE codes (id int PRIMARY KEY, raw text, n int)"))
+        conn.execute(
+            sa.text("INSERT INTO codes SELECT i, 'x' || i, NULL FROM generate_series(1, 12) i")
+        )
+    spec = Backfill(
+        name="codes_n",
+        table="codes",
+        set_columns={"n": "t.raw::int"},
+        pending="t.n IS NULL",
+        reject_reason="CASE WHEN t.raw !~ '^[0-9]+$' THEN 'not a number' END",
+        original="t.raw",
+    )
+    run_backfill(engine, spec, progress=False)
+    runner = CliRunner()
+    base = ["quarantine", "list", "--table", "codes", "--database-url", database_url]
+
+    cut = runner.invoke(main, [*base, "--limit", "5"])
+    everything = runner.invoke(main, [*base, "--limit", "0"])
+
+    assert cut.exit_code == 0, cut.output
+    assert cut.output.count("original:") == 5
+    assert "showing 5 of 12 quarantined rows" in cut.output
+    assert everything.output.count("original:") == 12 and "showing" not in everything.output

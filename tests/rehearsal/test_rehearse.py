@@ -30,13 +30,16 @@ def test_the_story_ends_with_zero_failed_requests(safe_rehearsal):
     # The contract was refused while green soaked, then applied.
     assert "contract attempted early: refused (exit 3)" in run.output
     assert "quarantined rows (3)" in run.output
-    # Green took test traffic before the backfill ran (and showed every address).
-    assert run.phase("deploy green")["green_share"] > 0
+    # Green took test traffic before the backfill finished (and showed every address).
+    early = [run.phase(p) for p in ("deploy green", "migrate")]
+    assert sum(p["requests"] * p["green_share"] for p in early) > 0
     assert [p["phase"] for p in data["phases"]] == STORY
     assert data["totals"]["failed"] == 0 and data["totals"]["bad_reads"] == 0
     assert data["totals"]["requests"] > 200
     migrate = run.phase("migrate")
-    assert migrate["rows_migrated"] >= 497 and migrate["rows_quarantined"] == 3
+    # Rows blue updated between the expand and the backfill were already split by the sync
+    # trigger, so the backfill converts the rest (plus rows the run created meanwhile).
+    assert migrate["rows_migrated"] > 300 and migrate["rows_quarantined"] == 3
     assert "refused" in run.phase("soak")["note"]
     # Traffic really moved: blue alone first, green alone at the end, both during the shift.
     assert run.phase("v1 live")["blue_share"] == 1.0
@@ -54,6 +57,13 @@ def test_the_story_ends_with_zero_failed_requests(safe_rehearsal):
     if data["verdict"] == "inconclusive":
         assert run.exit_code == 1 and "INCONCLUSIVE" in run.output
         assert any("cannot serve" in r or "requests/s" in r for r in data["reasons"])
+        return
+    machine = data["context"]["machine"]
+    if data["verdict"] != "zero-downtime" and machine["cpu_percent_mean"] >= 90:
+        # Slow requests on a machine others keep 90 %+ busy, with a healthy baseline: the
+        # verdict rightly refuses to pass; only latency may be its reason, never an error.
+        assert run.exit_code == 1
+        assert all("stalled" in r or "p99" in r or "CPU" in r for r in data["reasons"]), data
         return
     assert run.exit_code == 0, run.output
     assert "the migration was zero-downtime" in run.output
@@ -85,12 +95,18 @@ def test_naive_mode_shows_what_breaks(rehearse):
     migrate = run.phase("migrate")
     assert migrate["rows_migrated"] == 0
     assert "value too long" in migrate["note"]
-    # ... so green reads empty addresses, and blue fails once address is dropped under it.
-    assert run.phase("shift")["bad_reads"] > 0
+    # ... green shows the old column while it exists, but the early contract drops it: green
+    # then reads empty addresses, and blue fails once address is dropped under it.
+    assert run.phase("contract")["bad_reads"] + run.phase("shift again")["bad_reads"] > 0
     assert run.phase("rollback")["failed"] > 0
     assert data["consistency"]["mismatch_count"] > 0
     # ALTER TABLE without a lock timeout queued behind the report query, and traffic with it.
     assert run.phase("expand")["stalled"] > 0
+    # Every kind of failure is among the reasons: errors, bad reads, mismatches, stalls.
+    reasons = " ".join(data["reasons"])
+    for kind in ("failed request", "returned data other than written", "read back wrong",
+                 "stalled request"):  # fmt: skip
+        assert kind in reasons, kind
 
 
 def test_bad_options_are_usage_errors(tmp_path):
@@ -112,3 +128,34 @@ def test_bad_options_are_usage_errors(tmp_path):
     assert report.exit_code == 2 and "does not exist" in report.output
     assert garbled.exit_code == 2 and "invalid database URL" in garbled.output
     assert mysql.exit_code == 2 and "must point at a PostgreSQL server" in mysql.output
+
+
+def test_soak_zero_runs_the_whole_story(rehearse):
+    run = rehearse("--soak", "0s", "--steps", "100", "--step-seconds", "0.2")
+
+    data = run.data
+    assert data["phases"][-1]["phase"] == "blue retired", run.output
+    assert "no early contract to refuse" in run.phase("soak")["note"]
+    assert not any("story stopped" in r for r in data["reasons"])
+    assert data["totals"]["failed"] == 0 and data["consistency"]["mismatch_count"] == 0
+
+
+def test_a_bad_port_or_a_missing_database_is_one_clear_line(pg_server_url, tmp_path):
+    from sqlalchemy.engine import make_url
+
+    runner = CliRunner()
+    report = ["--report", str(tmp_path / "r.html")]
+    port = runner.invoke(
+        main, ["rehearse", "--database-url", "postgresql://u@127.0.0.1:abc/db", *report]
+    )
+    missing_url = make_url(pg_server_url).set(database="no_such_database_here")
+    missing = runner.invoke(
+        main,
+        ["rehearse", "--database-url", missing_url.render_as_string(hide_password=False), *report],
+    )
+
+    assert port.exit_code == 2 and "the port is not a number" in port.output
+    assert not isinstance(port.exception, ValueError)
+    assert missing.exit_code == 2, missing.output
+    assert "'no_such_database_here' does not exist" in missing.output
+    assert "cannot reach" not in missing.output
