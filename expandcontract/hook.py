@@ -21,7 +21,6 @@ PostgreSQL-only features are skipped on SQLite with one line each; other databas
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -35,7 +34,13 @@ from sqlalchemy.engine import Connection
 
 from expandcontract.autogen import phase_directives
 from expandcontract.config import LEDGER_TABLE, OWN_TABLE_PREFIX, Settings, load_settings
-from expandcontract.deploy import DeployReport, contract_revisions, is_deploy_target, split_contract
+from expandcontract.deploy import (
+    DeployReport,
+    contract_revisions,
+    is_deploy_target,
+    judge_held_contract,
+    split_contract,
+)
 from expandcontract.durations import utcnow
 from expandcontract.errors import ConfigurationError, ExpandContractError
 from expandcontract.guard import ContractGuard, expanded_dependencies, offline, removals
@@ -49,10 +54,9 @@ from expandcontract.runtime.dialects import (
     dialect_of,
     require_supported,
     require_sync_connection,
-    skipped,
+    run_session,
     sync_url,
 )
-from expandcontract.runtime.locking import migration_lock
 from expandcontract.runtime.state import RunState, attach
 
 # Set by commands that need the connection env.py would migrate, not a migration (status,
@@ -220,18 +224,7 @@ class _Run:
             return
         if connection.in_transaction():
             connection.commit()
-        postgresql = dialect == POSTGRESQL
-        if postgresql:
-            lock: contextlib.AbstractContextManager[None] = migration_lock(
-                connection, self.settings.migration_lock_timeout
-            )
-        else:
-            skipped("advisory_lock", dialect)
-            lock = contextlib.nullcontext()
-        with lock:
-            if postgresql:
-                # Session-level: every statement of the run waits at most this long for a lock.
-                connection.exec_driver_sql(f"SET lock_timeout = {self.settings.lock_timeout_ms}")
+        with run_session(connection, self.settings) as postgresql:
             self.fresh = not sa.inspect(connection).has_table(
                 configure_kwargs.get("version_table", "alembic_version"),
                 schema=configure_kwargs.get("version_table_schema"),
@@ -249,9 +242,6 @@ class _Run:
             if postgresql:
                 ddl.install(migration_context, self.settings)  # short lock waits, retried
                 sa.event.listen(connection, "before_cursor_execute", listener)
-            else:
-                skipped("lock_timeout", dialect)
-                skipped("policing", dialect)
             try:
                 with context.begin_transaction():
                     context.run_migrations()
@@ -266,20 +256,12 @@ class _Run:
                 if postgresql:
                     sa.event.remove(connection, "before_cursor_execute", listener)
                 self.state.current = None
-                # A caller's pooled connection must not keep our session setting. A connection
-                # that died with the run has nothing to reset; its own error is the one to show.
-                if postgresql:
-                    with contextlib.suppress(sa.exc.DBAPIError):
-                        connection.exec_driver_sql("RESET lock_timeout")
-                        connection.commit()
             self._finish_report()
 
     def _finish_report(self) -> None:
         self.config_attributes[REPORT_KEY] = self.report
-        if self.report.pending_contract and not self.config_attributes.get("expandcontract.cli"):
-            print(f"expandcontract: {self.report.pending_line()}", file=sys.stderr)
-            for reason in self.report.reasons:
-                print(f"  - {reason}", file=sys.stderr)
+        if not self.config_attributes.get("expandcontract.cli"):
+            self.report.print_pending()  # plain alembic / flask db: say why contract waits
 
     # -- shared ---------------------------------------------------------------------------
 
@@ -344,19 +326,9 @@ class _Run:
         guard = ContractGuard(self.script, self.ledger, self.settings, self.clock)
         self.state.internal += 1
         try:
-            verdict = guard.evaluate(contract_revisions(held))
-            if verdict.allowed:
-                return True
-            if self.force_reason:
-                guard.enforce(verdict, self.force_reason)  # records the forced override
-                self.report.forced = True
-                return True
+            return judge_held_contract(guard, held, self.force_reason, self.report)
         finally:
             self.state.internal -= 1
-        self.report.pending_contract = list(verdict.revisions)
-        self.report.reasons = list(verdict.reasons)
-        self.report.allowed_at = verdict.allowed_at if verdict.stable else None
-        return False
 
     def _guard_online(
         self, migration_context: MigrationContext, contract: list[Script], reverting: list[Script]
