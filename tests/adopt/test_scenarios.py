@@ -99,6 +99,14 @@ def test_adopted_project_deploys_on_legacy_and_fresh_databases(
     refused = project.ec("upgrade", "contract")
     assert refused.code == 3, refused.output
     assert "no release has been marked stable" in refused.err
+    # The project's own tool refuses too: a CommandError under alembic, exit 3 under flask db.
+    if kind == "flask":
+        own = project.run("flask", "db", "upgrade", "contract@head")
+        assert own.code == 3, own.output
+    else:
+        own = project.run("alembic", "upgrade", "contract@head")
+        assert own.code != 0, own.output
+    assert "contract refused" in own.err and "Traceback" not in own.err
     assert dropped in project.columns("user")
 
     stable = project.ec("mark-stable", "v2", "--soak", "1s")
