@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
@@ -22,7 +23,8 @@ from expandcontract.baseline import BASELINE_FILE, read_baseline, write_baseline
 from expandcontract.envpy import NotEditable, add_hook, calls_hook, manual_instructions
 from expandcontract.errors import ConfigurationError
 from expandcontract.phases import PHASE_ORDER
-from expandcontract.runtime.dialects import dialect_of, require_supported
+from expandcontract.runtime.connect import normalise_url
+from expandcontract.runtime.dialects import POSTGRESQL, dialect_of, require_supported, sync_url
 
 _FIELDS = ("revision", "down_revision", "branch_labels", "depends_on")
 
@@ -183,7 +185,10 @@ def adopt(config: Config) -> Adoption:
 
 
 def _check_database(config: Config) -> list[str]:
-    """The dialect of a URL adopt can see without env.py (none needed); notes for the user."""
+    """The dialect and reachability of a URL adopt can see without env.py (none is needed).
+
+    An unsupported database is refused; an unreachable one is only a note.
+    """
     candidates = [
         config.attributes.get("expandcontract.database_url"),
         os.environ.get("DATABASE_URL"),
@@ -192,8 +197,24 @@ def _check_database(config: Config) -> list[str]:
     url = next((u for u in candidates if u and "driver://" not in u), None)
     if url is None:
         return []
-    require_supported(dialect_of(url))
-    return []
+    dialect = dialect_of(url)
+    require_supported(dialect)
+    if dialect != POSTGRESQL:
+        return []  # opening a SQLite file would create it: adopt changes nothing
+    engine = sa.create_engine(
+        normalise_url(sync_url(url)[0]),
+        poolclass=sa.pool.NullPool,
+        connect_args={"connect_timeout": 3},
+    )
+    try:
+        with engine.connect():
+            pass
+    except Exception as err:  # any driver error: adopt itself needs no database
+        first = str(getattr(err, "orig", err) or err).strip().splitlines()
+        return [f"the database is not reachable now ({first[0] if first else type(err).__name__})"]
+    finally:
+        engine.dispose()
+    return [f"database reachable ({dialect})"]
 
 
 __all__ = ["BASELINE_FILE", "Adoption", "AlreadyAdopted", "adopt", "read_history"]

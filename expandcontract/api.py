@@ -91,7 +91,8 @@ def script_directory(config: Config) -> ScriptDirectory:
     if not env_has_hook(script):
         raise MissingHookError(
             f"{Path(script.dir) / 'env.py'} does not call expandcontract, so nothing guards the "
-            f"contract phase. Add `import expandcontract` and replace context.configure(...) / "
+            f"contract phase. An existing project: run `expandcontract adopt`. Otherwise add "
+            f"`import expandcontract` and replace context.configure(...) / "
             f"context.run_migrations() with:\n    {HOOK_LINE}"
         )
     validate_history(script)

@@ -8,6 +8,7 @@ of a deploy, so it is reported as pending (exit 0) instead of failing the run.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,6 +16,7 @@ from typing import Any
 
 from alembic.script import Script
 
+from expandcontract.guard import ContractGuard
 from expandcontract.phases import Phase, phase_of
 
 # Destinations that mean "bring the database up to date" (Alembic's and Flask-Migrate's
@@ -41,6 +43,14 @@ class DeployReport:
             else "allowed once the new release is marked stable and has soaked"
         )
         return f"contract pending ({', '.join(self.pending_contract)}): {when}"
+
+    def print_pending(self) -> None:
+        """The pending contract and its reasons on stderr (nothing when none is pending)."""
+        if not self.pending_contract:
+            return
+        print(f"expandcontract: {self.pending_line()}", file=sys.stderr)
+        for reason in self.reasons:
+            print(f"  - {reason}", file=sys.stderr)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -87,3 +97,26 @@ def contract_revisions(steps: Iterable[Any]) -> list[Script]:
         and step.is_upgrade
         and phase_of(step.revision) is Phase.CONTRACT
     ]
+
+
+def judge_held_contract(
+    guard: ContractGuard, held: Sequence[Any], force_reason: str | None, report: DeployReport
+) -> bool:
+    """May the held contract steps run now? Fills ``report`` when they may not.
+
+    Allowed, or forced (recorded in the ledger): True. Otherwise they stay pending; no refusal
+    is recorded, since waiting for the soak is part of a normal deploy.
+    """
+    verdict = guard.evaluate(contract_revisions(held))
+    if verdict.allowed:
+        return True
+    if force_reason:
+        guard.enforce(verdict, force_reason)  # records the forced override
+        report.forced = True
+        return True
+    report.pending_contract = list(verdict.revisions)
+    report.reasons = list(verdict.reasons)
+    # A time only when the soak is all that is left to wait for.
+    soak_only = verdict.remaining is not None and len(verdict.reasons) == 1
+    report.allowed_at = verdict.allowed_at if soak_only else None
+    return False

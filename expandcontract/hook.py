@@ -36,7 +36,13 @@ from sqlalchemy.engine import Connection
 from expandcontract import enforcement
 from expandcontract.autogen import phase_directives
 from expandcontract.config import OWN_TABLE_PREFIX, Settings, load_settings
-from expandcontract.deploy import DeployReport, contract_revisions, is_deploy_target, split_contract
+from expandcontract.deploy import (
+    DeployReport,
+    contract_revisions,
+    is_deploy_target,
+    judge_held_contract,
+    split_contract,
+)
 from expandcontract.durations import utcnow
 from expandcontract.errors import ConfigurationError, ExpandContractError
 from expandcontract.guard import ContractGuard, additions, offline
@@ -50,10 +56,9 @@ from expandcontract.runtime.dialects import (
     dialect_of,
     require_supported,
     require_sync_connection,
-    skipped,
+    run_session,
     sync_url,
 )
-from expandcontract.runtime.locking import migration_lock
 from expandcontract.runtime.state import RunState, attach
 
 # Set by commands that need the connection env.py would migrate, not a migration (status,
@@ -240,18 +245,7 @@ class _Run:
             return
         if connection.in_transaction():
             connection.commit()
-        postgresql = dialect == POSTGRESQL
-        if postgresql:
-            lock: contextlib.AbstractContextManager[None] = migration_lock(
-                connection, self.settings.migration_lock_timeout
-            )
-        else:
-            skipped("advisory_lock", dialect)
-            lock = contextlib.nullcontext()
-        with lock:
-            if postgresql:
-                # Session-level: every statement of the run waits at most this long for a lock.
-                connection.exec_driver_sql(f"SET lock_timeout = {self.settings.lock_timeout_ms}")
+        with run_session(connection, self.settings) as postgresql:
             self.fresh = not sa.inspect(connection).has_table(
                 configure_kwargs.get("version_table", "alembic_version"),
                 schema=configure_kwargs.get("version_table_schema"),
@@ -271,9 +265,6 @@ class _Run:
             if postgresql:
                 ddl.install(migration_context, self.settings)  # short lock waits, retried
                 sa.event.listen(connection, "before_cursor_execute", listener)
-            else:
-                skipped("lock_timeout", dialect)
-                skipped("policing", dialect)
             try:
                 with context.begin_transaction():
                     context.run_migrations()
@@ -288,17 +279,19 @@ class _Run:
                 if postgresql:
                     sa.event.remove(connection, "before_cursor_execute", listener)
                 self.state.current = None
-                # A caller's pooled connection must not keep our session setting. A connection
-                # that died with the run has nothing to reset; its own error is the one to show.
                 if postgresql:
-                    with contextlib.suppress(sa.exc.DBAPIError):
-                        if self.state.extras.get(policing.ENFORCED):
-                            if connection.in_transaction():
-                                connection.rollback()
-                            connection.exec_driver_sql(enforcement.revoke_sql())
-                        connection.exec_driver_sql("RESET lock_timeout")
-                        connection.commit()
+                    self._revoke_approvals(connection)
             self._finish_report()
+
+    def _revoke_approvals(self, connection: Connection) -> None:
+        """Approvals end with the run, whatever happened (a dead connection has none left)."""
+        if not self.state.extras.get(policing.ENFORCED):
+            return
+        with contextlib.suppress(sa.exc.DBAPIError):
+            if connection.in_transaction():
+                connection.rollback()
+            connection.exec_driver_sql(enforcement.revoke_sql())
+            connection.commit()
 
     def _install_enforcement(self, connection: Connection) -> None:
         if connection.dialect.name != POSTGRESQL:
@@ -311,10 +304,8 @@ class _Run:
 
     def _finish_report(self) -> None:
         self.config_attributes[REPORT_KEY] = self.report
-        if self.report.pending_contract and not self.config_attributes.get("expandcontract.cli"):
-            print(f"expandcontract: {self.report.pending_line()}", file=sys.stderr)
-            for reason in self.report.reasons:
-                print(f"  - {reason}", file=sys.stderr)
+        if not self.config_attributes.get("expandcontract.cli"):
+            self.report.print_pending()  # plain alembic / flask db: say why contract waits
 
     # -- shared ---------------------------------------------------------------------------
 
@@ -388,20 +379,14 @@ class _Run:
         guard = ContractGuard(self.script, self.ledger, self.settings, self.clock)
         self.state.internal += 1
         try:
-            held_revisions = contract_revisions(held)
-            verdict = guard.evaluate(held_revisions)
-            if verdict.allowed or self.force_reason:
-                if not verdict.allowed:
-                    guard.enforce(verdict, self.force_reason)  # records the forced override
-                    self.report.forced = True
-                self.state.extras[policing.APPROVED].update(r.revision for r in held_revisions)
-                return True
+            allowed = judge_held_contract(guard, held, self.force_reason, self.report)
+            if allowed:
+                self.state.extras[policing.APPROVED].update(
+                    rev.revision for rev in contract_revisions(held)
+                )
+            return allowed
         finally:
             self.state.internal -= 1
-        self.report.pending_contract = list(verdict.revisions)
-        self.report.reasons = list(verdict.reasons)
-        self.report.allowed_at = verdict.allowed_at if verdict.stable else None
-        return False
 
     def _guard_online(
         self, migration_context: MigrationContext, contract: list[Script], reverting: list[Script]

@@ -7,12 +7,16 @@ database are refused before any SQL is run or written, with the list of what nee
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
+from expandcontract.config import Settings
 from expandcontract.errors import ConfigurationError
+from expandcontract.runtime.locking import migration_lock
 
 POSTGRESQL = "postgresql"
 SQLITE = "sqlite"
@@ -89,3 +93,31 @@ def skipped(feature: str, dialect: str = SQLITE) -> None:
         f"expandcontract: {dialect}: {POSTGRESQL_ONLY[feature]} skipped (PostgreSQL only)",
         file=sys.stderr,
     )
+
+
+@contextlib.contextmanager
+def run_session(connection: Connection, settings: Settings) -> Iterator[bool]:
+    """One migration run's session: yields True on PostgreSQL, False on SQLite.
+
+    On PostgreSQL it holds the migration lock and a session-level ``lock_timeout`` (every
+    statement of the run waits at most that long for a lock), reset afterwards so a caller's
+    pooled connection does not keep it. On SQLite it says what is skipped.
+    """
+    dialect = connection.dialect.name
+    if dialect != POSTGRESQL:
+        for feature in ("advisory_lock", "lock_timeout", "policing"):
+            skipped(feature, dialect)
+        yield False
+        return
+    with migration_lock(connection, settings.migration_lock_timeout):
+        connection.exec_driver_sql(f"SET lock_timeout = {settings.lock_timeout_ms}")
+        try:
+            yield True
+        finally:
+            # A connection that died with the run has nothing to reset; its own error is the
+            # one to show.
+            with contextlib.suppress(DBAPIError):
+                if connection.in_transaction():
+                    connection.rollback()
+                connection.exec_driver_sql("RESET lock_timeout")
+                connection.commit()

@@ -99,6 +99,14 @@ def test_adopted_project_deploys_on_legacy_and_fresh_databases(
     refused = project.ec("upgrade", "contract")
     assert refused.code == 3, refused.output
     assert "no release has been marked stable" in refused.err
+    # The project's own tool refuses too: a CommandError under alembic, exit 3 under flask db.
+    if kind == "flask":
+        own = project.run("flask", "db", "upgrade", "contract@head")
+        assert own.code == 3, own.output
+    else:
+        own = project.run("alembic", "upgrade", "contract@head")
+        assert own.code != 0, own.output
+    assert "contract refused" in own.err and "Traceback" not in own.err
     assert dropped in project.columns("user")
 
     stable = project.ec("mark-stable", "v2", "--soak", "1s")
@@ -126,3 +134,36 @@ def test_adopted_project_deploys_on_legacy_and_fresh_databases(
     events = fresh.ledger()
     assert any(event == "contract_applied" for event, _ in events)
     assert ("phase_applied", LEGACY_HEAD[kind]) in events
+
+
+# Per scenario: the model line a developer adds, and what follows it.
+NEW_FIELD = {
+    "plain": (
+        "app/models.py",
+        "    owner_id: Mapped[int]",
+        "    note: Mapped[str | None] = mapped_column(sa.Text)\n",
+    ),
+    "flask": ("app/models.py", "    last_seen = ", "    display_name = sa.Column(sa.String(64))\n"),
+}
+
+
+@pytest.mark.parametrize("kind", ["plain", "flask"])
+def test_autogenerate_roots_the_expand_branch_on_the_baseline(make_project, tmp_path, kind) -> None:
+    url = f"sqlite:///{tmp_path / 'dev.db'}"
+    project = make_project(kind, url)
+    assert project.ec("adopt").code == 0
+    assert project.deploy_script().code == 0  # the developer's database, at the legacy head
+    path, before, line = NEW_FIELD[kind]
+    models = project.root / path
+    text = models.read_text()
+    models.write_text(text.replace(before, line + before, 1))
+    if kind == "flask":
+        made = project.run("flask", "db", "migrate", "-m", "new field")
+    else:
+        made = project.run("alembic", "revision", "--autogenerate", "-m", "new field")
+    assert made.code == 0, made.output
+    (created,) = project.versions.glob("*new_field*.py")
+    source = created.read_text()
+    assert f"down_revision = '{LEGACY_HEAD[kind]}'" in source
+    assert "branch_labels = ('expand',)" in source
+    assert "add_column" in source

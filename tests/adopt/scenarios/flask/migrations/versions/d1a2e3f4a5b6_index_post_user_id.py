@@ -1,7 +1,7 @@
 """index post.user_id
 
 Revision ID: d1a2e3f4a5b6
-Revises: 2b017edaa91f
+Revises: 9f4b2d6a0c3e
 Create Date: 2024-01-08 09:09:09.000000
 
 """
@@ -9,7 +9,7 @@ Create Date: 2024-01-08 09:09:09.000000
 from alembic import op
 
 revision = "d1a2e3f4a5b6"
-down_revision = "2b017edaa91f"
+down_revision = "9f4b2d6a0c3e"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """last_seen is a datetime
 
-Revision ID: ae346256b650
-Revises: 37f06a334dbf
+Revision ID: c3a8d5e1f7b4
+Revises: 71c9a3e5f2d8
 Create Date: 2023-10-20 10:00:00.000000
 
 """
@@ -9,8 +9,8 @@ Create Date: 2023-10-20 10:00:00.000000
 import sqlalchemy as sa
 from alembic import op
 
-revision = "ae346256b650"
-down_revision = "37f06a334dbf"
+revision = "c3a8d5e1f7b4"
+down_revision = "71c9a3e5f2d8"
 branch_labels = None
 depends_on = None
 

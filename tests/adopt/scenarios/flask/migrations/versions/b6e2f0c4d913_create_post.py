@@ -1,7 +1,7 @@
-"""posts table
+"""create post
 
-Revision ID: 834b1a697901
-Revises: e517276bb1c2
+Revision ID: b6e2f0c4d913
+Revises: 4d1c0e9a7b21
 Create Date: 2023-09-12 08:15:47.000001
 
 """
@@ -9,8 +9,8 @@ Create Date: 2023-09-12 08:15:47.000001
 import sqlalchemy as sa
 from alembic import op
 
-revision = "834b1a697901"
-down_revision = "e517276bb1c2"
+revision = "b6e2f0c4d913"
+down_revision = "4d1c0e9a7b21"
 branch_labels = None
 depends_on = None
 

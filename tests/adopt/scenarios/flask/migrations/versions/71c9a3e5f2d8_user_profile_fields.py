@@ -1,7 +1,7 @@
-"""new fields in user model
+"""user profile fields
 
-Revision ID: 37f06a334dbf
-Revises: 834b1a697901
+Revision ID: 71c9a3e5f2d8
+Revises: b6e2f0c4d913
 Create Date: 2023-10-02 19:40:12.000000
 
 """
@@ -9,8 +9,8 @@ Create Date: 2023-10-02 19:40:12.000000
 import sqlalchemy as sa
 from alembic import op
 
-revision = "37f06a334dbf"
-down_revision = "834b1a697901"
+revision = "71c9a3e5f2d8"
+down_revision = "b6e2f0c4d913"
 branch_labels = None
 depends_on = None
 

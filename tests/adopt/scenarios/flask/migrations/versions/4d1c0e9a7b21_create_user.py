@@ -1,6 +1,6 @@
-"""users table
+"""create user
 
-Revision ID: e517276bb1c2
+Revision ID: 4d1c0e9a7b21
 Revises:
 Create Date: 2023-09-11 21:03:01.123456
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "e517276bb1c2"
+revision = "4d1c0e9a7b21"
 down_revision = None
 branch_labels = None
 depends_on = None

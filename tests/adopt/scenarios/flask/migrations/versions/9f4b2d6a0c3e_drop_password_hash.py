@@ -1,7 +1,7 @@
 """drop password hash (logins moved to the identity provider)
 
-Revision ID: 2b017edaa91f
-Revises: ae346256b650
+Revision ID: 9f4b2d6a0c3e
+Revises: c3a8d5e1f7b4
 Create Date: 2023-11-05 12:30:00.000000
 
 """
@@ -9,8 +9,8 @@ Create Date: 2023-11-05 12:30:00.000000
 import sqlalchemy as sa
 from alembic import op
 
-revision = "2b017edaa91f"
-down_revision = "ae346256b650"
+revision = "9f4b2d6a0c3e"
+down_revision = "c3a8d5e1f7b4"
 branch_labels = None
 depends_on = None
 
