@@ -17,6 +17,7 @@ from alembic.script import Script, ScriptDirectory
 from alembic.util import CommandError
 
 from expandcontract.errors import ConfigurationError
+from expandcontract.project import load_project_config
 
 
 class LintInputError(ConfigurationError):
@@ -48,7 +49,11 @@ def open_script_directory(config_path: Path) -> tuple[Config, ScriptDirectory, l
         raise LintInputError(
             "no Alembic config file here: pass -c PATH/alembic.ini", str(config_path)
         )
-    config = Config(str(config_path))
+    try:
+        # Flask-Migrate's alembic.ini has no script_location: the same rule as every command.
+        config = load_project_config(config_path)
+    except ConfigurationError as err:
+        raise LintInputError(str(err), str(config_path)) from err
     # `prepend_sys_path = .` is relative to the working directory; the import system caches
     # what "." held and only re-reads it when the directory's mtime changes, which a freshly
     # checked-out tree may not show. Forget that cache so revisions import the project's modules.

@@ -2,7 +2,7 @@
 
 Why: expand and migrate run while the previous release still serves traffic. Anything that
 removes or changes what it relies on (a dropped index, constraint, default, trigger, view,
-function or type, a TRUNCATE, ...) breaks it, and rollback no longer restores service. Changes
+function or type, a TRUNCATE, an UPDATE or DELETE of every row, ...) breaks it, and rollback no longer restores service. Changes
 with a dedicated rule (DROP COLUMN, renames, type changes, SET NOT NULL, ...) are reported by
 that rule instead. Runtime policing aborts these statements too; a reasoned
 ``expandcontract_exemptions = {kind: reason}`` in the revision silences both.
@@ -43,6 +43,8 @@ def check(ctx: LintContext) -> Iterator[Hit]:
     for analysis, statement, change in each_change(ctx, LIVE, honour_exemptions=True):
         if not change.destructive or change.kind in _SPECIFIC:
             continue
+        if change.kind == "cascade" and any(c.kind in _SPECIFIC for c in statement.changes):
+            continue  # the specific rule reports the statement (DROP SCHEMA ... CASCADE)
         if change.kind == "drop_default" and any(c == change for _, c in hazards(analysis)):
             continue  # EC119 says it more precisely
         if analysis.is_new_table(change.table):
