@@ -79,7 +79,7 @@ class LockRetriesExhausted(ExpandContractError):
         self.blockers = list(in_the_way)
         super().__init__(
             f"gave up on {statement.strip()[:200]!r} after waiting {waited:.1f}s for its lock "
-            f"({attempts} attempt(s)); in the way: {blockers.describe(self.blockers)}. "
+            f"({attempts} timed-out attempt(s)); in the way: {blockers.describe(self.blockers)}. "
             "End that transaction (or pg_terminate_backend(pid) it) and run again, or raise "
             "lock_wait / lock_retries in [tool.expandcontract]"
         )
