@@ -339,25 +339,23 @@ def _attempt(
     statement_timeout: int,
     lock_timeout: int,
 ) -> Any:
-    settings = {"statement_timeout": statement_timeout, "lock_timeout": lock_timeout}
+    # One round trip to read and one to set both: in a transaction, the restore after ``run``
+    # happens while the statement's lock is held, and the app may be queued behind it.
+    wanted = f"statement_timeout = {int(statement_timeout)}", f"lock_timeout = {int(lock_timeout)}"
     if autocommit:
-        previous = {name: _show(connection, name) for name in settings}
-        for name, value in settings.items():
-            connection.exec_driver_sql(f"SET {name} = {int(value)}")
+        previous = _current(connection)
+        connection.exec_driver_sql("; ".join(f"SET {s}" for s in wanted))
         try:
             return run()
         finally:
-            for name, old in previous.items():
-                connection.exec_driver_sql(f"SET {name} = '{old}'")
+            connection.exec_driver_sql("; ".join(f"SET {s}" for s in previous))
     savepoint = connection.begin_nested()
     try:
         # SET LOCAL inside the savepoint: rolled back with it when the attempt fails.
-        previous = {name: _show(connection, name) for name in settings}
-        for name, value in settings.items():
-            connection.exec_driver_sql(f"SET LOCAL {name} = {int(value)}")
+        previous = _current(connection)
+        connection.exec_driver_sql("; ".join(f"SET LOCAL {s}" for s in wanted))
         result = run()
-        for name, old in previous.items():
-            connection.exec_driver_sql(f"SET LOCAL {name} = '{old}'")
+        connection.exec_driver_sql("; ".join(f"SET LOCAL {s}" for s in previous))
     except BaseException:
         savepoint.rollback()
         raise
@@ -365,5 +363,8 @@ def _attempt(
     return result
 
 
-def _show(connection: Connection, name: str) -> str:
-    return str(connection.exec_driver_sql(f"SHOW {name}").scalar())
+def _current(connection: Connection) -> tuple[str, str]:
+    row = connection.exec_driver_sql(
+        "SELECT current_setting('statement_timeout'), current_setting('lock_timeout')"
+    ).one()
+    return f"statement_timeout = '{row[0]}'", f"lock_timeout = '{row[1]}'"
