@@ -251,8 +251,11 @@ def _wait_until_free(
     """Return once no other session holds a lock conflicting with ``locks``; give up (naming
     them) when the budget is spent. Waiting here stalls nobody: the statement is not queued."""
     reported = None
+    # A transaction younger than the first attempt's lock_timeout is most likely a short one:
+    # queueing behind it costs the app at most that long (the attempt times out otherwise).
+    young = policy.first_lock_timeout_ms / 1000
     while True:
-        pids = blockers.conflicting_pids(connection, locks)
+        pids = blockers.conflicting_pids(connection, locks, older_than=young)
         if not pids:
             return
         now = policy.clock()
@@ -347,6 +350,11 @@ def _attempt(
         connection.exec_driver_sql("; ".join(f"SET {s}" for s in wanted))
         try:
             return run()
+        except BaseException:
+            if connection.in_transaction():
+                # Not AUTOCOMMIT but idle: SQLAlchemy began a transaction the error aborted.
+                connection.rollback()
+            raise
         finally:
             connection.exec_driver_sql("; ".join(f"SET {s}" for s in previous))
     savepoint = connection.begin_nested()

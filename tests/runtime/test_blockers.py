@@ -75,6 +75,7 @@ def test_the_app_never_queues_behind_the_waiting_ddl(engine: sa.Engine, table: s
     """A second session holds a conflicting lock; while the DDL waits, app reads go through."""
     holder = _session(engine, "slow-report")
     holder.exec_driver_sql('SELECT count(*) FROM "Accounts"')
+    time.sleep(0.3)  # a transaction already older than the first lock_timeout: a long one
     policy = DdlPolicy.from_settings(Settings(lock_timeout=timedelta(milliseconds=200)))
     sql = 'ALTER TABLE "Accounts" ADD COLUMN b int'
     done = threading.Event()
