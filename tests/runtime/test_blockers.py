@@ -132,3 +132,35 @@ def test_a_concurrent_build_reports_whom_it_waits_for(
     assert [s.pid for s in failed.value.blockers] == [pid]
     assert "batch-importer" in str(failed.value)
     assert any("batch-importer" in r.getMessage() for r in caplog.records)
+
+
+def test_a_busy_table_of_short_transactions_does_not_starve_the_ddl(
+    engine: sa.Engine, table: str
+) -> None:
+    """Some session nearly always holds a lock on a hot table; the DDL must still get in."""
+    stop = threading.Event()
+
+    def app_worker() -> None:
+        with engine.connect() as conn:
+            while not stop.is_set():
+                conn.exec_driver_sql('SELECT a FROM "Accounts" WHERE id = 3').scalar()
+                time.sleep(0.02)  # a short transaction, always one open somewhere
+                conn.rollback()
+
+    workers = [threading.Thread(target=app_worker) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    policy = DdlPolicy.from_settings(Settings(lock_wait=timedelta(seconds=20)))
+    sql = 'ALTER TABLE "Accounts" ADD COLUMN c int'
+    started = time.monotonic()
+    try:
+        with engine.connect() as conn:
+            execute_ddl(conn, lambda: conn.exec_driver_sql(sql), sql, policy)
+            conn.commit()
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join()
+    assert time.monotonic() - started < 10
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql('SELECT count(c) FROM "Accounts"').scalar() == 0
