@@ -164,3 +164,26 @@ def test_a_busy_table_of_short_transactions_does_not_starve_the_ddl(
     assert time.monotonic() - started < 10
     with engine.connect() as conn:
         assert conn.exec_driver_sql('SELECT count(c) FROM "Accounts"').scalar() == 0
+
+
+def test_sessions_queued_behind_this_transaction_are_not_waited_for(
+    engine: sa.Engine, table: str
+) -> None:
+    """Two DDL statements in one transaction: app queries queue behind the first one's lock;
+    the second must not wait for them (they wait for us)."""
+    policy = DdlPolicy.from_settings(Settings(lock_wait=timedelta(seconds=3)))
+    first, second = (f'ALTER TABLE "Accounts" ADD COLUMN {c} int' for c in ("d", "e"))
+    with engine.connect() as conn, conn.begin():
+        execute_ddl(conn, lambda: conn.exec_driver_sql(first), first, policy)
+        reader = threading.Thread(
+            target=lambda: (
+                _session(engine, "queued-reader")
+                .exec_driver_sql('SELECT count(*) FROM "Accounts"')
+                .all()
+            )
+        )
+        reader.start()
+        time.sleep(0.3)  # the reader is now queued behind this transaction's lock
+        execute_ddl(conn, lambda: conn.exec_driver_sql(second), second, policy)
+    reader.join(10)
+    assert not reader.is_alive()
