@@ -2,7 +2,7 @@
 
 PostgreSQL grants a lock request only when it conflicts with no lock held *and* with no request
 already queued ahead of it; a queued ``ALTER TABLE`` therefore stalls every later query on the
-table. Asking ``pg_locks`` first — is any other session holding or awaiting a lock on the table
+table. Asking ``pg_locks`` first — is any other session holding a lock on the table
 that conflicts with the mode this statement needs? — lets the runner join the queue only when
 it can be granted at once. The answer is a snapshot (a session may take a lock a moment later),
 which is why the attempt itself still runs under a short ``lock_timeout``.
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -85,21 +85,41 @@ def _regclass_text(table: str) -> str:
 
 _CONFLICTING = sa.text(
     "SELECT DISTINCT l.pid FROM pg_catalog.pg_locks AS l "
+    "LEFT JOIN pg_catalog.pg_stat_activity AS a ON a.pid = l.pid "
     "WHERE l.locktype = 'relation' "
     "AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()) "
     "AND l.relation = to_regclass(:table) AND l.mode = ANY(CAST(:modes AS text[])) "
-    "AND l.pid IS DISTINCT FROM pg_backend_pid() ORDER BY 1"
+    "AND l.granted AND l.pid IS DISTINCT FROM pg_backend_pid() "
+    "AND (a.xact_start IS NULL OR clock_timestamp() - a.xact_start >= :older_than) ORDER BY 1"
 )
 
 
-def conflicting_pids(connection: Connection, locks: Sequence[TableLock]) -> list[int]:
-    """Sessions holding or awaiting a lock that conflicts with one of ``locks`` (cheap: one
-    ``pg_locks`` read per table, no ``pg_stat_activity``)."""
+def conflicting_pids(
+    connection: Connection, locks: Sequence[TableLock], older_than: float = 0.0
+) -> list[int]:
+    """Sessions holding a lock that conflicts with one of ``locks``, whose transaction has been
+    open for at least ``older_than`` seconds (one ``pg_locks`` read per table).
+
+    Granted locks only: a session *awaiting* a lock on the table may be queued behind this
+    very transaction (an earlier statement of the revision took its lock), and waiting for it
+    would be a deadlock nobody detects.
+
+    ``older_than`` tells a long transaction from the stream of short ones on a busy table: on a
+    hot table some session nearly always holds a lock, and waiting for a moment with none
+    could starve the statement, while queueing behind a transaction a few milliseconds old
+    costs the app a few milliseconds.
+    """
+    # pg_stat_activity is read once per transaction and cached: refresh it.
+    connection.execute(sa.text("SELECT pg_stat_clear_snapshot()"))
     pids: set[int] = set()
     for lock in locks:
         rows = connection.execute(
             _CONFLICTING,
-            {"table": _regclass_text(lock.table), "modes": sorted(CONFLICTS[lock.mode])},
+            {
+                "table": _regclass_text(lock.table),
+                "modes": sorted(CONFLICTS[lock.mode]),
+                "older_than": timedelta(seconds=older_than),
+            },
         ).scalars()
         pids.update(pid for pid in rows if pid is not None)
     return sorted(pids)

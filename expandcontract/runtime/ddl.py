@@ -79,7 +79,7 @@ class LockRetriesExhausted(ExpandContractError):
         self.blockers = list(in_the_way)
         super().__init__(
             f"gave up on {statement.strip()[:200]!r} after waiting {waited:.1f}s for its lock "
-            f"({attempts} attempt(s)); in the way: {blockers.describe(self.blockers)}. "
+            f"({attempts} timed-out attempt(s)); in the way: {blockers.describe(self.blockers)}. "
             "End that transaction (or pg_terminate_backend(pid) it) and run again, or raise "
             "lock_wait / lock_retries in [tool.expandcontract]"
         )
@@ -251,8 +251,11 @@ def _wait_until_free(
     """Return once no other session holds a lock conflicting with ``locks``; give up (naming
     them) when the budget is spent. Waiting here stalls nobody: the statement is not queued."""
     reported = None
+    # A transaction younger than the first attempt's lock_timeout is most likely a short one:
+    # queueing behind it costs the app at most that long (the attempt times out otherwise).
+    young = policy.first_lock_timeout_ms / 1000
     while True:
-        pids = blockers.conflicting_pids(connection, locks)
+        pids = blockers.conflicting_pids(connection, locks, older_than=young)
         if not pids:
             return
         now = policy.clock()
@@ -339,25 +342,28 @@ def _attempt(
     statement_timeout: int,
     lock_timeout: int,
 ) -> Any:
-    settings = {"statement_timeout": statement_timeout, "lock_timeout": lock_timeout}
+    # One round trip to read and one to set both: in a transaction, the restore after ``run``
+    # happens while the statement's lock is held, and the app may be queued behind it.
+    wanted = f"statement_timeout = {int(statement_timeout)}", f"lock_timeout = {int(lock_timeout)}"
     if autocommit:
-        previous = {name: _show(connection, name) for name in settings}
-        for name, value in settings.items():
-            connection.exec_driver_sql(f"SET {name} = {int(value)}")
+        previous = _current(connection)
+        connection.exec_driver_sql("; ".join(f"SET {s}" for s in wanted))
         try:
             return run()
+        except BaseException:
+            if connection.in_transaction():
+                # Not AUTOCOMMIT but idle: SQLAlchemy began a transaction the error aborted.
+                connection.rollback()
+            raise
         finally:
-            for name, old in previous.items():
-                connection.exec_driver_sql(f"SET {name} = '{old}'")
+            connection.exec_driver_sql("; ".join(f"SET {s}" for s in previous))
     savepoint = connection.begin_nested()
     try:
         # SET LOCAL inside the savepoint: rolled back with it when the attempt fails.
-        previous = {name: _show(connection, name) for name in settings}
-        for name, value in settings.items():
-            connection.exec_driver_sql(f"SET LOCAL {name} = {int(value)}")
+        previous = _current(connection)
+        connection.exec_driver_sql("; ".join(f"SET LOCAL {s}" for s in wanted))
         result = run()
-        for name, old in previous.items():
-            connection.exec_driver_sql(f"SET LOCAL {name} = '{old}'")
+        connection.exec_driver_sql("; ".join(f"SET LOCAL {s}" for s in previous))
     except BaseException:
         savepoint.rollback()
         raise
@@ -365,5 +371,8 @@ def _attempt(
     return result
 
 
-def _show(connection: Connection, name: str) -> str:
-    return str(connection.exec_driver_sql(f"SHOW {name}").scalar())
+def _current(connection: Connection) -> tuple[str, str]:
+    row = connection.exec_driver_sql(
+        "SELECT current_setting('statement_timeout'), current_setting('lock_timeout')"
+    ).one()
+    return f"statement_timeout = '{row[0]}'", f"lock_timeout = '{row[1]}'"

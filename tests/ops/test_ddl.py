@@ -199,3 +199,25 @@ def test_an_index_build_cancelled_by_lock_timeout_is_rebuilt_not_left_invalid(ma
     project.upgrade("heads")
     timer.join()
     assert project.scalar("SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_t_a'::regclass")
+
+
+def test_without_waiting_for_blockers_the_escalating_attempts_retry_until_granted(
+    make_project, caplog
+) -> None:
+    """wait_for_blockers = false (pgroll's way): each attempt queues and times out, escalating."""
+    settings = _settings(lock_retries=30, wait_for_blockers=False)
+    settings = Settings(**{**settings.__dict__, "lock_timeout_start": timedelta(milliseconds=50)})
+    project = make_project("p", settings=settings)
+    project.revision("scene", "expand", SCENE)
+    project.revision("add_b", "expand", 'op.expand_add_column("t", "b", sa.Text())')
+    project.upgrade("scene")
+    blocker = Blocker(project.url)
+    timer = blocker.release(after=1.0)
+    caplog.set_level(logging.WARNING, logger="expandcontract.runtime.ddl")
+    project.upgrade("heads")
+    timer.join()
+    assert "b" in project.columns("t")
+    timeouts = [r.getMessage() for r in caplog.records if "not granted within" in r.getMessage()]
+    assert timeouts[0].startswith("lock not granted within 50 ms")
+    assert any("within 200 ms" in message for message in timeouts)  # escalated to the ceiling
+    assert "idle-app-worker" in timeouts[0]

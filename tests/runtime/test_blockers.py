@@ -75,6 +75,7 @@ def test_the_app_never_queues_behind_the_waiting_ddl(engine: sa.Engine, table: s
     """A second session holds a conflicting lock; while the DDL waits, app reads go through."""
     holder = _session(engine, "slow-report")
     holder.exec_driver_sql('SELECT count(*) FROM "Accounts"')
+    time.sleep(0.3)  # a transaction already older than the first lock_timeout: a long one
     policy = DdlPolicy.from_settings(Settings(lock_timeout=timedelta(milliseconds=200)))
     sql = 'ALTER TABLE "Accounts" ADD COLUMN b int'
     done = threading.Event()
@@ -131,3 +132,58 @@ def test_a_concurrent_build_reports_whom_it_waits_for(
     assert [s.pid for s in failed.value.blockers] == [pid]
     assert "batch-importer" in str(failed.value)
     assert any("batch-importer" in r.getMessage() for r in caplog.records)
+
+
+def test_a_busy_table_of_short_transactions_does_not_starve_the_ddl(
+    engine: sa.Engine, table: str
+) -> None:
+    """Some session nearly always holds a lock on a hot table; the DDL must still get in."""
+    stop = threading.Event()
+
+    def app_worker() -> None:
+        with engine.connect() as conn:
+            while not stop.is_set():
+                conn.exec_driver_sql('SELECT a FROM "Accounts" WHERE id = 3').scalar()
+                time.sleep(0.02)  # a short transaction, always one open somewhere
+                conn.rollback()
+
+    workers = [threading.Thread(target=app_worker) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    policy = DdlPolicy.from_settings(Settings(lock_wait=timedelta(seconds=20)))
+    sql = 'ALTER TABLE "Accounts" ADD COLUMN c int'
+    started = time.monotonic()
+    try:
+        with engine.connect() as conn:
+            execute_ddl(conn, lambda: conn.exec_driver_sql(sql), sql, policy)
+            conn.commit()
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join()
+    assert time.monotonic() - started < 10
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql('SELECT count(c) FROM "Accounts"').scalar() == 0
+
+
+def test_sessions_queued_behind_this_transaction_are_not_waited_for(
+    engine: sa.Engine, table: str
+) -> None:
+    """Two DDL statements in one transaction: app queries queue behind the first one's lock;
+    the second must not wait for them (they wait for us)."""
+    policy = DdlPolicy.from_settings(Settings(lock_wait=timedelta(seconds=3)))
+    first, second = (f'ALTER TABLE "Accounts" ADD COLUMN {c} int' for c in ("d", "e"))
+    with engine.connect() as conn, conn.begin():
+        execute_ddl(conn, lambda: conn.exec_driver_sql(first), first, policy)
+        reader = threading.Thread(
+            target=lambda: (
+                _session(engine, "queued-reader")
+                .exec_driver_sql('SELECT count(*) FROM "Accounts"')
+                .all()
+            )
+        )
+        reader.start()
+        time.sleep(0.3)  # the reader is now queued behind this transaction's lock
+        execute_ddl(conn, lambda: conn.exec_driver_sql(second), second, policy)
+    reader.join(10)
+    assert not reader.is_alive()
