@@ -48,9 +48,13 @@ def policed(state: RunState, step: Step) -> bool:
 
 def _allowed_by_downgrade(state: RunState, step: Step, change: Change) -> bool:
     """A downgrade may remove what its own upgrade added, nothing else."""
-    if step.is_upgrade or change.table is None:
+    if step.is_upgrade:
         return False
     added = state.extras.get(DOWNGRADE_ADDS, {}).get(step.revision, set())
+    if change.name and ("", change.name.rsplit(".", 1)[-1]) in added:
+        return True
+    if change.table is None:
+        return False
     table = change.table.rsplit(".", 1)[-1]
     return (table, None) in added or (table, change.column) in added
 
