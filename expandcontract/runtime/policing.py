@@ -37,6 +37,7 @@ GRANTED = "granted_revision"  # the revision whose session approval is on the se
 ENFORCED = "server_enforcement"  # True when the approvals table exists
 DOWNGRADE_ADDS = "downgrade_allowed"  # {revision: {(table, column or None)}} its upgrade added
 USER_FUNCTIONS = "user_function_lookup"  # callable(names) -> user-defined names among them
+CREATED_FUNCTIONS = "functions_created"  # functions this run created (their creation was judged)
 
 
 def policed(state: RunState, step: Step) -> bool:
@@ -76,11 +77,22 @@ def judge(state: RunState, statement: str, dbapi_connection: Any = None) -> bool
     exemptions = step.exemptions
     needs_approval = False
     for change in changes:
+        if change.kind == "create_function" and change.name:
+            created = state.extras.setdefault(CREATED_FUNCTIONS, set())
+            if not (lookup is not None and lookup(dbapi_connection, [change.name])):
+                created.add(change.name.rsplit(".", 1)[-1])
         if change.effect is Effect.DATA and change.calls and lookup is not None:
-            user = lookup(dbapi_connection, sorted(change.calls))
+            known = state.extras.get(CREATED_FUNCTIONS, set())
+            calls = sorted(c for c in change.calls if c.rsplit(".", 1)[-1] not in known)
+            user = lookup(dbapi_connection, calls) if calls else []
             if user:
                 change = Change("function_call", Effect.OPAQUE, change.sql, name=", ".join(user))
-        replacing = change.kind == "create_function" and "or_replace" in change.flags
+        replacing = (
+            change.kind == "create_function"
+            and "or_replace" in change.flags
+            and (change.name or "").rsplit(".", 1)[-1]
+            not in state.extras.get(CREATED_FUNCTIONS, set())
+        )
         if replacing and lookup is not None and lookup(dbapi_connection, [change.name or ""]):
             # Replacing a live function changes what the running release's triggers do.
             change = Change("replace_function", Effect.DESTRUCTIVE, change.sql, name=change.name)
