@@ -47,11 +47,25 @@ def policed(state: RunState, step: Step) -> bool:
     return not (step.phase is None and step.revision in state.extras.get(LEGACY, frozenset()))
 
 
+CREATED = "created_in_run"  # what this run's own statements added: no release can use it yet
+
+
+def _remember_additions(state: RunState, change: Change) -> None:
+    created = state.extras.setdefault(CREATED, set())
+    table = change.table.rsplit(".", 1)[-1] if change.table else None
+    if change.kind == "create_table" and table:
+        created.add((table, None))
+    elif table and change.column:
+        created.add((table, change.column))
+    if change.name:
+        created.add(("", change.name.rsplit(".", 1)[-1]))
+
+
 def _allowed_by_downgrade(state: RunState, step: Step, change: Change) -> bool:
-    """A downgrade may remove what its own upgrade added, nothing else."""
-    if step.is_upgrade:
-        return False
-    added = state.extras.get(DOWNGRADE_ADDS, {}).get(step.revision, set())
+    """Removing what this run created, or what a downgrade's own upgrade added, is allowed."""
+    added = set(state.extras.get(CREATED, set()))
+    if not step.is_upgrade:
+        added |= state.extras.get(DOWNGRADE_ADDS, {}).get(step.revision, set())
     if change.name and ("", change.name.rsplit(".", 1)[-1]) in added:
         return True
     if change.table is None:
@@ -96,6 +110,8 @@ def judge(state: RunState, statement: str, dbapi_connection: Any = None) -> bool
         if replacing and lookup is not None and lookup(dbapi_connection, [change.name or ""]):
             # Replacing a live function changes what the running release's triggers do.
             change = Change("replace_function", Effect.DESTRUCTIVE, change.sql, name=change.name)
+        if change.effect is Effect.ADDITIVE:
+            _remember_additions(state, change)
         if change.effect not in (Effect.DESTRUCTIVE, Effect.OPAQUE):
             if change.kind == "alter_column_type":
                 needs_approval = True  # a type change the classifier judged safe
