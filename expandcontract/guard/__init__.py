@@ -18,12 +18,12 @@ from typing import Any
 from alembic.script import Script, ScriptDirectory
 
 from expandcontract.config import Settings
-from expandcontract.errors import ContractRefused
+from expandcontract.errors import ContractRefused, ExpandContractError
 from expandcontract.guard.checks import CHECKS, NO_MARK, Facts, Plan, Removal
 from expandcontract.ledger import Clock, Event, Ledger, StableMark
 from expandcontract.phases import Phase, dependency_closure, phase_of
 from expandcontract.render import RenderError, render_sql
-from expandcontract.sql import UNSEEN_KINDS, Effect, SqlParseError, classify, removes
+from expandcontract.sql import UNSEEN_KINDS, Effect, classify, removes
 from expandcontract.sql.removals import REMOVAL_KINDS
 from expandcontract.usage import removed_in_use
 
@@ -80,7 +80,7 @@ def removals(
         try:
             sql = render_sql(revision, direction)
             changes = classify(sql) if sql.strip() else []
-        except (RenderError, SqlParseError):
+        except (RenderError, ExpandContractError):
             unseen.append(revision.revision)
             continue
         if any(change.kind in UNSEEN_KINDS for change in changes):
@@ -106,7 +106,7 @@ def additions(revision: Script) -> set[tuple[str, str | None]]:
     try:
         sql = render_sql(revision, "upgrade")
         changes = classify(sql) if sql.strip() else []
-    except (RenderError, SqlParseError):
+    except (RenderError, ExpandContractError):
         return set()
     added: set[tuple[str, str | None]] = set()
     for change in changes:
