@@ -18,12 +18,12 @@ from typing import Any
 from alembic.script import Script, ScriptDirectory
 
 from expandcontract.config import Settings
-from expandcontract.errors import ContractRefused
+from expandcontract.errors import ContractRefused, ExpandContractError
 from expandcontract.guard.checks import CHECKS, NO_MARK, Facts, Plan, Removal
 from expandcontract.ledger import Clock, Event, Ledger, StableMark
 from expandcontract.phases import Phase, dependency_closure, phase_of
 from expandcontract.render import RenderError, render_sql
-from expandcontract.sql import UNSEEN_KINDS, SqlParseError, classify, removes
+from expandcontract.sql import UNSEEN_KINDS, Effect, classify, removes
 from expandcontract.sql.removals import REMOVAL_KINDS
 from expandcontract.usage import removed_in_use
 
@@ -80,7 +80,7 @@ def removals(
         try:
             sql = render_sql(revision, direction)
             changes = classify(sql) if sql.strip() else []
-        except (RenderError, SqlParseError):
+        except (RenderError, ExpandContractError):
             unseen.append(revision.revision)
             continue
         if any(change.kind in UNSEEN_KINDS for change in changes):
@@ -98,23 +98,27 @@ def removals(
 
 
 def additions(revision: Script) -> set[tuple[str, str | None]]:
-    """The tables and columns ``revision``'s upgrade adds: what its downgrade may remove."""
+    """What ``revision``'s upgrade adds, so its downgrade may take exactly that away.
+
+    ``(table, None)`` for a table, ``(table, column)`` for a column, ``("", name)`` for a named
+    object (index, trigger, function, constraint, view, sequence, type).
+    """
     try:
         sql = render_sql(revision, "upgrade")
         changes = classify(sql) if sql.strip() else []
-    except (RenderError, SqlParseError):
+    except (RenderError, ExpandContractError):
         return set()
     added: set[tuple[str, str | None]] = set()
     for change in changes:
-        if change.table is None:
+        if change.effect is not Effect.ADDITIVE:
             continue
-        table = change.table.rsplit(".", 1)[-1]
-        if change.kind == "create_table":
+        table = change.table.rsplit(".", 1)[-1] if change.table else None
+        if change.kind == "create_table" and table:
             added.add((table, None))
-        elif change.kind in ("add_column", "set_default", "drop_not_null", "create_index"):
+        elif table and change.column:
             added.add((table, change.column))
-        if change.kind == "create_index" and change.name:
-            added.add((change.name, None))
+        if change.name:
+            added.add(("", change.name.rsplit(".", 1)[-1]))
     return added
 
 

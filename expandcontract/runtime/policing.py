@@ -39,6 +39,7 @@ GRANTED = "granted_revision"  # the revision whose session approval is on the se
 ENFORCED = "server_enforcement"  # True when the approvals table exists
 DOWNGRADE_ADDS = "downgrade_allowed"  # {revision: {(table, column or None)}} its upgrade added
 USER_FUNCTIONS = "user_function_lookup"  # callable(names) -> user-defined names among them
+CREATED_FUNCTIONS = "functions_created"  # functions this run created (their creation was judged)
 
 
 def policed(state: RunState, step: Step) -> bool:
@@ -48,11 +49,29 @@ def policed(state: RunState, step: Step) -> bool:
     return not (step.phase is None and step.revision in state.extras.get(LEGACY, frozenset()))
 
 
+CREATED = "created_in_run"  # what this run's own statements added: no release can use it yet
+
+
+def _remember_additions(state: RunState, change: Change) -> None:
+    created = state.extras.setdefault(CREATED, set())
+    table = change.table.rsplit(".", 1)[-1] if change.table else None
+    if change.kind == "create_table" and table:
+        created.add((table, None))
+    elif table and change.column:
+        created.add((table, change.column))
+    if change.name:
+        created.add(("", change.name.rsplit(".", 1)[-1]))
+
+
 def _allowed_by_downgrade(state: RunState, step: Step, change: Change) -> bool:
-    """A downgrade may remove what its own upgrade added, nothing else."""
-    if step.is_upgrade or change.table is None:
+    """Removing what this run created, or what a downgrade's own upgrade added, is allowed."""
+    added = set(state.extras.get(CREATED, set()))
+    if not step.is_upgrade:
+        added |= state.extras.get(DOWNGRADE_ADDS, {}).get(step.revision, set())
+    if change.name and ("", change.name.rsplit(".", 1)[-1]) in added:
+        return True
+    if change.table is None:
         return False
-    added = state.extras.get(DOWNGRADE_ADDS, {}).get(step.revision, set())
     table = change.table.rsplit(".", 1)[-1]
     return (table, None) in added or (table, change.column) in added
 
@@ -86,14 +105,27 @@ def judge(
     exemptions = step.exemptions
     needs_approval = False
     for change in changes:
+        if change.kind == "create_function" and change.name:
+            created = state.extras.setdefault(CREATED_FUNCTIONS, set())
+            if not (lookup is not None and lookup(dbapi_connection, [change.name])):
+                created.add(change.name.rsplit(".", 1)[-1])
         if change.effect is Effect.DATA and change.calls and lookup is not None:
-            user = lookup(dbapi_connection, sorted(change.calls))
+            known = state.extras.get(CREATED_FUNCTIONS, set())
+            calls = sorted(c for c in change.calls if c.rsplit(".", 1)[-1] not in known)
+            user = lookup(dbapi_connection, calls) if calls else []
             if user:
                 change = Change("function_call", Effect.OPAQUE, change.sql, name=", ".join(user))
-        replacing = change.kind == "create_function" and "or_replace" in change.flags
+        replacing = (
+            change.kind == "create_function"
+            and "or_replace" in change.flags
+            and (change.name or "").rsplit(".", 1)[-1]
+            not in state.extras.get(CREATED_FUNCTIONS, set())
+        )
         if replacing and lookup is not None and lookup(dbapi_connection, [change.name or ""]):
             # Replacing a live function changes what the running release's triggers do.
             change = Change("replace_function", Effect.DESTRUCTIVE, change.sql, name=change.name)
+        if change.effect is Effect.ADDITIVE:
+            _remember_additions(state, change)
         if change.effect not in (Effect.DESTRUCTIVE, Effect.OPAQUE):
             if change.kind == "alter_column_type":
                 needs_approval = True  # a type change the classifier judged safe

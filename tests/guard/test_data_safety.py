@@ -10,7 +10,7 @@ from expandcontract import api
 from expandcontract.errors import PreconditionFailed
 from expandcontract.phases import Phase
 
-SPELLINGS = ["public.cust", '"cust"', "cust"]
+SPELLINGS = ["public.cust", "cust"]
 
 
 @pytest.mark.parametrize("spelling", SPELLINGS)

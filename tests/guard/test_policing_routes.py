@@ -108,10 +108,12 @@ UNSEEABLE_CONTRACTS = {
 
 @pytest.mark.parametrize("route", UNSEEABLE_CONTRACTS)
 def test_the_usage_check_fails_closed(expanded: Any, route: str) -> None:
-    (expanded.root / "models_v2.py").write_text(USES_ADDRESS)
+    (expanded.root / "models_fail_closed.py").write_text(USES_ADDRESS)
     expanded.sql("ALTER TABLE customers ALTER COLUMN city SET DEFAULT 'x'")
     expanded.write("c1", labels=("contract",), deps=("e1", "m1"), up=UNSEEABLE_CONTRACTS[route])
-    api.mark_release_stable(expanded.config(), "green", soak="0s", metadata="models_v2:metadata")
+    api.mark_release_stable(
+        expanded.config(), "green", soak="0s", metadata="models_fail_closed:metadata"
+    )
     with pytest.raises(ContractRefused, match="still uses|cannot be checked"):
         api.upgrade_phase(expanded.config(), Phase.CONTRACT)
     assert {"address", "city"} <= expanded.columns()

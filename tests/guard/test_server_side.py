@@ -107,7 +107,7 @@ def test_a_second_env_py_without_the_hook_cannot_apply_the_contract(expanded: An
     config.set_main_option("script_location", str(other))
     config.set_main_option("path_separator", "os")
     config.set_main_option("version_locations", str(expanded.versions))
-    config.set_main_option("sqlalchemy.url", expanded.database_url)
+    config.set_main_option("sqlalchemy.url", expanded.database_url.replace("%", "%%"))
     with pytest.raises(sa.exc.DBAPIError, match="refused"):
         command.upgrade(config, "heads")
     assert "address" in expanded.columns()

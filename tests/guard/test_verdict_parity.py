@@ -77,8 +77,8 @@ def _soaking(p: Any) -> None:
 
 
 def _in_use(p: Any) -> None:
-    (p.root / "models_v1.py").write_text(USES_ADDRESS)
-    mark(p, metadata="models_v1:metadata")
+    (p.root / "models_parity_usage.py").write_text(USES_ADDRESS)
+    mark(p, metadata="models_parity_usage:metadata")
 
 
 def _no_snapshot(p: Any) -> None:
