@@ -43,7 +43,7 @@ def test_downgrading_the_contract_restores_the_flat_address(
         "INSERT INTO customers (name, email, address) VALUES ('A', 'a@example.test', '1 Main St, Apt 4, Boise, id, 83702')"
     )
     upgrade("migrate@head")
-    mark_release_stable(alembic_config, "green", soak="1h", at="2020-01-01T00:00:00Z")
+    mark_release_stable(alembic_config, "green", soak="0s")
     upgrade("contract@head")
     command.downgrade(alembic_config, "contract@base")
     [row] = db("SELECT address, street_address, state FROM customers")

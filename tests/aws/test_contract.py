@@ -59,7 +59,11 @@ def write_project(root: Path) -> Path:
 def soaked(
     cli: Cli, world: World, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Config:
-    """Expand and migrate applied, release v2 marked stable 25 h ago, green healthy since."""
+    """Expand and migrate applied, release v2 marked stable, green healthy for 25 h since.
+
+    The guard reads the database's clock, so the mark is stamped now with no soak left, and the
+    fake clock the metrics are read by moves 25 h past it.
+    """
     monkeypatch.chdir(tmp_path)
     ini = write_project(tmp_path)
     config = Config(str(ini))
@@ -69,10 +73,9 @@ def soaked(
     upgrade_phase(config, Phase.MIGRATE, clock=clock)
     engine = sa.create_engine(database_url)
     with engine.begin() as connection:
-        Ledger(connection, clock=clock).record_stable(
-            "v2", soak=timedelta(hours=24), stable_at=cli.time.now - timedelta(hours=25)
-        )
+        mark = Ledger(connection).record_stable("v2", soak=timedelta(0))
     engine.dispose()
+    cli.time.now = mark.stable_at.replace(microsecond=0) + timedelta(hours=25)
     half_hours = [cli.time.now - timedelta(minutes=30 * i + 10) for i in range(50)]
     world.put_metrics(world.blue, half_hours, requests=300, errors=0, latency=0.04)
     cli.database_url = database_url
@@ -132,7 +135,7 @@ def test_contract_refused_before_the_soak_ends(
 ) -> None:
     engine = sa.create_engine(database_url)
     with engine.begin() as connection:
-        Ledger(connection).record_stable("v3", soak=timedelta(hours=24), stable_at=cli.time.now)
+        Ledger(connection).record_stable("v3", soak=timedelta(hours=24))
     engine.dispose()
     result = cli("contract")
     assert result.exit_code == 3
