@@ -347,7 +347,7 @@ def _attempt(
     wanted = f"statement_timeout = {int(statement_timeout)}", f"lock_timeout = {int(lock_timeout)}"
     if autocommit:
         previous = _current(connection)
-        connection.exec_driver_sql("; ".join(f"SET {s}" for s in wanted))
+        _set(connection, "SET", wanted)
         try:
             return run()
         except BaseException:
@@ -356,14 +356,14 @@ def _attempt(
                 connection.rollback()
             raise
         finally:
-            connection.exec_driver_sql("; ".join(f"SET {s}" for s in previous))
+            _set(connection, "SET", previous)
     savepoint = connection.begin_nested()
     try:
         # SET LOCAL inside the savepoint: rolled back with it when the attempt fails.
         previous = _current(connection)
-        connection.exec_driver_sql("; ".join(f"SET LOCAL {s}" for s in wanted))
+        _set(connection, "SET LOCAL", wanted)
         result = run()
-        connection.exec_driver_sql("; ".join(f"SET LOCAL {s}" for s in previous))
+        _set(connection, "SET LOCAL", previous)
     except BaseException:
         savepoint.rollback()
         raise
@@ -376,3 +376,9 @@ def _current(connection: Connection) -> tuple[str, str]:
         "SELECT current_setting('statement_timeout'), current_setting('lock_timeout')"
     ).one()
     return f"statement_timeout = '{row[0]}'", f"lock_timeout = '{row[1]}'"
+
+
+def _set(connection: Connection, verb: str, settings: Sequence[str]) -> None:
+    """One statement per setting: drivers that prepare statements (asyncpg) refuse several."""
+    for setting in settings:
+        connection.exec_driver_sql(f"{verb} {setting}")
