@@ -92,10 +92,21 @@ def run_migrations(
         _run_migrations(context, connection, url, target_metadata, configure_kwargs)
     except ExpandContractError as err:
         # `flask db` turns every CommandError into exit 1; a refusal keeps its own code.
-        if err.exit_code != 1 and type(context.config).__module__.startswith("flask_migrate"):
+        if err.exit_code != 1 and _under_flask_db(context):
             print(f"Error: {err}", file=sys.stderr)
             raise SystemExit(err.exit_code) from err
         raise
+
+
+def _under_flask_db(context: EnvironmentContext) -> bool:
+    """Run by ``flask db`` (Flask-Migrate), not by our CLI or plain ``alembic``?
+
+    Flask-Migrate's config class is its own in some versions and Alembic's in others, so the
+    test is whether Flask-Migrate is loaded and our CLI is not the caller.
+    """
+    if context.config.attributes.get("expandcontract.cli"):
+        return False
+    return "flask_migrate" in sys.modules
 
 
 def _run_migrations(

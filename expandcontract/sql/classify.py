@@ -348,7 +348,6 @@ def function_calls(node: object) -> frozenset[str]:
     return frozenset(found)
 
 
-
 def _alter_column_type(table: str | None, cmd: ast.AlterTableCmd, sql: str) -> Change:
     """``name`` is the new type as SQL; the ``using`` flag marks a USING expression. Whether
     the change is safe depends on the old type too (see :mod:`expandcontract.sql.type_changes`)."""
@@ -359,15 +358,20 @@ def _alter_column_type(table: str | None, cmd: ast.AlterTableCmd, sql: str) -> C
         "alter_column_type", Effect.DESTRUCTIVE, sql, table, cmd.name, name=new_type, flags=flags
     )
 
+
 def _dml(kind: str):
     def handler(stmt: ast.Node, sql: str) -> list[Change]:
         relation = getattr(stmt, "relation", None)
         flags: set[str] = set()
         effect = Effect.DATA
         if kind in ("update", "delete") and getattr(stmt, "whereClause", None) is None:
-            # Every row of a table both releases use: that is no backfill, it is a wipe.
             flags.add("whole_table")
-            effect = Effect.DESTRUCTIVE
+            # Every row of a table both releases use. A DELETE is a wipe, and so is an UPDATE
+            # that overwrites a column with a constant (SET b = NULL). An UPDATE computing each
+            # row's value from its other columns is a backfill (migrate's job; the linter says
+            # when it is unbatched).
+            if kind == "delete" or _overwrites_with_constant(stmt):
+                effect = Effect.DESTRUCTIVE
         calls = function_calls(stmt)
         changes = [
             Change(kind, effect, sql, table=_name(relation), flags=frozenset(flags), calls=calls)
@@ -377,6 +381,21 @@ def _dml(kind: str):
         return changes
 
     return handler
+
+
+def _overwrites_with_constant(stmt: ast.UpdateStmt) -> bool:
+    """True when some ``SET col = value`` reads no column of the row (a constant, NULL, now())."""
+    return any(not _reads_a_column(target.val) for target in stmt.targetList or ())
+
+
+def _reads_a_column(node: Any) -> bool:
+    if isinstance(node, ast.ColumnRef):
+        return True
+    if isinstance(node, ast.Node):
+        return any(_reads_a_column(getattr(node, name)) for name in node)
+    if isinstance(node, tuple | list):
+        return any(_reads_a_column(item) for item in node)
+    return False
 
 
 def _truncate(stmt: ast.TruncateStmt, sql: str) -> list[Change]:

@@ -22,6 +22,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from expandcontract.ledger import Ledger
 from tests.conftest import _janitor
 
 SCENARIOS = Path(__file__).parent / "scenarios"
@@ -116,10 +117,8 @@ class Project:
         engine = self.engine()
         try:
             with engine.connect() as conn:
-                rows = conn.execute(
-                    sa.text("SELECT event, revision FROM expandcontract_ledger ORDER BY id")
-                )
-                return [(row.event, row.revision) for row in rows]
+                # The library reads its own ledger (its own schema on PostgreSQL), oldest first.
+                return [(str(e.event), e.revision) for e in reversed(Ledger(conn).entries())]
         finally:
             engine.dispose()
 
