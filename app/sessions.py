@@ -84,7 +84,8 @@ def init_app(app: Flask) -> None:
         client = redis.Redis.from_url(
             app.config["SESSION_REDIS_URL"], socket_connect_timeout=0.5, socket_timeout=0.5
         )
-        Session(app)  # registers Flask-Session's configuration defaults
+        app.config.update(SESSION_TYPE="redis", SESSION_REDIS=client)
+        Session(app)  # registers Flask-Session's defaults; the interface is replaced below
         app.session_interface = SharedRedisSessions(
             app, client, app.config["STATE_KEY_PREFIX"] + "session:"
         )
