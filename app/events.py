@@ -31,9 +31,14 @@ log = logging.getLogger("customers.events")
 
 
 def sqs_client(endpoint_url: str | None = None, region: str | None = None) -> Any:
+    """An SQS client that gives up fast: the queue is optional, a request must not hang on it."""
     import boto3
+    from botocore.config import Config
 
-    return boto3.client("sqs", endpoint_url=endpoint_url or None, region_name=region)
+    config = Config(
+        connect_timeout=1, read_timeout=5, retries={"mode": "standard", "max_attempts": 2}
+    )
+    return boto3.client("sqs", endpoint_url=endpoint_url or None, region_name=region, config=config)
 
 
 @dataclass

@@ -52,7 +52,9 @@ def init_app(app: Flask) -> None:
         app.extensions[CLIENT_KEY] = boto3.client(
             "s3",
             endpoint_url=app.config.get("AWS_ENDPOINT_URL") or None,
-            config=Config(connect_timeout=1, read_timeout=3, retries={"max_attempts": 2}),
+            config=Config(
+                connect_timeout=1, read_timeout=3, retries={"mode": "standard", "max_attempts": 2}
+            ),
         )
     app.register_blueprint(bp)
 
