@@ -11,6 +11,7 @@ from html import escape
 from typing import Any
 
 from expandcontract.rehearsal.report import RehearsalReport, phase_table
+from expandcontract.rehearsal.state_report import state_html
 
 WIDTH, LEFT, RIGHT = 960, 56, 16
 PLOT = WIDTH - LEFT - RIGHT
@@ -54,6 +55,7 @@ options {escape(json.dumps(report.options))}</div>
 {_table_html(report)}
 <h2>Consistency</h2>
 {_consistency_html(report)}
+{state_html(report.state)}
 {_failures_html(report)}
 <script type="application/json" id="rehearsal-data">
 {embedded}

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from expandcontract.rehearsal.state_report import LOSS_KEYS, state_reasons, state_table
 from expandcontract.rehearsal.timeline import PhaseStats, Timeline
 
 
@@ -48,6 +49,7 @@ class RehearsalReport:
     events: list[dict[str, Any]]
     failures: list[str]
     aborted: str | None = None
+    state: dict[str, Any] | None = None  # sessions, cache, messages, objects, flags
 
     @property
     def reasons(self) -> list[str]:
@@ -70,6 +72,7 @@ class RehearsalReport:
             reasons.append(
                 f"{len(self.consistency.mismatches)} customer(s) read back wrong through green"
             )
+        reasons.extend(state_reasons(self.state))
         return reasons
 
     @property
@@ -88,6 +91,8 @@ class RehearsalReport:
             "totals": self.totals.to_dict(),
             "consistency": self.consistency.to_dict(),
             "failures": self.failures,
+            "state": self.state,
+            **{key: (self.state or {}).get(key) for key in LOSS_KEYS},
             "timeline": {
                 "series": self.series,
                 "phases": self.phase_spans,
@@ -104,6 +109,7 @@ def build_report(
     options: dict[str, Any],
     consistency: Consistency,
     aborted: str | None = None,
+    state: dict[str, Any] | None = None,
 ) -> RehearsalReport:
     return RehearsalReport(
         mode=mode,
@@ -120,6 +126,7 @@ def build_report(
         events=[{"t": round(t, 3), "label": label} for t, label in timeline.events],
         failures=failure_kinds(timeline),
         aborted=aborted,
+        state=state,
     )
 
 
@@ -228,6 +235,11 @@ def print_summary(report: RehearsalReport, console: Console, report_path: str | 
                 f"  id {entry['id']}: {escape(repr(entry['value']))} - {escape(entry['reason'])}",
                 highlight=False,
             )
+    if report.state:
+        console.print(state_table(report.state, compact=compact))
+        for line in [report.state["note"], *report.state["examples"][:6]]:
+            if line:
+                console.print(f"  {escape(line)}", highlight=False)
     if report.failures:
         console.print("first failures:")
         for line in report.failures[:8]:

@@ -30,6 +30,7 @@ from expandcontract.rehearsal.router import WeightedRouter
 from expandcontract.rehearsal.seed import seed_customers
 from expandcontract.rehearsal.servers import AppServer
 from expandcontract.rehearsal.stage import Stage
+from expandcontract.rehearsal.state_probe import StateRehearsal
 from expandcontract.rehearsal.timeline import Timeline
 
 
@@ -59,7 +60,9 @@ def run_rehearsal(options: RehearsalOptions, console: Console | None = None) -> 
             f"v1 schema ({revision}) with {options.rows:,} customers, {malformed} of them with "
             "addresses no parser can split"
         )
-        blue = AppServer("blue", url, workdir)
+        progress.note("starting the shared services (moto's server for SQS/S3, Redis)")
+        state = stack.enter_context(StateRehearsal(workdir, naive=options.naive, rows=options.rows))
+        blue = AppServer("blue", url, workdir, state.env)
         stack.callback(blue.stop)
         blue.start()
         blue.wait_healthy()
@@ -67,6 +70,7 @@ def run_rehearsal(options: RehearsalOptions, console: Console | None = None) -> 
         router.set_weights(blue=100)
         progress.note(f"blue on :{blue.port}, router on :{router.port}, load {options.rps:g} rps")
         stage = Stage(options, url, config, workdir, timeline, progress, registry, router, blue)
+        stage.server_env = state.env
         stack.callback(lambda: stage.green.stop() if stage.green else None)
         load = LoadGenerator(
             router.url,
@@ -80,6 +84,7 @@ def run_rehearsal(options: RehearsalOptions, console: Console | None = None) -> 
         stack.enter_context(progress)
         stack.enter_context(progress.library_logs())
         load.start()
+        state.start(stage)
         try:
             _play(stage)
         except BackfillInterrupted:
@@ -90,6 +95,7 @@ def run_rehearsal(options: RehearsalOptions, console: Console | None = None) -> 
             aborted = str(err).splitlines()[0]
             progress.warn(f"the story stopped: {err}")
         load.stop()
+        state_figures = state.stop().to_dict()
         timeline.end()
         progress.pause()
         if stage.green is not None and stage.green.running:
@@ -106,6 +112,7 @@ def run_rehearsal(options: RehearsalOptions, console: Console | None = None) -> 
         options=options.to_dict(),
         consistency=consistency,
         aborted=aborted,
+        state=state_figures,
     )
     if options.report_path is not None:
         options.report_path.write_text(render_html(report), encoding="utf-8")

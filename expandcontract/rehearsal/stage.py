@@ -7,7 +7,7 @@ they change the schema and in what they check before moving traffic.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from alembic.config import Config
@@ -36,6 +36,7 @@ class Stage:
     router: WeightedRouter
     blue: AppServer
     green: AppServer | None = None
+    server_env: dict[str, str] = field(default_factory=dict)  # shared services, for green
 
     def hold(self) -> None:
         """Let the load run for a while in the current state."""
@@ -56,7 +57,7 @@ class Stage:
 
     def deploy_green(self) -> None:
         self.progress.begin("deploy green", "start green, wait for /health, no traffic yet")
-        green = AppServer("green", self.url, self.workdir)
+        green = AppServer("green", self.url, self.workdir, self.server_env)
         self.green = green
         green.start()
         body = green.wait_healthy()

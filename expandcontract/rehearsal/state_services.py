@@ -53,7 +53,9 @@ def _wait_port(port: int, process: subprocess.Popen[bytes], what: str, timeout: 
                 return
         except OSError:
             if process.poll() is not None:
-                raise StateServicesError(f"{what} exited with status {process.returncode}") from None
+                raise StateServicesError(
+                    f"{what} exited with status {process.returncode}"
+                ) from None
             if time.monotonic() > deadline:
                 raise StateServicesError(f"{what} did not listen within {timeout:g}s") from None
             time.sleep(0.05)
@@ -155,9 +157,7 @@ class StateServices:
         )["QueueUrl"]
         s3 = self.client("s3")
         s3.create_bucket(Bucket=self.bucket)
-        s3.put_bucket_versioning(
-            Bucket=self.bucket, VersioningConfiguration={"Status": "Enabled"}
-        )
+        s3.put_bucket_versioning(Bucket=self.bucket, VersioningConfiguration={"Status": "Enabled"})
 
     def _start_redis(self) -> None:
         if self.redis_url:
@@ -169,8 +169,19 @@ class StateServices:
         port = _free_port()
         log = (self.workdir / "redis.log").open("ab")
         process = subprocess.Popen(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir)],  # fmt: skip
+            [
+                binary,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],  # fmt: skip
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -1,0 +1,366 @@
+"""The state beyond the database, proven under the story: sessions, cache, events, exports, flags.
+
+While the load runs, a probe thread plays users who cross between the live releases (as the
+router would move them) and counts what did not survive the crossing:
+
+- **sessions**: users signed in before green exists are checked on whichever release is live
+  through shift, rollback, shift and contract; every round one more user signs in on one
+  release and continues on the other (``sessions_lost``);
+- **cache**: a customer read through one release (filling its cache) and then through the
+  other must come back in the second release's shape (``cache_wrong_shape``);
+- **exports**: an export written by one release is read by the other (``objects_unreadable``);
+- **flags**: both releases must give each user the same ``structured_address_v1`` answer, and
+  the v1 response must follow it (``flag_mismatches``), at the configured percentage;
+- **events**: each live release runs its consumer (started when it deploys, stopped when it
+  retires) on the shared queue; what one cannot read is dead-lettered (``messages_unreadable``).
+
+Use: ``with StateRehearsal(workdir, naive=...) as state``; start the releases with
+``env=state.env``; ``state.start(stage)`` once the load runs; ``state.stop()`` gives the figures.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from expandcontract.rehearsal.state_services import FLAG_PERCENTAGE, StateServices
+
+if TYPE_CHECKING:
+    from expandcontract.rehearsal.stage import Stage
+
+log = logging.getLogger("expandcontract.rehearsal")
+
+FLAG = "structured_address_v1"
+LONG_LIVED_USERS = 8
+ROUND_SECONDS = 0.5
+
+
+@dataclass
+class StateFigures:
+    """What crossed between the releases, and what did not survive the crossing."""
+
+    measured: bool = True
+    note: str | None = None
+    redis: str = "none"
+    sessions_checked: int = 0
+    sessions_lost: int = 0
+    cache_checked: int = 0
+    cache_wrong_shape: int = 0
+    objects_checked: int = 0
+    objects_unreadable: int = 0
+    messages_consumed: dict[str, int] = field(default_factory=dict)
+    messages_unreadable: int = 0
+    messages_dead_lettered: int = 0
+    flag_checked: int = 0
+    flag_mismatches: int = 0
+    flag_share: float | None = None
+    flag_percentage: int = FLAG_PERCENTAGE
+    probe_errors: int = 0
+    examples: list[str] = field(default_factory=list)
+
+    def fail(self, text: str) -> None:
+        if len(self.examples) < 12:
+            self.examples.append(text)
+
+    @property
+    def losses(self) -> dict[str, int]:
+        return {
+            "sessions_lost": self.sessions_lost,
+            "messages_unreadable": self.messages_unreadable,
+            "cache_wrong_shape": self.cache_wrong_shape,
+            "objects_unreadable": self.objects_unreadable,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _call(
+    method: str, url: str, body: Any = None, headers: dict[str, str] | None = None
+) -> tuple[int, Any, dict[str, str]]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            raw, status, got = response.read(), response.status, dict(response.headers)
+    except urllib.error.HTTPError as err:
+        raw, status, got = err.read(), err.code, dict(err.headers)
+    except OSError:
+        return 0, None, {}
+    try:
+        return status, json.loads(raw or b"null"), got
+    except ValueError:
+        return status, None, got
+
+
+def _shape_ok(release: str, customer: Any) -> bool:
+    address = customer.get("address") if isinstance(customer, dict) else None
+    if address is None:
+        return True
+    return isinstance(address, dict) if release == "green" else isinstance(address, str)
+
+
+class StateRehearsal:
+    """The stand-in services plus the probe; a context manager around both."""
+
+    def __init__(self, workdir: Path, *, naive: bool, rows: int, seed: int = 8) -> None:
+        self.naive = naive
+        self.rows = rows
+        self.figures = StateFigures()
+        self.services = StateServices(workdir, naive=naive)
+        self._random = random.Random(seed)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._consumers: dict[str, Any] = {}
+        self._consumer_stops: dict[str, threading.Event] = {}
+        self._consumer_threads: list[threading.Thread] = []
+        self._long_lived: dict[str, str] = {}  # user -> cookie
+        self._lost: set[str] = set()
+        self._flag_users: dict[str, bool] = {}
+        self._stage: Stage | None = None
+
+    @property
+    def env(self) -> dict[str, str]:
+        return self.services.env
+
+    def __enter__(self) -> StateRehearsal:
+        self.services.__enter__()
+        self.figures.redis = self.services.redis_source
+        if not self.services.redis_url:
+            self.figures.note = (
+                "no Redis (set REDIS_URL or put redis-server on PATH): sessions stay in each "
+                "process and the cache is off, so sessions and cache are not measured"
+            )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._halt()
+        self.services.stop()
+
+    def start(self, stage: Stage) -> None:
+        self._stage = stage
+        self._ensure_consumers()
+        self._thread = threading.Thread(target=self._loop, name="state-probe", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> StateFigures:
+        """Stop probing, let the consumers empty the queue, and return the figures."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        self._check_long_lived()
+        self._drain_queue()
+        self._halt()
+        f = self.figures
+        for consumer in self._consumers.values():
+            for producer, count in consumer.stats.consumed.items():
+                key = f"{producer}->{consumer.release}"
+                f.messages_consumed[key] = f.messages_consumed.get(key, 0) + count
+            f.messages_unreadable += sum(consumer.stats.unreadable.values())
+            f.messages_dead_lettered += consumer.stats.dead_lettered
+            for reason, count in consumer.stats.unreadable.items():
+                f.fail(f"{consumer.release}'s consumer: {count} message(s) unreadable ({reason})")
+        if self._flag_users:
+            f.flag_share = round(sum(self._flag_users.values()) / len(self._flag_users), 3)
+        return f
+
+    # -- the probe loop ---------------------------------------------------------------------
+
+    def _live(self) -> dict[str, str]:
+        """URLs of the releases that are running and healthy now."""
+        stage = self._stage
+        live = {}
+        for server in (stage.blue, stage.green) if stage else ():
+            if server is not None and server.running and server.health()[0] == 200:
+                live[server.release] = server.url
+        return live
+
+    def _loop(self) -> None:
+        rounds = loops = 0
+        while not self._stop.wait(ROUND_SECONDS):
+            try:
+                self._ensure_consumers()
+                live = self._live()
+                if not self._long_lived and "blue" in live:
+                    self._sign_in_long_lived(live["blue"])
+                if loops % 5 == 0:
+                    self._check_long_lived()
+                loops += 1
+                if len(live) == 2:
+                    first, second = ("blue", "green") if rounds % 2 == 0 else ("green", "blue")
+                    self._cross(first, second, live, rounds)
+                    rounds += 1
+            except Exception as err:  # noqa: BLE001 - the probe must never end the rehearsal
+                log.warning("state probe: %s", err)
+                self.figures.probe_errors += 1
+                self.figures.fail(f"probe error: {type(err).__name__}: {err}")
+
+    def _cross(self, first: str, second: str, live: dict[str, str], rounds: int) -> None:
+        a, b = live[first], live[second]
+        redis = bool(self.services.redis_url)
+        if redis:
+            self._session_crossing(first, second, a, b)
+            self._cache_crossing(second, a, b)
+        if rounds % 3 == 0:
+            self._export_crossing(first, second, a, b)
+        self._flag_crossing(a, b)
+
+    def _session_crossing(self, first: str, second: str, a: str, b: str) -> None:
+        user = f"visitor-{self._random.randrange(10**9)}"
+        status, _, headers = _call("POST", f"{a}/api/session", {"user": user})
+        cookie = headers.get("Set-Cookie", "").split(";", 1)[0]
+        if status != 201 or not cookie:
+            return  # not a crossing: the sign-in itself did not happen
+        status, body, _ = _call("GET", f"{b}/api/session", headers={"Cookie": cookie})
+        if status == 0:
+            return  # the release went away (retired) or timed out: the load counts that
+        self.figures.sessions_checked += 1
+        if status != 200 or not isinstance(body, dict) or body.get("user") != user:
+            self.figures.sessions_lost += 1
+            self.figures.fail(f"session signed in on {first} unknown to {second} (HTTP {status})")
+
+    def _sign_in_long_lived(self, blue: str) -> None:
+        for i in range(LONG_LIVED_USERS):
+            user = f"regular-{i}"
+            status, _, headers = _call("POST", f"{blue}/api/session", {"user": user})
+            cookie = headers.get("Set-Cookie", "").split(";", 1)[0]
+            if status == 201 and cookie:
+                self._long_lived[user] = cookie
+
+    def _check_long_lived(self) -> None:
+        if not self.services.redis_url or not self._long_lived:
+            return
+        live = self._live()
+        for user, cookie in self._long_lived.items():
+            if user in self._lost or not live:
+                continue
+            release, url = self._random.choice(sorted(live.items()))
+            status, body, _ = _call("GET", f"{url}/api/session", headers={"Cookie": cookie})
+            if status == 0:
+                continue
+            self.figures.sessions_checked += 1
+            if status != 200 or not isinstance(body, dict) or body.get("user") != user:
+                self._lost.add(user)
+                self.figures.sessions_lost += 1
+                self.figures.fail(f"{user}, signed in on blue at the start, lost on {release}")
+
+    def _cache_crossing(self, second: str, a: str, b: str) -> None:
+        customer_id = self._random.randint(1, self.rows)
+        status, _, _ = _call("GET", f"{a}/api/customers/{customer_id}")
+        if status != 200:
+            return
+        status, body, _ = _call("GET", f"{b}/api/customers/{customer_id}")
+        if status != 200:
+            return
+        self.figures.cache_checked += 1
+        if not _shape_ok(second, body):
+            self.figures.cache_wrong_shape += 1
+            self.figures.fail(f"{second} served customer {customer_id} in the other's shape")
+
+    def _export_crossing(self, first: str, second: str, a: str, b: str) -> None:
+        status, made, _ = _call("POST", f"{a}/api/exports?limit=20")
+        if status != 201 or not isinstance(made, dict):
+            return
+        status, body, _ = _call("GET", f"{b}/api/exports/{made['id']}")
+        self.figures.objects_checked += 1
+        readable = status == 200 and isinstance(body, dict)
+        if readable and not all(_shape_ok(second, c) for c in body.get("customers", [])):
+            readable = False
+        if not readable:
+            self.figures.objects_unreadable += 1
+            self.figures.fail(
+                f"export {made['key']} by {first} unreadable by {second} (HTTP {status})"
+            )
+
+    def _flag_crossing(self, a: str, b: str) -> None:
+        user = f"reader-{self._random.randrange(2000)}"
+        answers = []
+        for url in (a, b):
+            status, body, _ = _call("GET", f"{url}/api/flags?user={user}")
+            if status != 200 or not isinstance(body, dict):
+                return
+            answers.append(bool(body.get("flags", {}).get(FLAG)))
+        customer_id = self._random.randint(1, self.rows)
+        status, body, _ = _call(
+            "GET", f"{b}/api/v1/customers/{customer_id}", headers={"X-User-Id": user}
+        )
+        self.figures.flag_checked += 1
+        self._flag_users[user] = answers[0]
+        behaved = status != 200 or ("address_parts" in body) is answers[1]
+        if answers[0] != answers[1] or not behaved:
+            self.figures.flag_mismatches += 1
+            self.figures.fail(f"flag {FLAG} for {user}: blue/green/behaviour disagree")
+
+    # -- consumers --------------------------------------------------------------------------
+
+    def _ensure_consumers(self) -> None:
+        """A release's consumer runs while the release is deployed, as an ECS worker would."""
+        stage = self._stage
+        if stage is None:
+            return
+        for server in (stage.blue, stage.green):
+            if server is None:
+                continue
+            name = server.release
+            if server.running and name not in self._consumers:
+                self._start_consumer(name)
+            elif not server.running and name in self._consumer_stops:
+                self._consumer_stops[name].set()
+
+    def _start_consumer(self, release: str) -> None:
+        from app.events import Consumer
+
+        consumer = Consumer(
+            release,
+            self.services.client("sqs"),
+            self.services.queue_url,
+            self.services.dlq_url,
+            versioned=not self.naive,
+        )
+        stop = threading.Event()
+        thread = threading.Thread(
+            target=consumer.run, args=(stop,), name=f"consumer-{release}", daemon=True
+        )
+        self._consumers[release], self._consumer_stops[release] = consumer, stop
+        self._consumer_threads.append(thread)
+        thread.start()
+
+    def _drain_queue(self, timeout: float = 20.0) -> None:
+        """Wait until the queue is empty (the releases publish from background threads)."""
+        if not self._consumers:
+            return
+        time.sleep(1.0)  # the releases publish from background threads
+        sqs = self.services.client("sqs")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            attributes = sqs.get_queue_attributes(
+                QueueUrl=self.services.queue_url,
+                AttributeNames=[
+                    "ApproximateNumberOfMessages",
+                    "ApproximateNumberOfMessagesNotVisible",
+                ],
+            )["Attributes"]
+            if not any(int(v) for v in attributes.values()):
+                return
+            if all(stop.is_set() for stop in self._consumer_stops.values()):
+                # every release retired: the last one's consumer finishes the queue
+                last = next(reversed(self._consumers))
+                self._consumers[last].poll_once(wait_seconds=0)
+            time.sleep(0.2)
+
+    def _halt(self) -> None:
+        self._stop.set()
+        for stop in self._consumer_stops.values():
+            stop.set()
+        for thread in self._consumer_threads:
+            thread.join(timeout=5)
