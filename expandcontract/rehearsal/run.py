@@ -95,8 +95,8 @@ def run_rehearsal(options: RehearsalOptions, console: Console | None = None) -> 
             aborted = str(err).splitlines()[0]
             progress.warn(f"the story stopped: {err}")
         load.stop()
-        state_figures = state.stop().to_dict()
         timeline.end()
+        state_figures = state.stop().to_dict()
         progress.pause()
         if stage.green is not None and stage.green.running:
             progress.note("checking every customer written during the run through green")

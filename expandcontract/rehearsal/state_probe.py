@@ -335,7 +335,7 @@ class StateRehearsal:
         self._consumer_threads.append(thread)
         thread.start()
 
-    def _drain_queue(self, timeout: float = 20.0) -> None:
+    def _drain_queue(self, timeout: float = 10.0) -> None:
         """Wait until the queue is empty (the releases publish from background threads)."""
         if not self._consumers:
             return
