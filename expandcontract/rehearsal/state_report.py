@@ -8,13 +8,19 @@ from typing import Any
 from rich import box
 from rich.table import Table
 
+RELEASES = ("blue", "green")
 LOSS_KEYS = ("sessions_lost", "messages_unreadable", "cache_wrong_shape", "objects_unreadable")
 
 
 def _rows(state: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     """(what, checked, lost, how it was checked) per kind of state."""
     consumed = state.get("messages_consumed") or {}
-    crossed = sum(n for k, n in consumed.items() if k.split("->")[0] != k.split("->")[1])
+    # "blue->green": blue produced, green's consumer read it. Unversioned (naive) messages
+    # carry no producer, so they cannot be counted as crossings.
+    pairs = [(k.split("->"), n) for k, n in consumed.items()]
+    crossed = sum(
+        n for (producer, reader), n in pairs if producer in RELEASES and producer != reader
+    )
     share = state.get("flag_share")
     share_text = "-" if share is None else f"{share:.0%} on (target {state['flag_percentage']} %)"
     return [
