@@ -49,6 +49,12 @@ def test_the_story_ends_with_zero_failed_requests(safe_rehearsal):
     assert consistency["checked"] > 10 and consistency["mismatch_count"] == 0
     assert {q["reason"] for q in consistency["quarantined"]}
     assert data["timeline"]["series"] and len(data["timeline"]["phases"]) == len(STORY)
+    # The state beyond the database survived every switch (sessions, cache, events, exports).
+    for key in ("sessions_lost", "messages_unreadable", "cache_wrong_shape", "objects_unreadable"):
+        assert data[key] == 0, (key, data["state"]["examples"])
+    state = data["state"]
+    assert state["sessions_checked"] > 0 and sum(state["messages_consumed"].values()) > 0
+    assert state["messages_dead_lettered"] == 0 and state["flag_mismatches"] == 0
 
 
 def test_the_report_opens_offline(safe_rehearsal):
@@ -78,6 +84,8 @@ def test_naive_mode_shows_what_breaks(rehearse):
     assert data["consistency"]["mismatch_count"] > 0
     # ALTER TABLE without a lock timeout queued behind the report query, and traffic with it.
     assert run.phase("expand")["stalled"] > 0
+    # Sessions in process memory are lost on a switch; unversioned events are unreadable.
+    assert data["sessions_lost"] > 0 and data["messages_unreadable"] > 0
 
 
 def test_bad_options_are_usage_errors(tmp_path):
