@@ -20,6 +20,7 @@ import json
 import logging
 import queue
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,9 +83,15 @@ class Publisher:
             return
         self._ensure_thread()
 
-    def flush(self, timeout: float = 10.0) -> None:
-        """Wait until every queued event was sent or failed (tests, shutdown)."""
-        self._pending.join()
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until every queued event was sent or failed (tests, shutdown); False if
+        ``timeout`` seconds passed first."""
+        deadline = time.monotonic() + timeout
+        while self._pending.unfinished_tasks:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
 
     def _ensure_thread(self) -> None:
         with self._lock:

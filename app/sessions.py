@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 import msgspec
@@ -79,6 +80,9 @@ class SharedRedisSessions(RedisSessionInterface):
 
 def init_app(app: Flask) -> None:
     app.extensions[STATS_KEY] = Counter()
+    # A session outlives a release switch, not a working day; the store's TTL follows this.
+    app.permanent_session_lifetime = timedelta(seconds=app.config["SESSION_LIFETIME_SECONDS"])
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     store = app.config["SESSION_STORE"]
     if store == "redis":
         client = redis.Redis.from_url(

@@ -47,4 +47,14 @@ def state_config(env: Mapping[str, str], redis_url: str | None) -> dict[str, Any
         "APPCONFIG_ENVIRONMENT": appconfig[1],
         "APPCONFIG_PROFILE": appconfig[2],
         "FLAGS_REFRESH_SECONDS": refresh_seconds,
+        "SESSION_LIFETIME_SECONDS": _seconds(env, "SESSION_LIFETIME_SECONDS", 12 * 3600),
     }
+
+
+def _seconds(env: Mapping[str, str], key: str, default: int) -> int:
+    raw = env.get(key)
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{key} must be a positive whole number of seconds, not {raw!r}")
+    return int(raw)

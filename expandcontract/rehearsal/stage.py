@@ -59,7 +59,7 @@ class Stage:
         self.progress.begin("deploy green", "start green, wait for /health, no traffic yet")
         green = AppServer("green", self.url, self.workdir, self.server_env)
         self.green = green
-        green.start()
+        green.start(timeout=90.0)  # a loaded machine; the state services add boto3 to start-up
         body = green.wait_healthy()
         self.router.add_backend("green", green.port, weight=0)
         self.progress.note(f"green healthy: schema {body.get('schema')}", event=True)
