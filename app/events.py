@@ -23,6 +23,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from app.shapes import event_payload, event_registry, record_type
@@ -31,13 +32,17 @@ from expandcontract.state import MessageError, Registry
 log = logging.getLogger("customers.events")
 
 
-def sqs_client(endpoint_url: str | None = None, region: str | None = None) -> Any:
+def sqs_client(
+    endpoint_url: str | None = None, region: str | None = None, read_timeout: int = 5
+) -> Any:
     """An SQS client that gives up fast: the queue is optional, a request must not hang on it."""
     import boto3
     from botocore.config import Config
 
     config = Config(
-        connect_timeout=1, read_timeout=5, retries={"mode": "standard", "max_attempts": 2}
+        connect_timeout=1,
+        read_timeout=read_timeout,
+        retries={"mode": "standard", "max_attempts": 2},
     )
     return boto3.client("sqs", endpoint_url=endpoint_url or None, region_name=region, config=config)
 
@@ -115,6 +120,7 @@ class Publisher:
 @dataclass
 class ConsumerStats:
     consumed: Counter[str] = field(default_factory=Counter)  # by producer
+    versions: Counter[str] = field(default_factory=Counter)  # by schema version as written
     unreadable: Counter[str] = field(default_factory=Counter)  # by reason
     dead_lettered: int = 0
     dropped: int = 0
@@ -122,6 +128,7 @@ class ConsumerStats:
     def to_dict(self) -> dict[str, Any]:
         return {
             "consumed": dict(self.consumed),
+            "versions": dict(self.versions),
             "unreadable": dict(self.unreadable),
             "dead_lettered": self.dead_lettered,
             "dropped": self.dropped,
@@ -139,8 +146,10 @@ class Consumer:
         dlq_url: str | None,
         *,
         versioned: bool = True,
+        wait_seconds: int = 10,
     ) -> None:
         self.release = release
+        self.wait_seconds = wait_seconds  # SQS long polling; 0 polls and idles 0.2 s
         self.client = client
         self.queue_url = queue_url
         self.dlq_url = dlq_url
@@ -148,10 +157,11 @@ class Consumer:
         self.registry = event_registry(release)
         self.stats = ConsumerStats()
 
-    def poll_once(self, wait_seconds: int = 1) -> int:
+    def poll_once(self, wait_seconds: int | None = None) -> int:
         """Receive and handle up to 10 messages; returns how many were received."""
+        wait = self.wait_seconds if wait_seconds is None else wait_seconds
         response = self.client.receive_message(
-            QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds
+            QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait
         )
         messages = response.get("Messages", [])
         for message in messages:
@@ -161,7 +171,8 @@ class Consumer:
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
             try:
-                self.poll_once()
+                if not self.poll_once() and not self.wait_seconds:
+                    stop.wait(0.2)
             except Exception as err:  # noqa: BLE001 - a queue outage must not end the worker
                 log.warning("consumer %s: queue unavailable: %s", self.release, err)
                 stop.wait(1.0)
@@ -184,6 +195,7 @@ class Consumer:
     def _read(self, body: str) -> str:
         if self.versioned:
             decoded = self.registry.decode(body)
+            self.stats.versions[f"v{decoded.written_version}"] += 1
             return decoded.producer or "unknown"
         # Naive: a bare payload, assumed to be in the reader's own shape.
         try:
@@ -218,18 +230,23 @@ def main() -> None:
     if not config.get("EVENTS_QUEUE_URL"):
         raise SystemExit("set EVENTS_QUEUE_URL (and EVENTS_DLQ_URL) to run the consumer")
     logging.basicConfig(level=config["LOG_LEVEL"])
+    wait = config["EVENTS_WAIT_SECONDS"]
     consumer = Consumer(
         config["APP_VERSION"],
-        sqs_client(config.get("AWS_ENDPOINT_URL")),
+        sqs_client(config.get("AWS_ENDPOINT_URL"), read_timeout=wait + 10),
         config["EVENTS_QUEUE_URL"],
         config.get("EVENTS_DLQ_URL"),
         versioned=config["STATE_FORMAT"] == "versioned",
+        wait_seconds=wait,
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with contextlib.suppress(KeyboardInterrupt):
         consumer.run(stop)
-    log.info("consumer stopped: %s", json.dumps(consumer.stats.to_dict()))
+    stats = json.dumps(consumer.stats.to_dict())
+    log.info("consumer stopped: %s", stats)
+    if config.get("EVENTS_STATS_FILE"):
+        Path(config["EVENTS_STATS_FILE"]).write_text(stats, encoding="utf-8")
 
 
 if __name__ == "__main__":

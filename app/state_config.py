@@ -48,6 +48,9 @@ def state_config(env: Mapping[str, str], redis_url: str | None) -> dict[str, Any
         "APPCONFIG_PROFILE": appconfig[2],
         "FLAGS_REFRESH_SECONDS": refresh_seconds,
         "SESSION_LIFETIME_SECONDS": _seconds(env, "SESSION_LIFETIME_SECONDS", 12 * 3600),
+        # SQS long polling of the consumer (at most 20).
+        "EVENTS_WAIT_SECONDS": min(_seconds(env, "EVENTS_WAIT_SECONDS", 10), 20),
+        "EVENTS_STATS_FILE": env.get("EVENTS_STATS_FILE") or None,
     }
 
 

@@ -22,7 +22,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
+import signal
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -57,6 +61,7 @@ class StateFigures:
     objects_checked: int = 0
     objects_unreadable: int = 0
     messages_consumed: dict[str, int] = field(default_factory=dict)
+    messages_versions: dict[str, int] = field(default_factory=dict)
     messages_unreadable: int = 0
     messages_dead_lettered: int = 0
     flag_checked: int = 0
@@ -121,9 +126,7 @@ class StateRehearsal:
         self._random = random.Random(seed)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._consumers: dict[str, Any] = {}
-        self._consumer_stops: dict[str, threading.Event] = {}
-        self._consumer_threads: list[threading.Thread] = []
+        self._consumers: dict[str, subprocess.Popen[bytes]] = {}
         self._long_lived: dict[str, str] = {}  # user -> cookie
         self._lost: set[str] = set()
         self._flag_users: dict[str, bool] = {}
@@ -162,14 +165,16 @@ class StateRehearsal:
         self._drain_queue()
         self._halt()
         f = self.figures
-        for consumer in self._consumers.values():
-            for producer, count in consumer.stats.consumed.items():
-                key = f"{producer}->{consumer.release}"
+        for release, stats in self._consumer_stats().items():
+            for producer, count in stats["consumed"].items():
+                key = f"{producer}->{release}"
                 f.messages_consumed[key] = f.messages_consumed.get(key, 0) + count
-            f.messages_unreadable += sum(consumer.stats.unreadable.values())
-            f.messages_dead_lettered += consumer.stats.dead_lettered
-            for reason, count in consumer.stats.unreadable.items():
-                f.fail(f"{consumer.release}'s consumer: {count} message(s) unreadable ({reason})")
+            for version, count in stats["versions"].items():
+                f.messages_versions[version] = f.messages_versions.get(version, 0) + count
+            f.messages_unreadable += sum(stats["unreadable"].values())
+            f.messages_dead_lettered += stats["dead_lettered"]
+            for reason, count in stats["unreadable"].items():
+                f.fail(f"{release}'s consumer: {count} message(s) unreadable ({reason})")
         if self._flag_users:
             f.flag_share = round(sum(self._flag_users.values()) / len(self._flag_users), 3)
         return f
@@ -272,6 +277,8 @@ class StateRehearsal:
         if status != 201 or not isinstance(made, dict):
             return
         status, body, _ = _call("GET", f"{b}/api/exports/{made['id']}")
+        if status == 0:
+            return  # the release went away or timed out: the load counts that
         self.figures.objects_checked += 1
         readable = status == 200 and isinstance(body, dict)
         if readable and not all(_shape_ok(second, c) for c in body.get("customers", [])):
@@ -304,7 +311,8 @@ class StateRehearsal:
     # -- consumers --------------------------------------------------------------------------
 
     def _ensure_consumers(self) -> None:
-        """A release's consumer runs while the release is deployed, as an ECS worker would."""
+        """A release's consumer runs while the release is deployed: its own process
+        (``python -m app.events``), as an ECS worker service would be."""
         stage = self._stage
         if stage is None:
             return
@@ -313,35 +321,62 @@ class StateRehearsal:
                 continue
             name = server.release
             if server.running and name not in self._consumers:
-                self._start_consumer(name)
-            elif not server.running and name in self._consumer_stops:
-                self._consumer_stops[name].set()
+                self._consumers[name] = self._start_consumer(name)
+            elif not server.running and name in self._consumers:
+                self._stop_consumer(name)
 
-    def _start_consumer(self, release: str) -> None:
-        from app.events import Consumer
+    def _start_consumer(self, release: str) -> subprocess.Popen[bytes]:
+        from expandcontract.rehearsal.servers import _import_roots
 
-        # Each unreadable message is counted and shown in the report; one log line each
-        # would scroll the story off the screen.
-        logging.getLogger("customers.events").setLevel(logging.ERROR)
+        assert self._stage is not None
+        workdir = self.services.workdir
+        env = {
+            **os.environ,
+            **self.services.env,
+            "APP_VERSION": release,
+            "DATABASE_URL": self._stage.url,
+            "LOG_LEVEL": "ERROR",  # unreadable messages are counted in the report instead
+            "EVENTS_STATS_FILE": str(workdir / f"consumer-{release}.json"),
+            "PYTHONPATH": _import_roots(),
+        }
+        log = (workdir / f"consumer-{release}.log").open("ab")
+        try:
+            return subprocess.Popen(
+                [sys.executable, "-m", "app.events"],
+                env=env,
+                cwd=workdir,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        finally:
+            log.close()
 
-        consumer = Consumer(
-            release,
-            self.services.client("sqs"),
-            self.services.queue_url,
-            self.services.dlq_url,
-            versioned=not self.naive,
-        )
-        stop = threading.Event()
-        thread = threading.Thread(
-            target=consumer.run, args=(stop,), name=f"consumer-{release}", daemon=True
-        )
-        self._consumers[release], self._consumer_stops[release] = consumer, stop
-        self._consumer_threads.append(thread)
-        thread.start()
+    def _stop_consumer(self, release: str) -> None:
+        process = self._consumers[release]
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
 
-    def _drain_queue(self, timeout: float = 10.0) -> None:
-        """Wait until the queue is empty (the releases publish from background threads)."""
-        if not self._consumers:
+    def _consumer_stats(self) -> dict[str, dict[str, Any]]:
+        stats = {}
+        for release in self._consumers:
+            path = self.services.workdir / f"consumer-{release}.json"
+            try:
+                stats[release] = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                self.figures.fail(
+                    f"{release}'s consumer left no figures (see consumer-{release}.log)"
+                )
+        return stats
+
+    def _drain_queue(self, timeout: float = 30.0) -> None:
+        """Wait until the running consumers have emptied the queue."""
+        if not any(p.poll() is None for p in self._consumers.values()):
             return
         time.sleep(1.0)  # the releases publish from background threads
         sqs = self.services.client("sqs")
@@ -356,15 +391,10 @@ class StateRehearsal:
             )["Attributes"]
             if not any(int(v) for v in attributes.values()):
                 return
-            if all(stop.is_set() for stop in self._consumer_stops.values()):
-                # every release retired: the last one's consumer finishes the queue
-                last = next(reversed(self._consumers))
-                self._consumers[last].poll_once(wait_seconds=0)
-            time.sleep(0.2)
+            time.sleep(0.5)
+        self.figures.fail("the queue was not empty when the rehearsal ended")
 
     def _halt(self) -> None:
         self._stop.set()
-        for stop in self._consumer_stops.values():
-            stop.set()
-        for thread in self._consumer_threads:
-            thread.join(timeout=5)
+        for release in list(self._consumers):
+            self._stop_consumer(release)

@@ -103,6 +103,7 @@ class StateServices:
             "EXPORTS_BUCKET": self.bucket,
             "FLAGS_FILE": str(self.flags_path),
             "FLAGS_REFRESH_SECONDS": "1",
+            "EVENTS_WAIT_SECONDS": "1",  # consumers stop within a second
             "STATE_KEY_PREFIX": self.prefix,
             "STATE_FORMAT": "unversioned" if self.naive else "versioned",
             "REDIS_URL": self.redis_url or "",
@@ -115,9 +116,11 @@ class StateServices:
 
     def client(self, service: str) -> Any:
         import boto3
+        from botocore.config import Config
 
         return boto3.client(
             service,
+            config=Config(connect_timeout=2, read_timeout=10, retries={"mode": "standard"}),
             endpoint_url=self.aws_url,
             region_name=AWS_ENV["AWS_DEFAULT_REGION"],
             aws_access_key_id=AWS_ENV["AWS_ACCESS_KEY_ID"],
