@@ -48,16 +48,16 @@ def state_config(env: Mapping[str, str], redis_url: str | None) -> dict[str, Any
         "APPCONFIG_PROFILE": appconfig[2],
         "FLAGS_REFRESH_SECONDS": refresh_seconds,
         "SESSION_LIFETIME_SECONDS": _seconds(env, "SESSION_LIFETIME_SECONDS", 12 * 3600),
-        # SQS long polling of the consumer (at most 20).
-        "EVENTS_WAIT_SECONDS": min(_seconds(env, "EVENTS_WAIT_SECONDS", 10), 20),
+        # SQS long polling of the consumer (0 to 20; 0 polls and idles 0.2 s when empty).
+        "EVENTS_WAIT_SECONDS": min(_seconds(env, "EVENTS_WAIT_SECONDS", 10, minimum=0), 20),
         "EVENTS_STATS_FILE": env.get("EVENTS_STATS_FILE") or None,
     }
 
 
-def _seconds(env: Mapping[str, str], key: str, default: int) -> int:
+def _seconds(env: Mapping[str, str], key: str, default: int, minimum: int = 1) -> int:
     raw = env.get(key)
     if not raw:
         return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"{key} must be a positive whole number of seconds, not {raw!r}")
+    if not raw.isdigit() or int(raw) < minimum:
+        raise ValueError(f"{key} must be a whole number of seconds >= {minimum}, not {raw!r}")
     return int(raw)

@@ -103,7 +103,8 @@ class StateServices:
             "EXPORTS_BUCKET": self.bucket,
             "FLAGS_FILE": str(self.flags_path),
             "FLAGS_REFRESH_SECONDS": "1",
-            "EVENTS_WAIT_SECONDS": "1",  # consumers stop within a second
+            # Short polls: concurrent long polls on one queue stalled moto's server here.
+            "EVENTS_WAIT_SECONDS": "0",
             "STATE_KEY_PREFIX": self.prefix,
             "STATE_FORMAT": "unversioned" if self.naive else "versioned",
             "REDIS_URL": self.redis_url or "",
