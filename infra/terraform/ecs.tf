@@ -37,6 +37,7 @@ locals {
       { name = "DB_PASSWORD", valueFrom = "${local.db_secret_arn}:password::" },
     ],
     [for env_name, arn in var.app_secrets : { name = env_name, valueFrom = arn }],
+    local.state_secrets,
   )
 
   # Secrets Manager ARNs may carry a ":json-key:version-stage:version-id" suffix; IAM needs the secret ARN.
@@ -85,7 +86,7 @@ resource "aws_ecs_task_definition" "app" {
       containerPort = var.container_port
       protocol      = "tcp"
     }]
-    environment = concat(local.db_environment, [
+    environment = concat(local.db_environment, local.state_environment, [
       { name = "APP_VERSION", value = var.app_version },
       { name = "PORT", value = tostring(var.container_port) },
     ])
