@@ -116,4 +116,12 @@ def record_type(release: str) -> MessageType:
 
 def event_payload(customer: dict[str, Any]) -> dict[str, Any]:
     """The event payload of a customer as the API renders it (drops the timestamps)."""
-    return {key: customer.get(key) for key in ("id", "name", "email", "address")}
+    payload = {key: customer.get(key) for key in ("id", "name", "email", "address")}
+    parts = payload["address"]
+    if isinstance(parts, dict) and parts.get("unparsed") is not None:
+        # Green shows an address only the old column holds, and no rule splits, as its valid
+        # parts plus ``unparsed`` (releases.Green); the v2 record has no partial address: it
+        # keeps the original in ``address_line``, which v1 readers get back as ``address``.
+        payload["address"] = None
+        payload["address_line"] = parts["unparsed"]
+    return payload
