@@ -27,7 +27,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """
     from flask import Flask
 
-    from app import api, api_v2, cache, db, errors, health, logs, openapi, versions
+    from app import api, api_v2, cache, db, errors, health, logs, openapi, services, versions
     from app.config import load_config
 
     app = Flask(__name__)
@@ -39,6 +39,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     cache.init_app(app)
     versions.init_app(app)
+    services.init_app(app)
 
     app.register_blueprint(health.bp)
     app.register_blueprint(openapi.bp)

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from app import store, validation
+from app import flags, store, validation
 from app.cache import cache
 from app.db import get_connection
 from app.errors import bad_request
@@ -103,4 +103,4 @@ def delete_customer(customer_id: int) -> ResponseReturnValue:
 
 @bp.get("/api/v1/customers/<int:customer_id>")
 def get_customer_v1(customer_id: int) -> ResponseReturnValue:
-    return jsonify(current_release().flat_json(read_customer(customer_id)))
+    return jsonify(flags.decorate_v1(current_release().flat_json(read_customer(customer_id))))

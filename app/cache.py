@@ -30,16 +30,22 @@ class CustomerCache:
     """A fail-open cache: every Redis error is logged once per outage and treated as a miss."""
 
     def __init__(
-        self, client: redis.Redis | None, version: str, ttl: int, versions: set[str]
+        self,
+        client: redis.Redis | None,
+        version: str,
+        ttl: int,
+        versions: set[str],
+        prefix: str = "",
     ) -> None:
         self.client = client
         self.version = version
         self.ttl = ttl
         self.versions = sorted(versions | {version})
+        self.prefix = prefix  # several apps (or rehearsals) can share one Redis
         self._down_until = 0.0
 
     def key(self, customer_id: int, version: str | None = None) -> str:
-        return f"customer:{version or self.version}:{customer_id}"
+        return f"{self.prefix}customer:{version or self.version}:{customer_id}"
 
     def get(self, customer_id: int) -> dict[str, Any] | None:
         raw = self._call("get", self.key(customer_id))
@@ -86,6 +92,7 @@ def init_app(app: Flask) -> None:
         app.config["CACHE_VERSION"],
         app.config["CACHE_TTL_SECONDS"],
         set(app.config.get("CACHE_PEER_VERSIONS") or DEFAULT_CACHE_VERSIONS.values()),
+        app.config.get("STATE_KEY_PREFIX", ""),
     )
 
 

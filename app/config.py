@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.engine import URL
 
+from app.state_config import state_config
 from expandcontract.errors import ConfigurationError
 from expandcontract.runtime.connect import normalise_url
 
@@ -81,6 +82,10 @@ def load_config(
         "API_V1_SUNSET": env.get("API_V1_SUNSET")
         or None,  # a customer is a few hundred bytes; bigger is a 413
     }
+    try:
+        config.update(state_config(env, config["REDIS_URL"]))
+    except ValueError as err:
+        raise AppConfigError(str(err)) from err
     config.update(overrides)
     return config
 

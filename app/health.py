@@ -18,6 +18,7 @@ import expandcontract
 from app.db import get_connection
 from app.errors import first_line
 from app.releases import release_for
+from app.services import health as services_health
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger("customers")
@@ -32,6 +33,7 @@ def health() -> ResponseReturnValue:
         "environment": config["ENVIRONMENT"],
         "database": "connected",
         "schema": "compatible",
+        "services": services_health(),  # optional: degraded, never unhealthy
     }
     try:
         connection = get_connection()

@@ -12,6 +12,7 @@ from html import escape
 from typing import Any
 
 from expandcontract.rehearsal.report import RehearsalReport, phase_table
+from expandcontract.rehearsal.state_report import state_html
 
 WIDTH, LEFT, RIGHT = 960, 56, 16
 PLOT = WIDTH - LEFT - RIGHT
@@ -56,6 +57,7 @@ code{{background:#f3f3f3;padding:1px 4px;border-radius:3px}}
 {_table_html(report)}
 <h2>Consistency</h2>
 {_consistency_html(report)}
+{state_html(report.state)}
 {_failures_html(report)}
 <script type="application/json" id="rehearsal-data">
 {embedded}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from expandcontract.rehearsal.stage import Stage
@@ -17,15 +17,26 @@ if TYPE_CHECKING:
 
 @dataclass
 class ProbeResult:
-    """Figures for the report's JSON (``figures``) and the problems the verdict lists."""
+    """Figures for the report's JSON (``figures``, and each at the top level too; ``None``
+    means not measured), the problems the verdict lists, and details per probe (``sections``,
+    each under its own key in the JSON, e.g. ``state``)."""
 
-    figures: dict[str, int] = field(default_factory=dict)
+    figures: dict[str, int | None] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    sections: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 Probe = Callable[["Stage"], ProbeResult]
 
-PROBES: list[Probe] = []
+
+def _state(stage: Stage) -> ProbeResult:
+    """Sessions, cache, queue messages and stored objects across the releases (state_probe.py)."""
+    from expandcontract.rehearsal.state_probe import state_probe  # it imports ProbeResult
+
+    return state_probe(stage)
+
+
+PROBES: list[Probe] = [_state]
 
 
 def run_probes(stage: Stage, probes: list[Probe] | None = None) -> ProbeResult:
@@ -39,4 +50,5 @@ def run_probes(stage: Stage, probes: list[Probe] | None = None) -> ProbeResult:
             continue
         merged.figures.update(result.figures)
         merged.problems.extend(result.problems)
+        merged.sections.update(result.sections)
     return merged

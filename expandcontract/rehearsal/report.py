@@ -13,6 +13,7 @@ from rich.table import Table
 
 from expandcontract.rehearsal.options import RehearsalOptions
 from expandcontract.rehearsal.probes import ProbeResult
+from expandcontract.rehearsal.state_report import state_table
 from expandcontract.rehearsal.timeline import WARM_UP, PhaseStats, Timeline
 
 
@@ -64,6 +65,11 @@ class RehearsalReport:
     judged: PhaseStats | None = None  # the totals without the warm-up (see Timeline.judged)
     removed: list[str] = field(default_factory=list)
     leftovers: list[str] = field(default_factory=list)
+
+    @property
+    def state(self) -> dict[str, Any] | None:
+        """The state probe's details (sessions, cache, messages, objects, flags), if it ran."""
+        return self.probes.sections.get("state")
 
     @property
     def failure_reasons(self) -> list[str]:
@@ -168,6 +174,11 @@ class RehearsalReport:
             "judged": (self.judged or self.totals).to_dict(),
             "consistency": self.consistency.to_dict(),
             "figures": self.probes.figures,
+            # Each probe's details under its own name (``state``) and its figures at the top
+            # level too (sessions_lost, messages_unreadable, ...; DESIGN §9), never shadowing
+            # a key of the report itself.
+            **self.probes.sections,
+            **{k: v for k, v in self.probes.figures.items() if k not in REPORT_KEYS},
             "failures": self.failures,
             "cleanup": {"removed": self.removed, "left_behind": self.leftovers},
             "timeline": {
@@ -177,6 +188,17 @@ class RehearsalReport:
                 "events": self.events,
             },
         }
+
+
+# Keys of the report's JSON that a probe's figure may not replace.
+REPORT_KEYS = frozenset(
+    ("mode", "ok", "verdict", "reasons", "options", "phases", "totals", "consistency", "figures",
+     "failures", "cleanup", "timeline", "context", "judged", "state")
+)  # fmt: skip
+
+
+def _figure(value: int | None) -> str:
+    return "not measured" if value is None else f"{value:,}"
 
 
 def build_report(
@@ -328,8 +350,15 @@ def print_summary(report: RehearsalReport, console: Console, report_path: str | 
                 f"  id {entry['id']}: {escape(repr(entry['value']))} - {escape(entry['reason'])}",
                 highlight=False,
             )
+    if report.state:
+        console.print(state_table(report.state, compact=compact))
+        for line in [report.state.get("note"), *report.state.get("examples", [])[:6]]:
+            if line:
+                console.print(f"  {escape(line)}", highlight=False)
+    shown = set(report.state or ())
     for name, value in report.probes.figures.items():
-        console.print(f"{name.replace('_', ' ')}: {value:,}", highlight=False)
+        if name not in shown:
+            console.print(f"{name.replace('_', ' ')}: {_figure(value)}", highlight=False)
     if report.failures:
         console.print(f"failures by kind ({len(report.failures)}):")
         for line in report.failures:

@@ -35,6 +35,7 @@ from expandcontract.rehearsal.router import WeightedRouter
 from expandcontract.rehearsal.seed import seed_customers
 from expandcontract.rehearsal.servers import AppServer
 from expandcontract.rehearsal.stage import Stage
+from expandcontract.rehearsal.state_probe import StateRehearsal
 from expandcontract.rehearsal.timeline import Timeline
 
 
@@ -106,7 +107,16 @@ def _run(
         f"v1 schema ({revision}) with {options.rows:,} customers, {malformed} of them with "
         "addresses no parser can split"
     )
-    blue = AppServer("blue", url, workdir)
+    progress.note("starting the shared services (moto's server for SQS/S3, Redis)")
+    with interrupts.deferred():
+        state = cleanup.enter(
+            "the state services (moto's server, redis-server, consumers)",
+            StateRehearsal(workdir, naive=options.naive, rows=options.rows),
+            lambda: state.stopped,
+        )
+    if state.figures.note:
+        progress.warn(state.figures.note)
+    blue = AppServer("blue", url, workdir, state.env)
     with interrupts.deferred():
         cleanup.callback("the blue release (gunicorn)", blue.stop, lambda: not blue.running)
         blue.start()
@@ -117,7 +127,7 @@ def _run(
     progress.note(f"blue on :{blue.port}, router on :{router.port}, load {options.rps:g} rps")
     stage = Stage(
         options, url, config, workdir, timeline, progress, registry, router, blue,
-        deferred=interrupts.deferred,
+        deferred=interrupts.deferred, server_env=state.env, state=state,
     )  # fmt: skip
     cleanup.callback(
         "the green release (gunicorn)",
@@ -141,6 +151,7 @@ def _run(
     cleanup.enter("", progress.library_logs(), lambda: True)
     monitor.start()
     load.start()
+    state.start(stage)
     try:
         _play(stage)
     except ExpandContractError as err:

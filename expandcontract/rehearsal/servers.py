@@ -24,8 +24,11 @@ class AppServerError(ExpandContractError):
 class AppServer:
     """One release of the reference app (``blue`` or ``green``) in its own process."""
 
-    def __init__(self, release: str, database_url: str, workdir: Path) -> None:
+    def __init__(
+        self, release: str, database_url: str, workdir: Path, env: dict[str, str] | None = None
+    ) -> None:
         self.release = release
+        self.env = env or {}  # the shared services' settings (state_services.py)
         self.database_url = database_url
         self.workdir = workdir
         self.log_path = workdir / f"{release}.log"
@@ -54,6 +57,7 @@ class AppServer:
             "LOG_LEVEL": "WARNING",
             "EXPANDCONTRACT_REHEARSAL_PID": str(os.getpid()),
             "PYTHONPATH": _import_roots(),
+            **self.env,
         }
         self._log = self.log_path.open("ab")
         try:

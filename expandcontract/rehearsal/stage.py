@@ -9,8 +9,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alembic.config import Config
 
@@ -20,6 +21,9 @@ from expandcontract.rehearsal.progress import StoryProgress
 from expandcontract.rehearsal.router import WeightedRouter
 from expandcontract.rehearsal.servers import AppServer
 from expandcontract.rehearsal.timeline import Timeline
+
+if TYPE_CHECKING:
+    from expandcontract.rehearsal.state_probe import StateRehearsal
 
 DRAIN_SECONDS = 1.0
 
@@ -41,6 +45,9 @@ class Stage:
     deferred: Callable[[], AbstractContextManager[None]] = nullcontext
     green: AppServer | None = None
     green_ready: bool = False  # healthy: the test listener's smoke reads may reach it
+    server_env: dict[str, str] = field(default_factory=dict)  # shared services, for green
+    # The state beyond the database (sessions, events, exports, flags); read by its probe.
+    state: StateRehearsal | None = None
 
     def hold(self) -> None:
         """Let the load run for a while in the current state."""
@@ -63,10 +70,11 @@ class Stage:
         self.progress.begin(
             "deploy green", "start green, wait for /health; test traffic only, no users yet"
         )
-        green = AppServer("green", self.url, self.workdir)
+        green = AppServer("green", self.url, self.workdir, self.server_env)
         with self.deferred():
             self.green = green
-            green.start()
+            # 90 s: on a loaded machine gunicorn plus the state services (boto3) start slowly.
+            green.start(timeout=90.0)
         body = green.wait_healthy()
         self.green_ready = True
         self.router.add_backend("green", green.port, weight=0)

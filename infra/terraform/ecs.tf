@@ -39,6 +39,7 @@ locals {
       { name = "DB_PASSWORD", valueFrom = "${local.db_secret_arn}:password::" },
     ],
     [for env_name, arn in var.app_secrets : { name = env_name, valueFrom = arn }],
+    local.state_secrets,
   )
 
   # The app connects as its own role (infra/sql/app_role.sql: rows only, nothing on the ledger) with
@@ -97,7 +98,7 @@ resource "aws_ecs_task_definition" "app" {
       containerPort = var.container_port
       protocol      = "tcp"
     }]
-    environment = concat(local.db_environment, local.app_db_environment, [
+    environment = concat(local.db_environment, local.app_db_environment, local.state_environment, [
       { name = "APP_VERSION", value = var.app_version },
       { name = "PORT", value = tostring(var.container_port) },
     ])

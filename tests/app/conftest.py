@@ -18,6 +18,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from app import create_app
 from app.db import engine_of
+from tests.state.support import state_app, state_services, unused_port  # noqa: F401 - fixtures
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -47,14 +47,15 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = Path(getattr(sys, "_base_executable", sys.executable))
     subprocess.run([str(base), "-m", "venv", str(home)], check=True, capture_output=True)
     bin_dir = home / "bin"
-    # The dependencies come from the machine's site-packages (no network in tests), added as
-    # plain path entries: the .pth hooks in there (editable installs of any checkout, with
-    # their ``app``) are not run, so only the wheel provides expandcontract.
+    # The dependencies come from the site-packages this test runs with, the machine's and the
+    # virtualenv's (no network in tests; the declared ones such as flask-session may live in
+    # either), added as plain path entries: the .pth hooks in there (editable installs of any
+    # checkout, with their ``app``) are not run, so only the wheel provides expandcontract.
     site = subprocess.run(
         [str(bin_dir / "python"), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
         check=True, capture_output=True, text=True,
     ).stdout.strip()  # fmt: skip
-    dependencies = {p for p in sys.path if p.endswith("site-packages") and ".venv" not in p}
+    dependencies = {p for p in sys.path if p.endswith("site-packages")}
     dependencies -= {site}
     (Path(site) / "machine-dependencies.pth").write_text("\n".join(sorted(dependencies)) + "\n")
     subprocess.run(

@@ -51,6 +51,12 @@ def test_the_story_ends_with_zero_failed_requests(safe_rehearsal):
     assert {q["reason"] for q in consistency["quarantined"]}
     assert data["timeline"]["series"] and len(data["timeline"]["phases"]) == len(STORY)
     assert data["cleanup"]["left_behind"] == [] and data["cleanup"]["removed"]
+    # The state beyond the database survived every switch (sessions, cache, events, exports).
+    for key in ("sessions_lost", "messages_unreadable", "cache_wrong_shape", "objects_unreadable"):
+        assert data[key] == 0, (key, data["state"]["examples"])
+    state = data["state"]
+    assert state["sessions_checked"] > 0 and sum(state["messages_consumed"].values()) > 0
+    assert state["messages_dead_lettered"] == 0 and state["flag_mismatches"] == 0
 
     # A starved machine (busy CI neighbours) cannot prove zero downtime: the run then says
     # so ("inconclusive", exit 1) rather than passing; it never finds a failure above.
@@ -107,6 +113,8 @@ def test_naive_mode_shows_what_breaks(rehearse):
     for kind in ("failed request", "returned data other than written", "read back wrong",
                  "stalled request"):  # fmt: skip
         assert kind in reasons, kind
+    # Sessions in process memory are lost on a switch; unversioned events are unreadable.
+    assert data["sessions_lost"] > 0 and data["messages_unreadable"] > 0
 
 
 def test_bad_options_are_usage_errors(tmp_path):
