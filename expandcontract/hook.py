@@ -279,9 +279,16 @@ class _Run:
             try:
                 with context.begin_transaction():
                     context.run_migrations()
-            except BaseException:
+            except BaseException as err:
                 if connection.in_transaction():
                     connection.rollback()  # the failed revision (or run); committed ones are kept
+                masked = err.__context__
+                if isinstance(err, sa.exc.InvalidRequestError) and isinstance(
+                    masked, ExpandContractError
+                ):
+                    # A refusal inside an autocommit block: closing the run's transaction then
+                    # fails too ("inactive"); the refusal is what the user must see.
+                    raise masked from None
                 raise
             else:
                 if connection.in_transaction():
