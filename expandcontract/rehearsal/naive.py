@@ -16,6 +16,7 @@ import time
 import psycopg
 from alembic.script import ScriptDirectory
 
+from expandcontract.enforcement import TRIGGER_NAMES
 from expandcontract.rehearsal.migrations import LongReport
 from expandcontract.rehearsal.seed import libpq_dsn
 from expandcontract.rehearsal.stage import Stage
@@ -33,6 +34,9 @@ DROP_OLD = "ALTER TABLE customers DROP COLUMN address"
 
 
 def play_naive(stage: Stage) -> None:
+    # The naive team has no expandcontract: the server-side guard the seed's migration run
+    # installed would refuse the early DROP, so it goes first.
+    _execute(stage, *(f"DROP EVENT TRIGGER IF EXISTS {name}" for name in TRIGGER_NAMES))
     stage.v1_live()
     expand(stage)
     migrate(stage)
