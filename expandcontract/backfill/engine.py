@@ -11,6 +11,7 @@ database's message and the run goes on.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from datetime import timedelta
@@ -125,10 +126,11 @@ def run_backfill(
     ``CTID_PASSES`` passes run until no row is pending. Otherwise the run ends ``stopped`` (not
     a false ``complete``), and running it again starts from the first page.
     """
-    report = _run_pass(
+    # The same options for every pass; only ``restart`` differs after the first.
+    one_pass = functools.partial(
+        _run_pass,
         engine,
         spec,
-        restart=restart,
         time_budget=time_budget,
         delay=delay,
         progress=progress,
@@ -140,25 +142,12 @@ def run_backfill(
         progress_stream=progress_stream,
         progress_interval=progress_interval,
     )
+    report = one_pass(restart=restart)
     for _ in range(CTID_PASSES - 1):
         if not (report.complete and _moved_rows_left(engine, spec)):
             return report
         log.warning("backfill %s: rows moved during the ctid pass; scanning again", spec.name)
-        report = _run_pass(
-            engine,
-            spec,
-            restart=True,
-            time_budget=time_budget,
-            delay=delay,
-            progress=progress,
-            stop_event=stop_event,
-            initial_batch=initial_batch,
-            max_batch=max_batch,
-            lock_timeout=lock_timeout,
-            lock_wait=lock_wait,
-            progress_stream=progress_stream,
-            progress_interval=progress_interval,
-        )
+        report = one_pass(restart=True)
     if report.complete and _moved_rows_left(engine, spec):
         report.complete, report.stopped = False, True
         with engine.connect() as conn, conn.begin():

@@ -383,7 +383,7 @@ def _dml(kind: str):
     return handler
 
 
-def _overwrites_with_constant(stmt: ast.UpdateStmt) -> bool:
+def _overwrites_with_constant(stmt: Any) -> bool:
     """True when some ``SET col = value`` reads no column of the row (a constant, NULL, now())."""
     return any(not _reads_a_column(target.val) for target in stmt.targetList or ())
 
