@@ -204,7 +204,8 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def measure(server: str, rows: int) -> dict[str, dict[str, float]]:
-    with scratch_database(server) as url:
+    with scratch_database(server) as scratch:
+        url = scratch.url
         print(f"  preparing {rows:,} rows ...", flush=True)
         prepare(url, rows)
         results = {}
@@ -276,7 +277,8 @@ def main() -> None:
             f"{check['differ']} rows differ from the parse UPDATE"
         )
 
-    with scratch_database(args.database_url) as url:
+    with scratch_database(args.database_url) as scratch:
+        url = scratch.url
         prepare(url, 1000)
         times, per_call = insert_cost(url, args.inserts)
     p50 = {k: statistics.median(v) * 1e6 for k, v in times.items()}

@@ -149,7 +149,8 @@ def client(url: str, stop: threading.Event, waits: list[float]) -> None:
 def run_case(server_url: str, label: str, hold: float) -> Result:
     env, call, settings = CASES[label]
     result = Result()
-    with scratch_database(server_url) as url, tempfile.TemporaryDirectory() as tmp:
+    with scratch_database(server_url) as scratch, tempfile.TemporaryDirectory() as tmp:
+        url = scratch.url
         prepare(url)
         folder = Path(tmp) / "migrations"
         (folder / "versions").mkdir(parents=True)
