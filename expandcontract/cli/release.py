@@ -73,9 +73,9 @@ def upgrade(
     with app_context(config, flask_app):
         if phase is not None:
             chosen = Phase.parse(phase)
-            applied = upgrade_phase(config, chosen, sql=as_sql, force_reason=force_reason)
+            ran = upgrade_phase(config, chosen, sql=as_sql, force_reason=force_reason)
             if not as_sql:
-                _say_applied(config, chosen, applied, time.monotonic() - started)
+                _say_applied(config, chosen, ran, time.monotonic() - started)
             return
         report = deploy(config, sql=as_sql, force_reason=force_reason)
     if as_sql:
