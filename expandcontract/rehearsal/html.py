@@ -146,15 +146,17 @@ def _consistency_html(report: RehearsalReport) -> str:
         items = "".join(f"<li>{escape(m)}</li>" for m in c.mismatches[:20])
         parts.append(f"<ul>{items}</ul>")
     if c.quarantined:
+        left = ' style="text-align:left"'
         rows = "".join(
-            f"<tr><td>{q['id']}</td><td>{escape(repr(q['value']))}</td>"
-            f"<td>{escape(str(q['reason']))}</td></tr>"
+            f"<tr><td>{q['id']}</td><td{left}>{escape(repr(q['value']))}</td>"
+            f"<td{left}>{escape(str(q['reason']))}</td>"
+            f"<td{left}>{escape(str(q['resolution'] or 'open'))}</td></tr>"
             for q in c.quarantined
         )
         parts.append(
             "<p>Quarantined rows (never converted, original value kept):</p>"
-            "<table><thead><tr><th>id</th><th>original</th><th>reason</th></tr></thead>"
-            f"<tbody>{rows}</tbody></table>"
+            f"<table><thead><tr><th>id</th><th{left}>original</th><th{left}>reason</th>"
+            f"<th{left}>resolution</th></tr></thead><tbody>{rows}</tbody></table>"
         )
     return "\n".join(parts)
 

@@ -145,6 +145,8 @@ def follow_refusal(stage: Stage, refusal: str) -> None:
         raise StoryError(f"contract refused, and not for quarantined rows: {first}")
     rows = open_quarantine(stage.url, stage.workdir, log)
     keys = [str(row["primary_key"]) for row in rows]
+    if not keys:  # `resolve` without --key would accept every row, reviewed or not
+        raise StoryError(f"contract refused, but no quarantined row is open: {first}")
     late = [key for key in keys if key not in log.by_backfill and key not in log.late]
     log.late.extend(late)
     p.note(
