@@ -52,14 +52,6 @@ class QuarantineLog:
             "commands": self.commands,
         }
 
-    def summary(self) -> str:
-        return (
-            f"{len(self.by_backfill)} row(s) quarantined by the backfill, {len(self.late)} "
-            f"written after it and swept in by the contract's check; contract refused "
-            f"{len(self.refusals)} time(s); {self.accepted} accepted with `expandcontract "
-            f"quarantine resolve`, {self.converted_later} converted later (rewritten valid)"
-        )
-
 
 def run_cli(url: str, workdir: Path, *args: str) -> tuple[str, str]:
     """Run ``expandcontract ARGS --database-url URL`` in ``workdir`` (no alembic.ini there, so

@@ -51,8 +51,8 @@ def summary_lines(rejected: dict[str, int], quarantine: dict[str, Any] | None) -
     if quarantine is not None:
         lines.append(
             f"quarantine: {quarantine['quarantined_by_backfill']} row(s) by the backfill, "
-            f"{quarantine['quarantined_late']} written after it and swept in by the contract's "
-            f"check; contract refused {len(quarantine['contract_refusals'])} time(s); "
+            f"{quarantine['quarantined_late']} written after it passed them and swept in by the "
+            f"contract's check; contract refused {len(quarantine['contract_refusals'])} time(s); "
             f"{quarantine['accepted']} accepted with `expandcontract quarantine resolve`, "
             f"{quarantine['converted_later']} converted later (rewritten with a valid address)"
         )

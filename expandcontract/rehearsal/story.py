@@ -151,11 +151,13 @@ def follow_refusal(stage: Stage, refusal: str) -> None:
     log.late.extend(late)
     p.note(
         f"contract refused: {len(keys)} quarantined row(s) unresolved, {len(late)} of them "
-        "written by blue after the backfill and swept in by the contract's check",
+        "written by blue after the backfill passed them and swept in by the contract's check",
         event=True,
         kind="guard",
     )
-    stage.note_phase(f"refused for {len(keys)} quarantined row(s) ({len(late)} written late)")
+    stage.note_phase(
+        f"refused for {len(keys)} quarantined row(s) ({len(late)} written after the backfill)"
+    )
     p.note(f"operator: `{log.commands[-1]}` lists them; each reviewed and accepted as is")
     resolved = accept(stage.url, stage.workdir, keys, log)
     p.note(
