@@ -106,8 +106,12 @@ def upgrade_phase(
     sql: bool = False,
     force_reason: str | None = None,
     clock: Clock | None = None,
-) -> None:
-    """Apply every pending revision of ``phase`` (through the guard for contract)."""
+) -> DeployReport:
+    """Apply every pending revision of ``phase`` (through the guard for contract).
+
+    Returns what was applied (``applied`` lists the revision ids in order; empty when the
+    phase was already at its head, or with ``sql``).
+    """
     script = script_directory(config)
     if not branch_heads(script)[phase]:
         raise ConfigurationError(
@@ -119,7 +123,10 @@ def upgrade_phase(
         config.attributes["expandcontract.force_reason"] = force_reason
     if clock is not None:
         config.attributes["expandcontract.clock"] = clock
+    config.attributes.pop(REPORT_KEY, None)
     command.upgrade(config, f"{phase}@head", sql=sql)
+    report = config.attributes.get(REPORT_KEY)
+    return report if isinstance(report, DeployReport) and not sql else DeployReport()
 
 
 def deploy(

@@ -425,6 +425,7 @@ class _Run:
                     continue
                 try:
                     guard.enforce(verdict, self.force_reason)
+                    self.report.forced |= not verdict.allowed  # enforce let it through: forced
                 finally:
                     # The refusal or forced override is recorded even though nothing runs.
                     connection.commit()

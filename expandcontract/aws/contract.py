@@ -32,7 +32,7 @@ from expandcontract.guard import Verdict
 from expandcontract.ledger import Clock, Entry, Event, Ledger
 
 Judge = Callable[[], Verdict]
-ApplyContract = Callable[[], None]
+ApplyContract = Callable[[], object]  # its result (what was applied) is not used
 
 
 def _refuse(records: Records, verdict: Verdict, reasons: list[str]) -> ContractRefused:

@@ -48,6 +48,16 @@ from expandcontract.cli._common import DURATION, translate_errors
     "Any request over 1 s (stalled) fails the run too.",
 )
 @click.option(
+    "--bad-addresses",
+    "bad_address_percent",
+    default=2.0,
+    show_default=True,
+    type=click.FloatRange(0, 50),
+    help="Percent of written addresses that blue accepts and the parser rejects "
+    "('1 Infinite Loop, Cupertino, California, 95014'): green must still show them, the "
+    "contract quarantines the late ones and refuses until they are resolved.",
+)
+@click.option(
     "--report",
     "report_path",
     default="rehearsal-report.html",
@@ -70,6 +80,7 @@ def rehearse(
     step_seconds: float,
     soak: timedelta,
     max_p99_ms: float,
+    bad_address_percent: float,
     report_path: Path,
     naive: bool,
 ) -> None:
@@ -78,7 +89,8 @@ def rehearse(
     \b
     Starts PostgreSQL, seeds customers, runs blue and green behind a weighted
     router under load, and walks the story: expand -> migrate -> shift traffic ->
-    roll back -> shift again -> mark stable -> contract refused -> soak -> contract.
+    roll back -> shift again -> mark stable -> contract refused -> soak -> contract
+    (refused while quarantined rows are open: resolved with `expandcontract quarantine`).
     Prints a table per phase and writes an HTML report.
 
     Exit status 0 only with zero failed requests, zero data mismatches, no
@@ -105,6 +117,7 @@ def rehearse(
         step_seconds=step_seconds,
         soak=soak,
         max_p99_ms=max_p99_ms,
+        bad_address_share=bad_address_percent / 100,
         report_path=report_path,
         naive=naive,
     )

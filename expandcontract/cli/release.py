@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from typing import TYPE_CHECKING
 
 import click
 
@@ -15,7 +17,12 @@ from expandcontract.cli._common import (
     optional_config,
     translate_errors,
 )
-from expandcontract.phases import Phase
+from expandcontract.phases import Phase, branch_heads
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+    from expandcontract.deploy import DeployReport
 
 
 @click.command()
@@ -62,9 +69,13 @@ def upgrade(
         raise click.UsageError("--reason only makes sense with --force")
     config = load_config(config_path, database_url)
     force_reason = reason if force else None
+    started = time.monotonic()
     with app_context(config, flask_app):
         if phase is not None:
-            upgrade_phase(config, Phase.parse(phase), sql=as_sql, force_reason=force_reason)
+            chosen = Phase.parse(phase)
+            ran = upgrade_phase(config, chosen, sql=as_sql, force_reason=force_reason)
+            if not as_sql:
+                _say_applied(config, chosen, ran, time.monotonic() - started)
             return
         report = deploy(config, sql=as_sql, force_reason=force_reason)
     if as_sql:
@@ -79,6 +90,19 @@ def upgrade(
         click.echo(report.pending_line())
         for why in report.reasons:
             click.echo(f"  - {why}")
+
+
+def _say_applied(config: Config, phase: Phase, report: DeployReport, seconds: float) -> None:
+    """What ``upgrade PHASE`` did, on stderr like the deploy form's ``applied:`` line."""
+    if report.applied:
+        click.echo(f"applied {phase}: {', '.join(report.applied)} in {seconds:.1f}s", err=True)
+        if report.forced:
+            click.echo("contract applied although the guard refused (forced, recorded)", err=True)
+        return
+    from alembic.script import ScriptDirectory
+
+    heads = branch_heads(ScriptDirectory.from_config(config))[phase]
+    click.echo(f"nothing to apply: {phase} already at {', '.join(heads)}", err=True)
 
 
 @click.command()

@@ -23,6 +23,11 @@ _CITIES = (
     ("Burlington", "VT"), ("Savannah", "GA"), ("Ann Arbor", "MI"), ("Santa Fe", "NM"),
     ("Salt Lake City", "UT"), ("St. Louis", "MO"), ("Coeur d'Alene", "ID"),
 )  # fmt: skip
+_STATE_NAMES = {
+    "IL": "Illinois", "OR": "Oregon", "TX": "Texas", "CO": "Colorado", "WI": "Wisconsin",
+    "ID": "Idaho", "NC": "North Carolina", "AZ": "Arizona", "VT": "Vermont", "GA": "Georgia",
+    "MI": "Michigan", "NM": "New Mexico", "UT": "Utah", "MO": "Missouri",
+}  # fmt: skip
 _UNITS = ("Apt 4B", "Suite 200", "Unit 7", "#12")
 _FIRST = ("Ada", "Grace", "Alan", "Linus", "Margaret", "Ken", "Barbara", "Dennis", "Frances",
           "José", "Zoë", "Søren", "Aiko", "Chidi", "Priya", "O'Brien")  # fmt: skip
@@ -84,6 +89,21 @@ class AddressBook:
 
     def malformed(self) -> str:
         return self._random.choice(MALFORMED)
+
+    def rejected(self) -> str:
+        """An address blue stores and the parser rejects, the kinds real users type: the state
+        spelled out, the zip left off, a four-digit zip, a foreign postcode."""
+        r = self._random
+        good = self.address()
+        state = _STATE_NAMES.get(good.state, "Illinois")
+        return r.choice(
+            (
+                f"{good.street}, {good.city}, {state}, {good.zip}",
+                f"{good.street}, {good.city}, {good.state}",
+                f"{good.street}, {good.city}, {good.state}, {good.zip[:4]}",
+                f"{r.randint(1, 300)} High Street, Oxford, OX1 {r.randint(1, 9)}AB",
+            )
+        )
 
 
 def parts_of(value: Any) -> Address | None:

@@ -11,12 +11,14 @@ import math
 from html import escape
 from typing import Any
 
+from expandcontract.rehearsal.quarantine_report import quarantine_html
 from expandcontract.rehearsal.report import RehearsalReport, phase_table
 from expandcontract.rehearsal.state_report import state_html
 
 WIDTH, LEFT, RIGHT = 960, 56, 16
 PLOT = WIDTH - LEFT - RIGHT
 BLUE, GREEN, RED, ORANGE, GREY = "#2f6fdf", "#2e9e5b", "#d23c3c", "#e08a1e", "#777"
+AMBER = "#f0a500"
 _BANDS = ("#f4f6fa", "#ffffff")
 
 
@@ -40,6 +42,7 @@ color:#1d1d1f;padding:0 12px}}
 h1{{font-size:20px;margin:0 0 4px}} h2{{font-size:16px;margin:24px 0 8px}}
 .verdict{{padding:8px 12px;border-radius:6px;font-weight:600;margin:12px 0}}
 .ok{{background:#e6f5ec;color:#1b6b3c}} .bad{{background:#fbe9e9;color:#9b1c1c}}
+.inconclusive{{background:#fff3dc;color:#7a4b00;border-left:4px solid {AMBER}}}
 table{{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}}
 th,td{{padding:4px 8px;border-bottom:1px solid #e3e3e3;text-align:right}}
 th:first-child,td:first-child{{text-align:left}} tfoot td{{font-weight:600}}
@@ -50,13 +53,14 @@ code{{background:#f3f3f3;padding:1px 4px;border-radius:3px}}
 </style></head><body>
 <h1>{escape(title)}</h1>
 {_header_html(report)}
-<div class="verdict {"ok" if report.ok else "bad"}">{escape(verdict)}</div>
+<div class="verdict {_verdict_class(report)}">{escape(verdict)}</div>
 <h2>Timeline</h2>
 {_chart(report)}
 <h2>Per phase</h2>
 {_table_html(report)}
 <h2>Consistency</h2>
 {_consistency_html(report)}
+{quarantine_html(report.rejected, report.quarantine) if report.rejected else ""}
 {state_html(report.state)}
 {_failures_html(report)}
 <script type="application/json" id="rehearsal-data">
@@ -64,6 +68,13 @@ code{{background:#f3f3f3;padding:1px 4px;border-radius:3px}}
 </script>
 </body></html>
 """
+
+
+def _verdict_class(report: RehearsalReport) -> str:
+    """Green when proven, amber when the machine could not tell, red when it broke."""
+    if report.ok:
+        return "ok"
+    return "inconclusive" if report.verdict == "inconclusive" else "bad"
 
 
 def _header_html(report: RehearsalReport) -> str:
@@ -135,15 +146,17 @@ def _consistency_html(report: RehearsalReport) -> str:
         items = "".join(f"<li>{escape(m)}</li>" for m in c.mismatches[:20])
         parts.append(f"<ul>{items}</ul>")
     if c.quarantined:
+        left = ' style="text-align:left"'
         rows = "".join(
-            f"<tr><td>{q['id']}</td><td>{escape(repr(q['value']))}</td>"
-            f"<td>{escape(str(q['reason']))}</td></tr>"
+            f"<tr><td>{q['id']}</td><td{left}>{escape(repr(q['value']))}</td>"
+            f"<td{left}>{escape(str(q['reason']))}</td>"
+            f"<td{left}>{escape(str(q['resolution'] or 'open'))}</td></tr>"
             for q in c.quarantined
         )
         parts.append(
             "<p>Quarantined rows (never converted, original value kept):</p>"
-            "<table><thead><tr><th>id</th><th>original</th><th>reason</th></tr></thead>"
-            f"<tbody>{rows}</tbody></table>"
+            f"<table><thead><tr><th>id</th><th{left}>original</th><th{left}>reason</th>"
+            f"<th{left}>resolution</th></tr></thead><tbody>{rows}</tbody></table>"
         )
     return "\n".join(parts)
 
@@ -229,11 +242,17 @@ def _bands(spans: list[dict[str, Any]], x: Any, top: float, height: float) -> st
 _KIND_COLOURS = {"traffic": BLUE, "guard": "#8a3ffc", "retry": ORANGE, "release": GREEN}
 
 
+# Marker labels: rows of text at the top of the chart, each label in the first row where it
+# does not overlap the one before it; a label that fits nowhere keeps only its hover title.
+LABEL_ROWS, LABEL_ROW_PX, LABEL_CHAR_PX, LABEL_GAP_PX = 5, 11, 5.0, 6
+
+
 def _markers(events: list[dict[str, Any]], x: Any, top: float, bottom: float) -> str:
     """Annotations, as on a Grafana panel: a dashed line per event with its label on hover
-    and a short label at the top for the ones that matter most."""
+    and a short label at the top for the ones that matter most (never overlapping)."""
     out = []
-    for index, event in enumerate(events):
+    labelled = []
+    for event in events:
         colour = _KIND_COLOURS.get(event.get("kind", ""), "#555")
         px = x(event["t"])
         out.append(
@@ -242,12 +261,35 @@ def _markers(events: list[dict[str, Any]], x: Any, top: float, bottom: float) ->
             f"<title>{event['t']:.1f}s: {escape(event['label'])}</title></line>"
         )
         if event.get("kind") in ("guard", "release"):
-            short = escape(event["label"].split(";")[0].split(":")[0][:28])
-            out.append(
-                f'<text x="{px + 2:.1f}" y="{top + 10 + 10 * (index % 3)}" font-size="9" '
-                f'fill="{colour}">{short}</text>'
-            )
+            short = event["label"].split(";")[0].split(":")[0][:28]
+            labelled.append((px, short, colour, event))
+    for (_, short, colour, event), (x0, row) in zip(
+        labelled, label_layout([(px, len(short)) for px, short, _, _ in labelled]), strict=True
+    ):
+        if row is None:
+            continue
+        out.append(
+            f'<text x="{x0:.1f}" y="{top + 10 + LABEL_ROW_PX * row}" font-size="9" '
+            f'fill="{colour}" stroke="#fff" stroke-width="3" paint-order="stroke">'
+            f"{escape(short)}<title>{event['t']:.1f}s: {escape(event['label'])}</title></text>"
+        )
     return "".join(out)
+
+
+def label_layout(labels: list[tuple[float, int]]) -> list[tuple[float, int | None]]:
+    """Where each label (marker x, characters) goes: (left x, row), row None when no row has
+    room. A label starts just right of its marker, or ends just left of it near the right
+    edge; it takes the first row whose last label ends before it starts."""
+    ends: list[float] = [float("-inf")] * LABEL_ROWS
+    placed: list[tuple[float, int | None]] = []
+    for px, chars in labels:
+        width = chars * LABEL_CHAR_PX
+        x0 = px + 2 if px + 2 + width <= LEFT + PLOT else px - 2 - width
+        row = next((r for r in range(LABEL_ROWS) if ends[r] + LABEL_GAP_PX <= x0), None)
+        if row is not None:
+            ends[row] = x0 + width
+        placed.append((x0, row))
+    return placed
 
 
 def _share_panel(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import math
 import re
 import threading
 import time
@@ -19,19 +20,26 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from expandcontract.rehearsal.addresses import AddressBook, parts_of
+from expandcontract.rehearsal.addresses import Address, AddressBook, parts_of
 from expandcontract.rehearsal.customers import CustomerRegistry, Expected
 from expandcontract.rehearsal.router import IDLE_SECONDS, SERVED_BY
 
 REQUEST_TIMEOUT = 5.0
+# The worker threads (see workers_for): idle threads cost little, a starved generator a run.
+MIN_WORKERS, MAX_WORKERS = 48, 1024
+STALL_SECONDS = 1.0  # timeline.STALL_MS (timeline imports this module)
+# A sample's kind gets this suffix when its write carried an address the parser rejects, or
+# its read was of a customer whose address the parser rejects.
+REJECTED_SUFFIX = "+rejected"
 # A request that could not even be sent this long after it was due is dropped ("shed"): the
 # machine cannot sustain the rate, and an ever-growing backlog would turn every later latency
 # into queueing time. Longer than any stall the story provokes, so stalls are still measured.
 MAX_LAG = 5.0
 # Ids in a message, so failures group by kind: "/api/customers/17" -> "/api/customers/<id>".
 _IDS = re.compile(r"(?<=/)\d+\b|(?<=customer )\d+\b")
-# (kind, share): mostly reads, like a customer API; writes are flat addresses, which both
-# releases accept, so a write is valid whichever release the router picks. "read_green" goes
+# (kind, share): mostly reads, like a customer API; writes are flat addresses. A small share of
+# them (``bad_share``) are addresses blue stores and the parser rejects: blue answers 201/200,
+# green refuses them with a 400 naming the reason (both correct). "read_green" goes
 # straight to green (a test listener's smoke traffic) as soon as green runs, before it gets
 # any production traffic and while the backfill is still filling its columns.
 MIX = (
@@ -56,6 +64,17 @@ class Sample:
     sent_lag_ms: float = 0.0  # how late it was sent: the generator's own backlog
 
 
+def workers_for(rps: float) -> int:
+    """Threads enough to keep a whole stall's worth of requests in flight at ``rps``.
+
+    Open loop means the generator never waits for the system under test: with too few
+    threads, slow answers would hold back the next requests and the generator's own queue
+    would show up as latency (48 threads at 200 rps and 300 ms answers: 2.5 s "latency") and
+    then as requests never sent. Requests slower than a stall are counted as such anyway.
+    """
+    return max(MIN_WORKERS, min(MAX_WORKERS, math.ceil(rps * STALL_SECONDS)))
+
+
 class _Outcome(Exception):
     """A check on a response failed (carries what the table and report show)."""
 
@@ -78,12 +97,15 @@ class LoadGenerator:
         *,
         rps: float,
         started_at: float,
-        workers: int = 48,
+        workers: int | None = None,
         seed: int = 8,
         green_url: Callable[[], str | None] | None = None,
+        bad_share: float = 0.0,
     ) -> None:
         if rps <= 0:
             raise ValueError("rps must be positive")
+        if not 0 <= bad_share <= 1:
+            raise ValueError("bad_share is a fraction of the writes: 0 to 1")
         parts = urlsplit(base_url)
         self._host, self._port = parts.hostname or "127.0.0.1", parts.port or 80
         self._registry = registry
@@ -94,7 +116,14 @@ class LoadGenerator:
         self._book = AddressBook(seed + 1)
         self._book_lock = threading.Lock()
         self._kinds = _weighted_cycle(MIX)
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rehearsal-load")
+        # Every n-th write carries a rejected address: evenly spread, so it happens in every
+        # phase (before and after the backfill), not in clumps.
+        self._bad_every = round(1 / bad_share) if bad_share else 0
+        self._writes = 0
+        self.workers = workers or workers_for(rps)
+        self._pool = ThreadPoolExecutor(
+            max_workers=self.workers, thread_name_prefix="rehearsal-load"
+        )
         self._local = threading.local()
         self._connections: list[http.client.HTTPConnection] = []
         self._connections_lock = threading.Lock()
@@ -177,13 +206,19 @@ class LoadGenerator:
         served_by, status, failed, bad_read, detail, group = "-", 0, False, False, "", ""
         customer: Expected | None = None
         self._local.last = (0, "-")
+        self._local.rejected = False
         if kind == "read_green" and self._green_url() is None:
             kind = "read"
         try:
             if kind in ("read", "read_v1", "read_green", "update"):
-                customer = self._registry.checkout(recent=kind == "update")
+                # Updates and the test listener's smoke reads prefer customers written during
+                # the run (rejected addresses among them): the ones most likely to go wrong.
+                customer = self._registry.checkout(recent=kind in ("update", "read_green"))
                 if customer is None:
                     kind = "list"
+            if kind.startswith("read") and customer is not None and customer.address is None:
+                # A read of a customer whose address is rejected, while it must still show.
+                self._local.rejected = not self._registry.contracted
             handler = getattr(self, f"_do_{kind}")
             status, served_by = handler(customer)
         except _Outcome as outcome:
@@ -197,6 +232,8 @@ class LoadGenerator:
             if customer is not None:
                 self._registry.release(customer.id)
         done = time.monotonic()
+        if self._local.rejected:
+            kind = f"{kind}{REJECTED_SUFFIX}"
         self._sink(
             Sample(
                 at=scheduled - self._t0,
@@ -246,35 +283,63 @@ class LoadGenerator:
         _expect_status(status, 200, "GET /api/customers", served_by)
         return status, served_by
 
+    def _new_address(self) -> tuple[Address | None, str]:
+        """(parts, flat) of the next written address; parts None for a rejected one.
+        Called under ``_book_lock``."""
+        self._writes += 1
+        if self._bad_every and self._writes % self._bad_every == 0:
+            self._local.rejected = True
+            return None, self._book.rejected()
+        address = self._book.address()
+        return address, address.flat
+
     def _do_create(self, _customer: None) -> tuple[int, str]:
         with self._book_lock:
-            name, email, address = self._book.name(), self._book.email("run"), self._book.address()
-        body = {"name": name, "email": email, "address": address.flat}
+            name, email = self._book.name(), self._book.email("run")
+            address, flat = self._new_address()
+        body = {"name": name, "email": email, "address": flat}
         status, served_by, data = self._request("POST", "/api/customers", body)
+        if address is None and _refused_by_green(status, served_by, data, "POST /api/customers"):
+            return status, served_by
         _expect_status(status, 201, "POST /api/customers", served_by)
         if not isinstance(data, dict) or not isinstance(data.get("id"), int):
             raise _Outcome(f"POST /api/customers on {served_by}: no id in the reply")
-        expected = Expected(data["id"], name, email, address, address.flat, written_in_run=True)
+        expected = Expected(data["id"], name, email, address, flat, written_in_run=True)
         self._registry.record(expected)
         _check_customer(data, expected, served_by)
         return status, served_by
 
     def _do_update(self, customer: Expected) -> tuple[int, str]:
         with self._book_lock:
-            address = self._book.address()
+            address, flat = self._new_address()
             name = self._book.name() if customer.id % 3 == 0 else customer.name
-        body: dict[str, Any] = {"address": address.flat}
+        body: dict[str, Any] = {"address": flat}
         if name != customer.name:
             body["name"] = name
-        status, served_by, data = self._request("PUT", f"/api/customers/{customer.id}", body)
-        _expect_status(status, 200, f"PUT /api/customers/{customer.id}", served_by)
-        expected = Expected(
-            customer.id, name, customer.email, address, address.flat, written_in_run=True
-        )
+        path = f"/api/customers/{customer.id}"
+        status, served_by, data = self._request("PUT", path, body)
+        if address is None and _refused_by_green(status, served_by, data, f"PUT {path}"):
+            return status, served_by  # nothing written: the customer stays as it was
+        _expect_status(status, 200, f"PUT {path}", served_by)
+        expected = Expected(customer.id, name, customer.email, address, flat, written_in_run=True)
         # Record before checking: the write happened even if the reply looks wrong.
         self._registry.record(expected)
         _check_customer(data, expected, served_by)
         return status, served_by
+
+
+def _refused_by_green(status: int, served_by: str, data: Any, what: str) -> bool:
+    """True when green refused a rejected address as it should (a 400 that says why);
+    False when another release answered (the caller checks that answer)."""
+    if served_by != "green":
+        return False
+    message = data.get("message") if isinstance(data, dict) else None
+    if status != 400 or not isinstance(message, str) or "address" not in message:
+        raise _Outcome(
+            f"{what} on green: HTTP {status} for an address the parser rejects, expected a "
+            "400 that names the address"
+        )
+    return True
 
 
 def _expect_status(status: int, wanted: int, what: str, served_by: str) -> None:
@@ -296,11 +361,21 @@ def _check_customer(
             bad_read=True,
         )
     if expected.address is None:
-        # An address the parser rejects: it must still be shown, as written.
+        # An address the parser rejects: it must still be shown, as written (green: as
+        # ``unparsed``, with the parts it could not parse and why).
         shown = data.get("address")
+        if contracted or not expected.flat.strip():
+            return
         if isinstance(shown, dict):
+            if not shown.get("reason") or not shown.get("invalid"):
+                raise _Outcome(
+                    f"customer {expected.id} on {served_by}: an unparsed address without "
+                    "'invalid' and 'reason'",
+                    bad_read=True,
+                    kind=f"customer <id> on {served_by}: an unparsed address does not say why",
+                )
             shown = shown.get("unparsed")
-        if contracted or not expected.flat.strip() or shown == expected.flat:
+        if shown == expected.flat:
             return
         raise _Outcome(
             f"customer {expected.id} on {served_by}: address {shown!r}, expected the "

@@ -17,7 +17,9 @@ class RehearsalOptions:
     ``step_percent`` is the traffic moved to green per step (10 means 10 %, 20 %, ... 100 %);
     ``step_seconds`` is how long each step (and each steady phase) holds under load;
     ``report_seconds`` is how long the reporting query the expand has to get past holds its lock;
-    ``max_p99_ms`` is the p99 latency (whole run) above which the run is not zero-downtime.
+    ``max_p99_ms`` is the p99 latency (whole run) above which the run is not zero-downtime;
+    ``bad_address_share`` is the fraction of written addresses blue accepts and the parser
+    rejects (they reach the quarantine, before and after the backfill).
     """
 
     database_url: str | None = None
@@ -31,6 +33,7 @@ class RehearsalOptions:
     max_p99_ms: float = 500.0
     report_seconds: float = 2.0
     seed: int = 8
+    bad_address_share: float = 0.02
 
     def __post_init__(self) -> None:
         if self.rows < 10:
@@ -45,6 +48,8 @@ class RehearsalOptions:
             raise ConfigurationError("--soak must not be negative")
         if self.max_p99_ms <= 0:
             raise ConfigurationError("--max-p99 must be positive (milliseconds)")
+        if not 0 <= self.bad_address_share <= 0.5:
+            raise ConfigurationError("--bad-addresses is a percent of the writes: 0 to 50")
 
     def shift_steps(self) -> list[int]:
         """Green's share after each step, ending at 100."""
@@ -61,6 +66,7 @@ class RehearsalOptions:
             "--step-seconds": f"{self.step_seconds:g}s",
             "--soak": f"{self.soak.total_seconds():g}s",
             "--max-p99": f"{self.max_p99_ms:g} ms",
+            "--bad-addresses": f"{self.bad_address_share * 100:g} % of writes",
             "--naive": "yes" if self.naive else "no",
         }
 

@@ -11,8 +11,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from expandcontract.rehearsal.operator import QuarantineLog
 from expandcontract.rehearsal.options import RehearsalOptions
 from expandcontract.rehearsal.probes import ProbeResult
+from expandcontract.rehearsal.quarantine_report import rejected_writes, summary_lines
 from expandcontract.rehearsal.state_report import state_table
 from expandcontract.rehearsal.timeline import WARM_UP, PhaseStats, Timeline
 
@@ -65,6 +67,10 @@ class RehearsalReport:
     judged: PhaseStats | None = None  # the totals without the warm-up (see Timeline.judged)
     removed: list[str] = field(default_factory=list)
     leftovers: list[str] = field(default_factory=list)
+    # Addresses the parser rejects: the writes (see quarantine_report) and, in the safe story,
+    # the quarantine's history (QuarantineLog.to_dict).
+    rejected: dict[str, int] = field(default_factory=dict)
+    quarantine: dict[str, Any] | None = None
 
     @property
     def state(self) -> dict[str, Any] | None:
@@ -173,6 +179,8 @@ class RehearsalReport:
             "totals": self.totals.to_dict(),
             "judged": (self.judged or self.totals).to_dict(),
             "consistency": self.consistency.to_dict(),
+            "rejected_addresses": self.rejected,
+            "quarantine": self.quarantine,
             "figures": self.probes.figures,
             # Each probe's details under its own name (``state``) and its figures at the top
             # level too (sessions_lost, messages_unreadable, ...; DESIGN §9), never shadowing
@@ -193,7 +201,8 @@ class RehearsalReport:
 # Keys of the report's JSON that a probe's figure may not replace.
 REPORT_KEYS = frozenset(
     ("mode", "ok", "verdict", "reasons", "options", "phases", "totals", "consistency", "figures",
-     "failures", "cleanup", "timeline", "context", "judged", "state")
+     "failures", "cleanup", "timeline", "context", "judged", "state", "rejected_addresses",
+     "quarantine")
 )  # fmt: skip
 
 
@@ -212,6 +221,7 @@ def build_report(
     context: dict[str, Any] | None = None,
     probes: ProbeResult | None = None,
     wall_seconds: float = 0.0,
+    quarantine: QuarantineLog | None = None,
 ) -> RehearsalReport:
     series = timeline.buckets()
     return RehearsalReport(
@@ -236,6 +246,8 @@ def build_report(
         probes=probes or ProbeResult(),
         wall_seconds=wall_seconds,
         bucket_seconds=series[1]["t"] - series[0]["t"] if len(series) > 1 else 0.0,
+        rejected=rejected_writes(timeline),
+        quarantine=None if quarantine is None else quarantine.to_dict(),
     )
 
 
@@ -350,6 +362,9 @@ def print_summary(report: RehearsalReport, console: Console, report_path: str | 
                 f"  id {entry['id']}: {escape(repr(entry['value']))} - {escape(entry['reason'])}",
                 highlight=False,
             )
+    if report.rejected:
+        for line in summary_lines(report.rejected, report.quarantine):
+            console.print(escape(line), highlight=False)
     if report.state:
         console.print(state_table(report.state, compact=compact))
         for line in [report.state.get("note"), *report.state.get("examples", [])[:6]]:

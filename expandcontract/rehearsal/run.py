@@ -144,6 +144,7 @@ def _run(
         started_at=timeline.started_at,
         seed=options.seed,
         green_url=lambda: stage.green.url if stage.green and stage.green_ready else None,
+        bad_share=options.bad_address_share,
     )
     cleanup.callback("", load.stop, lambda: True)
     cleanup.callback("", monitor.stop, lambda: True)
@@ -168,6 +169,9 @@ def _run(
         consistency.error = "green is not running"
     if not options.naive:
         consistency.quarantined = quarantined_rows(url)
+        stage.quarantine.converted_later = sum(
+            1 for q in consistency.quarantined if str(q["resolution"]).startswith("converted")
+        )
     probes = run_probes(stage)
     context["machine"] = monitor.summary()
     return build_report(
@@ -179,6 +183,7 @@ def _run(
         aborted=aborted,
         context=context,
         probes=probes,
+        quarantine=None if options.naive else stage.quarantine,
     )
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from alembic.config import Config
 
 from expandcontract.rehearsal.customers import CustomerRegistry
+from expandcontract.rehearsal.operator import QuarantineLog
 from expandcontract.rehearsal.options import RehearsalOptions
 from expandcontract.rehearsal.progress import StoryProgress
 from expandcontract.rehearsal.router import WeightedRouter
@@ -48,6 +49,8 @@ class Stage:
     server_env: dict[str, str] = field(default_factory=dict)  # shared services, for green
     # The state beyond the database (sessions, events, exports, flags); read by its probe.
     state: StateRehearsal | None = None
+    # The quarantine's story: rows quarantined, refusals, how the operator resolved them.
+    quarantine: QuarantineLog = field(default_factory=QuarantineLog)
 
     def hold(self) -> None:
         """Let the load run for a while in the current state."""

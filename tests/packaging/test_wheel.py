@@ -116,6 +116,9 @@ def test_the_rehearsal_runs_from_an_empty_directory(installed: Path, tmp_path: P
     assert (result.returncode, data["verdict"]) in ((0, "zero-downtime"), (1, "inconclusive")), (
         result.stdout + result.stderr
     )
+    # The contract refused for the quarantined rows and the installed CLI resolved them.
+    assert data["quarantine"]["accepted"] >= 3, data["quarantine"]
+    assert data["quarantine"]["commands"][0].startswith("expandcontract quarantine list")
     # The release processes ran the packaged reference app, not this checkout's.
     assert str(ROOT) not in result.stdout + result.stderr
 

@@ -60,5 +60,12 @@ def rehearse(pg_server_url: str, tmp_path: Path) -> Callable[..., Rehearsal]:
 
 @pytest.fixture(scope="module")
 def safe_rehearsal(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Rehearsal:
-    """One small default rehearsal, shared by the tests that only read its results."""
-    return _rehearse(pg_server_url, tmp_path_factory.mktemp("safe"))
+    """One small default rehearsal, shared by the tests that only read its results.
+
+    A quarter of its writes carry addresses the parser rejects, and each step holds 1 s, so
+    blue stores some after the backfill (during the rollback it has all the traffic)."""
+    return _rehearse(
+        pg_server_url,
+        tmp_path_factory.mktemp("safe"),
+        *("--bad-addresses", "25", "--step-seconds", "1"),
+    )
