@@ -23,7 +23,6 @@ from expandcontract.ops.functions import SqlFunction
 from expandcontract.ops.sqltext import ident, qualified, sibling
 from expandcontract.phases import Phase
 
-
 # The backfill computes the new columns from the old ones itself: there is nothing to sync in
 # its own writes. Tested in the trigger's WHEN clause, not in the function: the executor
 # evaluates a WHEN clause without calling the function, which on every row of a backfill batch
