@@ -10,7 +10,8 @@ run, at 100,000 and at 1,000,000 rows, on identical copies:
 - **migrate@head**: ``alembic upgrade migrate@head`` of the reference project: short batches,
   every row validated, rejected rows quarantined with their reason, resumable.
 
-Each runs in its own child process, so its peak RSS is its own. Prints rows/s, the longest
+Each runs in its own child process, so its peak RSS is its own; autovacuum is off on the two
+copies, so the dead rows one variant leaves behind do not start a vacuum during the next. Prints rows/s, the longest
 transaction, peak RSS and the ratio to the article's UPDATE; then the per-write cost of the
 sync trigger: single-row INSERTs into ``customers`` with and without it, alternating, p50 and p99.
 
@@ -93,7 +94,14 @@ def prepare(url: str, rows: int) -> None:
     command.upgrade(alembic_config(url), "expand@head")
     with engine.connect() as conn:
         for copy in ("article_copy", "parse_copy"):
-            conn.execute(sa.text(f"CREATE TABLE {copy} (LIKE customers INCLUDING ALL)"))
+            # Autovacuum off on the copies only: the dead rows an earlier variant leaves in its
+            # copy must not start a vacuum that competes with a later variant's run.
+            conn.execute(
+                sa.text(
+                    f"CREATE TABLE {copy} (LIKE customers INCLUDING ALL) "
+                    "WITH (autovacuum_enabled = false)"
+                )
+            )
             conn.execute(
                 sa.text(f"INSERT INTO {copy} OVERRIDING SYSTEM VALUE SELECT * FROM customers")
             )

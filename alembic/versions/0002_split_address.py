@@ -37,11 +37,12 @@ _WS = r"E' \t\r\n'"  # what "trim" means, everywhere in the rules
 
 # Written for speed as well as strictness: it runs on every write of blue and green (the sync
 # trigger) and on every row of the backfill. PostgreSQL inlines this SQL function into the
-# statements that call it, so it is one expression per row with no function call: the parts
-# come from split_part counted from the end (a comma inside the street survives), each is
+# statements that call it, so it is one expression per row with no function call. Each part is
 # computed once (OFFSET 0 keeps the planner from copying an expression into every place that
-# uses it), the common path uses only btrim, length and two anchored regular expressions, and
-# the costlier search for *which* part is empty runs only for a value that has one.
+# uses it). A well-formed address is recognised by one cheap test (byte lengths bound the
+# character lengths, a translate() stands in for the zip's regular expression, the street is
+# the first part when there are exactly four); only a value that fails it goes through the
+# rules in order to find *which* reason applies, so the rules themselves are stated once, there.
 PARSE = f"""
 SELECT CASE WHEN reason IS NULL THEN street END,
        CASE WHEN reason IS NULL THEN city END,
@@ -51,6 +52,12 @@ SELECT CASE WHEN reason IS NULL THEN street END,
 FROM (
     SELECT street, city, state, zip,
            CASE
+               WHEN n >= 4 AND street <> '' AND city <> ''
+                    AND (n = 4 OR street !~ '(^|,)[ \\t\\r\\n]*(,|$)')
+                    AND octet_length(street) <= 255 AND octet_length(city) <= 100
+                    AND state ~ '^[A-Za-z]{{2}}$'
+                    AND translate(zip, '0123456789', '0000000000') IN ('00000', '00000-0000')
+                   THEN NULL
                WHEN value IS NULL THEN 'address is NULL'
                WHEN btrim(value, {_WS}) = '' THEN 'address is empty'
                WHEN n < 4 THEN format(
@@ -67,19 +74,16 @@ FROM (
                    format('zip "%s" is not 12345 or 12345-6789', left(zip, 20))
            END AS reason
     FROM (
-        SELECT n,
-               btrim(left(value, length(value) - length(city) - length(state) - length(zip) - 3),
-                     {_WS}) AS street,
-               btrim(city, {_WS}) AS city,
-               btrim(state, {_WS}) AS state,
-               btrim(zip, {_WS}) AS zip
-        FROM (
-            SELECT length(value) - length(replace(value, ',', '')) + 1 AS n,
-                   split_part(value, ',', -3) AS city,
-                   split_part(value, ',', -2) AS state,
-                   split_part(value, ',', -1) AS zip
-            OFFSET 0
-        ) AS raw
+        SELECT octet_length(value) - octet_length(replace(value, ',', '')) + 1 AS n,
+               btrim(CASE WHEN octet_length(value) - octet_length(replace(value, ',', '')) = 3
+                          THEN split_part(value, ',', 1)
+                          ELSE left(value, length(value) - length(split_part(value, ',', -3))
+                                    - length(split_part(value, ',', -2))
+                                    - length(split_part(value, ',', -1)) - 3)
+                     END, {_WS}) AS street,
+               btrim(split_part(value, ',', -3), {_WS}) AS city,
+               btrim(split_part(value, ',', -2), {_WS}) AS state,
+               btrim(split_part(value, ',', -1), {_WS}) AS zip
         OFFSET 0
     ) AS parts
     OFFSET 0

@@ -77,3 +77,31 @@ def test_the_sync_trigger_leaves_the_backfills_own_updates_alone(upgrade, engine
     with engine.connect() as conn:
         address = conn.execute(sa.text("SELECT address FROM customers")).scalar()
     assert address == "1 Main St, Meridian, ID, 83702"
+
+
+def test_the_backfills_own_updates_do_not_even_call_the_trigger_function(upgrade, engine) -> None:
+    """The trigger's WHEN clause skips them: no PL/pgSQL call per row of a backfill batch."""
+    import sqlalchemy as sa
+
+    from expandcontract.backfill.spec import BACKFILL_SESSION_FLAG
+
+    upgrade("expand@head")
+    calls = sa.text(
+        "SELECT coalesce(sum(calls), 0) FROM pg_stat_xact_user_functions "
+        "WHERE funcname = 'customers_address_sync_fn'"
+    )
+    insert = sa.text(
+        "INSERT INTO customers (name, email, address) "
+        "VALUES ('A', :e, '1 Main St, Boise, ID, 83702')"
+    )
+    with engine.connect() as conn:
+        conn.execute(sa.text("SET track_functions = 'pl'"))
+        conn.commit()
+        with conn.begin():
+            conn.execute(sa.text(f"SET LOCAL {BACKFILL_SESSION_FLAG} = 'on'"))
+            conn.execute(insert, {"e": "backfill@x.test"})
+            conn.execute(sa.text("UPDATE customers SET city = 'Nampa'"))
+            assert conn.execute(calls).scalar() == 0
+        with conn.begin():  # an application's write does call it
+            conn.execute(insert, {"e": "app@x.test"})
+            assert conn.execute(calls).scalar() == 1

@@ -2,7 +2,47 @@
 
 from __future__ import annotations
 
+import random
+from collections.abc import Sequence
+
 from expandcontract.backfill.sizing import TARGET_FILL, BatchSizer
+
+BUDGET = 0.2  # the default
+LONGEST = 0.25  # what the default budget promises for the longest batch
+
+
+def simulate(per_row: Sequence[float], jitter: float, seed: int = 15) -> list[float]:
+    """Run the sizer on a simulated clock: batch ``i`` costs 5 ms plus ``per_row[i]`` a row,
+    give or take ``jitter``; returns each batch's duration."""
+    rng = random.Random(seed)
+    sizer = BatchSizer(budget=BUDGET, size=1000, minimum=10)
+    durations = []
+    for cost in per_row:
+        rows = sizer.size
+        seconds = (0.005 + rows * cost) * rng.uniform(1 - jitter, 1 + jitter)
+        durations.append(seconds)
+        sizer.record(rows, seconds, 1.0)
+    return durations
+
+
+def test_noisy_batches_stay_within_the_promise_and_use_the_budget():
+    for seed in range(5):
+        durations = simulate([25e-6] * 300, jitter=0.25, seed=seed)
+        assert max(durations) <= LONGEST, seed
+        # Not bought by tiny batches: once ramped up, a batch fills a good part of the budget.
+        settled = durations[20:]
+        assert sum(settled) / len(settled) >= 0.4 * BUDGET, seed
+
+
+def test_rows_turning_twice_as_costly_do_not_break_the_promise():
+    for seed in range(20):
+        durations = simulate([25e-6] * 50 + [50e-6] * 50, jitter=0.1, seed=seed)
+        assert max(durations) <= LONGEST, seed
+
+
+def test_the_first_batches_ramp_up_within_the_budget():
+    for cost in (1e-6, 25e-6, 150e-6):
+        assert max(simulate([cost] * 30, jitter=0.0)) <= LONGEST
 
 
 def test_fast_batches_grow_at_most_twofold():
