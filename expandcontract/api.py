@@ -21,13 +21,14 @@ from expandcontract.compat import CompatibilityReport, check_compatibility
 from expandcontract.config import Settings, load_settings
 from expandcontract.deploy import DeployReport
 from expandcontract.durations import parse_duration, parse_timestamp, utcnow
+from expandcontract.envpy import env_has_hook
 from expandcontract.errors import ConfigurationError, MissingHookError
 from expandcontract.guard import Verdict
 from expandcontract.hook import PROBE_KEY, REPORT_KEY
 from expandcontract.ledger import Clock, Ledger, StableMark
 from expandcontract.phases import Phase, branch_heads, validate_history
 from expandcontract.runtime.connect import check_reachable, create_engine, database_url
-from expandcontract.scaffold import HOOK_LINE, env_has_hook
+from expandcontract.scaffold import HOOK_LINE
 from expandcontract.status import Status, collect_status
 from expandcontract.usage import load_metadata, schema_usage
 
@@ -88,7 +89,7 @@ def script_directory(config: Config) -> ScriptDirectory:
         script = ScriptDirectory.from_config(config)
     except Exception as err:  # alembic raises CommandError / util errors for a bad location
         raise ConfigurationError(f"cannot load the migration scripts: {err}") from err
-    if not env_has_hook(script):
+    if not env_has_hook(Path(script.dir) / "env.py"):
         raise MissingHookError(
             f"{Path(script.dir) / 'env.py'} does not call expandcontract, so nothing guards the "
             f"contract phase. An existing project: run `expandcontract adopt`. Otherwise add "

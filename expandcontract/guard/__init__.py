@@ -24,14 +24,9 @@ from expandcontract.ledger import Clock, Event, Ledger, StableMark
 from expandcontract.phases import Phase, dependency_closure, phase_of
 from expandcontract.render import RenderError, render_sql
 from expandcontract.sql import UNSEEN_KINDS, Effect, classify, removes
-from expandcontract.sql.removals import REMOVAL_KINDS
 from expandcontract.usage import removed_in_use
 
-# Kept for the linter's rules until they call expandcontract.sql.removes() themselves.
-REMOVALS = frozenset(REMOVAL_KINDS)
-
 __all__ = [
-    "REMOVALS",
     "ContractGuard",
     "Removal",
     "Verdict",

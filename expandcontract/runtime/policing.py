@@ -26,7 +26,7 @@ from expandcontract import enforcement
 from expandcontract.errors import PhaseViolation
 from expandcontract.phases import Phase
 from expandcontract.runtime.state import EXEMPTIONS_ATTR, RunState, Step
-from expandcontract.sql import SqlParseError, classify
+from expandcontract.sql import SqlParseError, classify, removes
 from expandcontract.sql.classify import Change, Effect
 from expandcontract.sql.type_changes import classify_type_change
 
@@ -142,6 +142,10 @@ def judge(
             if change.effect is Effect.OPAQUE
             else "a destructive statement"
         )
+        described = change.describe()
+        removed = removes(change)  # the definition the guard's usage check and the linter use
+        if removed is not None:
+            described += f"; it removes {removed.describe()}"
         hint = (
             f"the exemption for {change.kind!r} needs a reason"
             if reason is not None
@@ -151,7 +155,7 @@ def judge(
         direction = "" if step.is_upgrade else " (downgrade)"
         raise PhaseViolation(
             f"{step.phase or 'unphased'} revision {step.revision}{direction} executed {what} "
-            f"({change.describe()}): {change.sql.strip()[:200]!r}; {hint}",
+            f"({described}): {change.sql.strip()[:200]!r}; {hint}",
             revision=step.revision,
             phase=str(step.phase),
         )
