@@ -43,10 +43,9 @@ from expandcontract.deploy import (
     judge_held_contract,
     split_contract,
 )
-from expandcontract.durations import utcnow
 from expandcontract.errors import ConfigurationError, ExpandContractError
 from expandcontract.guard import ContractGuard, additions, offline
-from expandcontract.ledger import QUALIFIED, Clock, Event, Ledger, ledger_ddl
+from expandcontract.ledger import QUALIFIED, Event, Ledger, ledger_ddl
 from expandcontract.ops import REGISTRY as _OPERATIONS  # noqa: F401  registers op.expand_* ...
 from expandcontract.phases import Phase, annotate, is_legacy, phase_of
 from expandcontract.runtime import ddl, policing
@@ -191,12 +190,10 @@ class _Run:
         self,
         script: ScriptDirectory,
         settings: Settings,
-        clock: Clock,
         force_reason: str | None,
     ) -> None:
         self.script = script
         self.settings = settings
-        self.clock = clock
         self.force_reason = force_reason
         self.state = RunState()
         self.ledger: Ledger | None = None
@@ -216,8 +213,7 @@ class _Run:
             settings = load_settings(base)
         x_args = context.get_x_argument(as_dictionary=True)
         force = config.attributes.get("expandcontract.force_reason") or x_args.get("force_reason")
-        clock = config.attributes.get("expandcontract.clock", utcnow)
-        run = cls(context.script, settings, clock, force)
+        run = cls(context.script, settings, force)
         # env.py passes the ``alembic.context`` proxy module; the options live on its target.
         environment = getattr(context, "_proxy", None) or context
         run.destination = getattr(environment, "context_opts", {}).get("destination_rev")
@@ -262,7 +258,7 @@ class _Run:
                 schema=configure_kwargs.get("version_table_schema"),
             )
             self.report.fresh_database = self.fresh
-            self.ledger = Ledger(connection, clock=self.clock)
+            self.ledger = Ledger(connection)
             self.ledger.ensure()
             self.ledger.check_protected()
             self._install_enforcement(connection)
@@ -394,7 +390,7 @@ class _Run:
         if self.fresh:
             return True  # no release can be using a schema that did not exist
         assert self.ledger is not None
-        guard = ContractGuard(self.script, self.ledger, self.settings, self.clock)
+        guard = ContractGuard(self.script, self.ledger, self.settings)
         self.state.internal += 1
         try:
             allowed = judge_held_contract(guard, held, self.force_reason, self.report)
@@ -414,7 +410,7 @@ class _Run:
         assert self.ledger is not None
         guarded_reverting = [rev for rev in reverting if phase_of(rev) is not Phase.CONTRACT]
         connection = self.ledger.connection
-        guard = ContractGuard(self.script, self.ledger, self.settings, self.clock)
+        guard = ContractGuard(self.script, self.ledger, self.settings)
         self.state.internal += 1
         try:
             for verdict in (
