@@ -10,7 +10,9 @@ unless this session holds an *approval* only the guard writes (a row in
 - ``ALTER TABLE``: a renamed or moved table, a renamed column, a changed column type, a new
   NOT NULL, a disabled trigger (the catalog is compared before and after the command, so it
   works the same from psql, a DO block, a function or a raw cursor);
-- ``CREATE RULE`` (a rule can make the app's writes vanish) and any DDL on the ledger schema.
+- ``CREATE RULE`` (a rule can make the app's writes vanish) and any DDL on the ledger schema;
+- a row trigger that runs BEFORE (or INSTEAD OF) a write and can return NULL, created or with
+  its function replaced (``guard_row_trigger``: the app's writes would vanish).
 
 An approval is either for the whole session (the guard allowed a contract revision, or the
 revision is legacy) or for one exact statement text (a reasoned exemption in expand/migrate,
@@ -147,6 +149,114 @@ BEGIN
     END IF;
 END
 $fn$""",
+    # PL/pgSQL source with comments, strings and quoted identifiers blanked, lower-cased: what
+    # guard_row_trigger reads (a RETURN inside a string or a comment is not a RETURN).
+    r"""CREATE OR REPLACE FUNCTION @S@.guard_code(src text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    result text := '';
+    i integer := 1;
+    n integer := length(src);
+    c text;
+    tag text;
+    stop integer;
+    depth integer;
+    escaped boolean;
+BEGIN
+    WHILE i <= n LOOP
+        c := substr(src, i, 1);
+        IF substr(src, i, 2) = '--' THEN
+            stop := strpos(substr(src, i), E'\n');
+            EXIT WHEN stop = 0;
+            i := i + stop - 1;
+            CONTINUE;
+        ELSIF substr(src, i, 2) = '/*' THEN
+            depth := 1;
+            i := i + 2;
+            WHILE i <= n AND depth > 0 LOOP
+                IF substr(src, i, 2) = '/*' THEN depth := depth + 1; i := i + 2;
+                ELSIF substr(src, i, 2) = '*/' THEN depth := depth - 1; i := i + 2;
+                ELSE i := i + 1;
+                END IF;
+            END LOOP;
+            result := result || ' ';
+            CONTINUE;
+        ELSIF c = '''' THEN
+            escaped := i > 1 AND lower(substr(src, i - 1, 1)) = 'e'
+                       AND (i = 2 OR substr(src, i - 2, 1) !~ '\w');
+            i := i + 1;
+            WHILE i <= n LOOP
+                c := substr(src, i, 1);
+                IF escaped AND c = '\' THEN i := i + 2;
+                ELSIF c = '''' AND substr(src, i + 1, 1) = '''' THEN i := i + 2;
+                ELSIF c = '''' THEN i := i + 1; EXIT;
+                ELSE i := i + 1;
+                END IF;
+            END LOOP;
+            result := result || '''?''';
+            CONTINUE;
+        ELSIF c = '"' THEN
+            stop := strpos(substr(src, i + 1), '"');
+            IF stop = 0 THEN RETURN result || ' "?"'; END IF;
+            tag := substr(src, i + 1, stop - 1);
+            result := result || CASE WHEN tag IN ('new', 'old') THEN tag ELSE '"?"' END;
+            i := i + stop + 1;
+            CONTINUE;
+        ELSIF c = '$' AND substr(src, i) ~ '^\$([A-Za-z_][A-Za-z_0-9]*)?\$' THEN
+            tag := substring(substr(src, i) from '^(\$[A-Za-z_0-9]*\$)');
+            stop := strpos(substr(src, i + length(tag)), tag);
+            IF stop = 0 THEN RETURN result || ' ''?'''; END IF;
+            i := i + length(tag) + stop - 1 + length(tag);
+            result := result || '''?''';
+            CONTINUE;
+        END IF;
+        result := result || lower(c);
+        i := i + 1;
+    END LOOP;
+    RETURN result;
+END
+$fn$""".replace("@S@", LEDGER_SCHEMA),
+    # Why a row trigger that runs BEFORE (or INSTEAD OF) the write can make it vanish, or NULL:
+    # safe only if its function is PL/pgSQL, every RETURN gives back the row (NEW; OLD for a
+    # trigger on DELETE only; either for one on both) and nothing replaces NEW or OLD whole.
+    # Coarser than policing's check (expandcontract.sql.triggers, which follows TG_OP).
+    r"""CREATE OR REPLACE FUNCTION @S@.guard_row_trigger(fn oid, tgtype integer) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    lang text;
+    code text;
+    returned text;
+    allowed text[];
+BEGIN
+    IF tgtype & 1 = 0 OR tgtype & (2 | 64) = 0 THEN
+        RETURN NULL;  -- a statement trigger, or an AFTER trigger: the write happens anyway
+    END IF;
+    SELECT l.lanname, p.prosrc INTO lang, code
+      FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang WHERE p.oid = fn;
+    IF lang IS DISTINCT FROM 'plpgsql' THEN
+        RETURN format('its function is written in %s, not PL/pgSQL',
+                      coalesce(lang, 'an unknown language'));
+    END IF;
+    code := @S@.guard_code(code);
+    allowed := CASE WHEN tgtype & 8 = 0 THEN ARRAY['new']
+                    WHEN tgtype & (4 | 16) = 0 THEN ARRAY['old']
+                    ELSE ARRAY['new', 'old'] END;
+    FOR returned IN
+        SELECT btrim(m[1], E' \t\r\n()')
+          FROM regexp_matches(code, '(?<![.\w])return(?!\s*next\M|\s*query\M)\s*([^;]*);', 'g') AS m
+    LOOP
+        IF returned <> ALL (allowed) THEN
+            RETURN format('it can return %s', coalesce(nullif(returned, ''), 'nothing'));
+        END IF;
+    END LOOP;
+    IF code ~ '(^|;|\mbegin|\mthen|\melse|\mloop)\s*(new|old)\s*:?='
+       OR code ~ '\minto\s+(strict\s+)?(new|old)\M(?!\s*\.)'
+       OR code ~ '\mfor\s+(new|old)\s+in\M' THEN
+        RETURN 'it replaces the whole NEW or OLD row';
+    END IF;
+    RETURN NULL;
+END
+$fn$""".replace("@S@", LEDGER_SCHEMA),
     f"""CREATE OR REPLACE FUNCTION {LEDGER_SCHEMA}.guard_end() RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
@@ -157,6 +267,7 @@ DECLARE
     new jsonb;
     att text;
     trig text;
+    row_trigger record;
 BEGIN
     IF {LEDGER_SCHEMA}.approved() THEN
         RETURN;
@@ -165,6 +276,22 @@ BEGIN
         IF cmd.schema_name = '{LEDGER_SCHEMA}' THEN
             PERFORM {LEDGER_SCHEMA}.guard_refuse(format('%s on %s', cmd.command_tag, cmd.object_identity));
         END IF;
+        -- A row trigger that can return NULL makes the running release's writes vanish:
+        -- creating one, or replacing the function one runs.
+        CONTINUE WHEN cmd.object_type NOT IN ('trigger', 'function');
+        FOR row_trigger IN
+            SELECT t.tgname, t.tgrelid::regclass::text AS tbl,
+                   {LEDGER_SCHEMA}.guard_row_trigger(t.tgfoid, t.tgtype) AS why
+              FROM pg_trigger t
+             WHERE NOT t.tgisinternal
+               AND CASE cmd.object_type WHEN 'trigger' THEN t.oid ELSE t.tgfoid END = cmd.objid
+        LOOP
+            IF row_trigger.why IS NOT NULL THEN
+                PERFORM {LEDGER_SCHEMA}.guard_refuse(format(
+                    'row trigger %s on %s (%s: the app''s writes can vanish)',
+                    row_trigger.tgname, row_trigger.tbl, row_trigger.why));
+            END IF;
+        END LOOP;
     END LOOP;
     IF tg_tag <> 'ALTER TABLE' THEN
         RETURN;
