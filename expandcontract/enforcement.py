@@ -454,6 +454,22 @@ def grant_session_sql(revision: str, reason: str) -> str:
     )
 
 
+def grant_statement_sql(revision: str, reason: str, sent: str) -> str:
+    """The offline script's approval of one exact statement (``sent``, as psql sends it).
+
+    Written into the script just before the statement, so it is in the statement's
+    transaction; only a statement policing judged (exempted with a reason, or removing what
+    its own upgrade added) gets one, and it matches that text alone.
+    """
+    rev = revision.replace("'", "''")
+    why = reason.replace("'", "''")
+    return (
+        f"INSERT INTO {APPROVALS} (pid, backend_start, statement_md5, revision, reason) "
+        f"SELECT pid, backend_start, '{statement_digest(sent)}', '{rev}', '{why}' "
+        "FROM pg_stat_activity WHERE pid = pg_backend_pid()"
+    )
+
+
 _USER_FUNCTIONS = """
 SELECT DISTINCT n.nspname || '.' || p.proname, p.proname
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace

@@ -58,7 +58,7 @@ from expandcontract.runtime.dialects import (
     run_session,
     sync_url,
 )
-from expandcontract.runtime.state import RunState, attach
+from expandcontract.runtime.state import RunState, attach, run_state
 
 # Set by commands that need the connection env.py would migrate, not a migration (status,
 # mark-stable): called with (connection, where its URL came from) instead of running.
@@ -203,6 +203,7 @@ class _Run:
         self.report = DeployReport()
         self.config_attributes: dict[str, Any] = {}
         self.offline_guard: str | None = None  # the guard block, repeated after every COMMIT
+        self.offline_approvals = 0  # statement approvals written into the offline script
 
     @classmethod
     def from_context(cls, context: EnvironmentContext) -> _Run:
@@ -326,6 +327,8 @@ class _Run:
     def install(self, migration_context: MigrationContext, offline_mode: bool) -> None:
         self.state.offline = offline_mode
         attach(migration_context, self.state)
+        if offline_mode:
+            self._police_offline(migration_context)
         original = migration_context._migrations_fn
         if original is None:
             return
@@ -484,9 +487,31 @@ class _Run:
 
             setattr(impl, name, emit_then_guard)
 
+    def _police_offline(self, migration_context: MigrationContext) -> None:
+        """Offline, policing judges every statement as it is written into the script.
+
+        A destructive statement nobody exempted stops the rendering, as it stops an online run;
+        one that passed only thanks to its revision's reasoned exemption (or a legacy step's
+        destructive statement) is preceded by its approval, keyed to the exact text psql will
+        send, so the server-side guard lets that statement, and no other, through.
+        """
+        impl = migration_context.impl
+        written = impl.static_output
+
+        def police_then_write(text: str) -> None:
+            step = self.state.current
+            for statement, sent in offline.psql_statements(text):
+                if step is not None and policing.offline_approval(self.state, statement):
+                    approval = enforcement.grant_statement_sql(step.revision, "exempted", sent)
+                    written(approval + impl.command_terminator)
+                    self.offline_approvals += 1
+            written(text)
+
+        impl.static_output = police_then_write  # type: ignore[method-assign]
+
     def finish_offline(self, migration_context: MigrationContext) -> None:
         """The script's approvals end with it."""
-        if self.offline_guard is not None or self.force_reason:
+        if self.offline_guard is not None or self.force_reason or self.offline_approvals:
             _emit(migration_context, enforcement.revoke_sql())
 
     # -- ledger records -------------------------------------------------------------------
@@ -529,9 +554,17 @@ class _Run:
 
 
 def _emit(migration_context: MigrationContext, statement: str) -> None:
-    """Write a statement to the offline script verbatim (no parameter escaping of ``%``)."""
+    """Write one of our own statements to the offline script verbatim (no parameter escaping
+    of ``%``); offline policing does not judge it (it is not the revision's)."""
     impl = migration_context.impl
-    impl.static_output(statement.strip() + impl.command_terminator)
+    state = run_state(migration_context)
+    if state is not None:
+        state.internal += 1
+    try:
+        impl.static_output(statement.strip() + impl.command_terminator)
+    finally:
+        if state is not None:
+            state.internal -= 1
 
 
 def _exclude_own_tables(

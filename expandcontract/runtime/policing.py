@@ -296,6 +296,31 @@ def approve(state: RunState, statement: str, dbapi_connection: Any, exempted: bo
         )
 
 
+def offline_approval(state: RunState, statement: str) -> bool:
+    """Offline (``--sql``): judge a statement as it is written into the script.
+
+    Raises :class:`PhaseViolation` as online for a destructive statement nobody exempted; True
+    when the script must carry an approval for it (written just before it), the offline form
+    of :func:`approve`: an exempted statement of a policed step, or a destructive one of a
+    legacy step (online the whole step is approved). A contract step's approval is the
+    session approval the guard block's success writes.
+    """
+    step = state.current
+    if step is None or state.internal:
+        return False
+    if policed(state, step):
+        return judge(state, statement)
+    if step.phase is Phase.CONTRACT and step.is_upgrade:
+        return False
+    try:
+        return any(
+            c.effect in (Effect.DESTRUCTIVE, Effect.OPAQUE)
+            for c in classify(_PARAM.sub("NULL", statement))
+        )
+    except SqlParseError:
+        return True
+
+
 def _safe_type_change(change: Change, column_type: ColumnType | None) -> bool:
     if change.kind != "alter_column_type" or column_type is None or not change.name:
         return False
