@@ -314,7 +314,12 @@ class _Run:
         status = enforcement.install(connection)
         self.state.extras[policing.ENFORCED] = True  # the approvals table exists either way
         self.state.extras[policing.USER_FUNCTIONS] = enforcement.user_functions
-        if not status.enabled:
+        if status.upgraded_from:
+            sys.stderr.write(
+                f"expandcontract: server-side guard upgraded from version {status.upgraded_from} "
+                f"to {status.installed}\n"
+            )
+        elif not status.enabled or not status.current:
             sys.stderr.write(f"expandcontract: server-side guard {status.describe()}\n")
 
     def _finish_report(self) -> None:
