@@ -27,13 +27,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from expandcontract.envpy import calls_hook as env_calls_hook  # noqa: E402
 from expandcontract.lint import Finding, lint  # noqa: E402
 from expandcontract.lint.engine import analyse_revision  # noqa: E402
 from expandcontract.lint.history import read_history  # noqa: E402
 from expandcontract.lint.loading import open_script_directory  # noqa: E402
 from expandcontract.lint.model import RevisionAnalysis  # noqa: E402
 from expandcontract.lint.render import Renderer  # noqa: E402
-from expandcontract.lint.static import env_calls_hook  # noqa: E402
 
 SCENARIOS = ROOT / "tests" / "lint" / "scenarios"
 DEFAULT_PROJECTS = ["sql_rules", "typed_ops", "releases", "history", "unhooked"]

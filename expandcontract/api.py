@@ -20,14 +20,15 @@ from sqlalchemy.engine import Connection
 from expandcontract.compat import CompatibilityReport, check_compatibility
 from expandcontract.config import Settings, load_settings
 from expandcontract.deploy import DeployReport
-from expandcontract.durations import parse_duration, parse_timestamp, utcnow
+from expandcontract.durations import parse_duration, parse_timestamp
+from expandcontract.envpy import env_has_hook
 from expandcontract.errors import ConfigurationError, MissingHookError
 from expandcontract.guard import Verdict
 from expandcontract.hook import PROBE_KEY, REPORT_KEY
-from expandcontract.ledger import Clock, Ledger, StableMark
+from expandcontract.ledger import Ledger, StableMark
 from expandcontract.phases import Phase, branch_heads, validate_history
 from expandcontract.runtime.connect import check_reachable, create_engine, database_url
-from expandcontract.scaffold import HOOK_LINE, env_has_hook
+from expandcontract.scaffold import HOOK_LINE
 from expandcontract.status import Status, collect_status
 from expandcontract.usage import load_metadata, schema_usage
 
@@ -88,7 +89,7 @@ def script_directory(config: Config) -> ScriptDirectory:
         script = ScriptDirectory.from_config(config)
     except Exception as err:  # alembic raises CommandError / util errors for a bad location
         raise ConfigurationError(f"cannot load the migration scripts: {err}") from err
-    if not env_has_hook(script):
+    if not env_has_hook(Path(script.dir) / "env.py"):
         raise MissingHookError(
             f"{Path(script.dir) / 'env.py'} does not call expandcontract, so nothing guards the "
             f"contract phase. An existing project: run `expandcontract adopt`. Otherwise add "
@@ -105,7 +106,6 @@ def upgrade_phase(
     *,
     sql: bool = False,
     force_reason: str | None = None,
-    clock: Clock | None = None,
 ) -> DeployReport:
     """Apply every pending revision of ``phase`` (through the guard for contract).
 
@@ -121,8 +121,6 @@ def upgrade_phase(
     settings_for(config)
     if force_reason:
         config.attributes["expandcontract.force_reason"] = force_reason
-    if clock is not None:
-        config.attributes["expandcontract.clock"] = clock
     config.attributes.pop(REPORT_KEY, None)
     command.upgrade(config, f"{phase}@head", sql=sql)
     report = config.attributes.get(REPORT_KEY)
@@ -134,7 +132,6 @@ def deploy(
     *,
     sql: bool = False,
     force_reason: str | None = None,
-    clock: Clock | None = None,
 ) -> DeployReport:
     """The deploy command: expand and migrate up to date, contract only when the guard allows.
 
@@ -146,20 +143,18 @@ def deploy(
     settings_for(config)
     if force_reason:
         config.attributes["expandcontract.force_reason"] = force_reason
-    if clock is not None:
-        config.attributes["expandcontract.clock"] = clock
     config.attributes.pop(REPORT_KEY, None)
     command.upgrade(config, "heads", sql=sql)
     report = config.attributes.get(REPORT_KEY)
     return report if isinstance(report, DeployReport) else DeployReport()
 
 
-def database_status(config: Config, clock: Clock = utcnow) -> Status:
+def database_status(config: Config) -> Status:
     """Heads, pending revisions, the stable mark and the contract verdict (read-only)."""
     settings = settings_for(config)
     return through_env(
         config,
-        lambda connection, source: collect_status(config, connection, settings, clock, source),
+        lambda connection, source: collect_status(config, connection, settings, source),
     )
 
 
@@ -170,7 +165,6 @@ def mark_release_stable(
     soak: str | timedelta | None = None,
     at: str | None = None,
     metadata: str | None = None,
-    clock: Clock = utcnow,
 ) -> StableMark:
     """Record that ``release`` has served all traffic, healthy, since ``at`` (default now)."""
     if not release.strip():
@@ -184,7 +178,7 @@ def mark_release_stable(
     def record(connection: Connection, _source: str) -> StableMark:
         if connection.in_transaction():
             connection.commit()
-        ledger = Ledger(connection, clock=clock)
+        ledger = Ledger(connection)
         ledger.ensure()
         mark = ledger.record_stable(release, soak=soak_period, stable_at=stable_at, usage=usage)
         connection.commit()
@@ -193,13 +187,11 @@ def mark_release_stable(
     return through_env(config, record)
 
 
-def contract_allowed(
-    config: Config, *, clock: Clock = utcnow, connection: Connection | None = None
-) -> Verdict:
+def contract_allowed(config: Config, *, connection: Connection | None = None) -> Verdict:
     """Is contract allowed now, and why not? Judges the pending contract revisions."""
     if connection is not None:
-        return collect_status(config, connection, settings_for(config), clock).verdict
-    return database_status(config, clock).verdict
+        return collect_status(config, connection, settings_for(config)).verdict
+    return database_status(config).verdict
 
 
 def schema_compatibility(

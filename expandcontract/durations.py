@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from expandcontract.errors import ConfigurationError
@@ -81,6 +82,11 @@ def format_duration(delta: timedelta) -> str:
     if secs or not parts:
         parts.append(f"{secs}s")
     return " ".join(parts)
+
+
+#: A source of the current time (injected into the AWS commands' waits; the guard
+#: and the ledger never take one: they read the database's clock).
+Clock = Callable[[], datetime]
 
 
 def utcnow() -> datetime:

@@ -36,27 +36,111 @@ def manual_instructions(env: Path, reason: str) -> str:
     )
 
 
+#: The dotted names under which the hook can be called.
+HOOK_TARGETS = frozenset({"expandcontract.run_migrations", "expandcontract.hook.run_migrations"})
+
+
 def calls_hook(text: str) -> bool:
-    """True when env.py calls ``expandcontract.run_migrations`` (or imports it)."""
+    """Does this env.py really call the hook (``expandcontract.run_migrations``)?
+
+    The one check the CLI, ``adopt`` and the linter share. A mention is not a call: a comment,
+    a string, an import that is never called, a call under ``if False:`` or in a function
+    nothing refers to do not count. Every import form counts: ``import expandcontract`` (or
+    ``as ec``), ``from expandcontract import run_migrations`` (or ``as hook``),
+    ``import expandcontract.hook`` and ``from expandcontract import hook``.
+    """
     try:
         tree = ast.parse(text)
     except SyntaxError:
         return False
+    bindings = _import_bindings(tree)
+    return any(
+        _dotted(node.func, bindings) in HOOK_TARGETS
+        for node in _reachable_nodes(tree)
+        if isinstance(node, ast.Call)
+    )
+
+
+def env_has_hook(env: Path) -> bool:
+    """Does the env.py at ``env`` exist and really call the hook (:func:`calls_hook`)?"""
+    return env.is_file() and calls_hook(env.read_text(encoding="utf-8", errors="replace"))
+
+
+def _import_bindings(tree: ast.Module) -> dict[str, str]:
+    """Local name -> the dotted name it is bound to, for every import in the file."""
+    bindings: dict[str, str] = {}
     for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.ImportFrom)
-            and (node.module or "").startswith("expandcontract")
-            and any(alias.name == "run_migrations" for alias in node.names)
-        ):
-            return True
-        if (
-            isinstance(node, ast.Attribute)
-            and node.attr == "run_migrations"
-            and isinstance(node.value, ast.Name)
-            and node.value.id == "expandcontract"
-        ):
-            return True
-    return False
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    bindings[alias.asname] = alias.name
+                else:  # `import a.b` binds `a`
+                    root = alias.name.split(".")[0]
+                    bindings[root] = root
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for alias in node.names:
+                bindings[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    return bindings
+
+
+def _dotted(node: ast.expr, bindings: dict[str, str]) -> str | None:
+    """``a.b.c`` as the dotted name it resolves to through the imports, or None."""
+    attrs: list[str] = []
+    while isinstance(node, ast.Attribute):
+        attrs.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name) or node.id not in bindings:
+        return None
+    return ".".join([bindings[node.id], *reversed(attrs)])
+
+
+def _reachable_nodes(tree: ast.Module) -> list[ast.AST]:
+    """The nodes of code that can run: module-level code, the bodies of functions that
+    reachable code refers to (called, or passed on as ``connection.run_sync(fn)`` does), and
+    never the body of an ``if`` whose test is a false constant."""
+    functions: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            functions.setdefault(node.name, []).append(node)
+    reached: list[ast.AST] = []
+    queue: list[list[ast.stmt]] = [tree.body]
+    entered: set[int] = set()
+    while queue:
+        for node in _live(queue.pop()):
+            reached.append(node)
+            if isinstance(node, ast.Name | ast.Attribute) and isinstance(node.ctx, ast.Load):
+                name = node.id if isinstance(node, ast.Name) else node.attr
+                for function in functions.get(name, []):
+                    if id(function) not in entered:
+                        entered.add(id(function))
+                        queue.append(function.body)
+    return reached
+
+
+def _live(body: list[ast.stmt]) -> list[ast.AST]:
+    """Every node under ``body`` except function bodies and statically dead branches."""
+    found: list[ast.AST] = []
+    stack: list[ast.AST] = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            # Decorators and defaults run when the function is defined; the body only
+            # when something calls it (the caller's reference enters it).
+            found.append(node)
+            arguments = node.args
+            stack.extend([*arguments.defaults, *(d for d in arguments.kw_defaults if d)])
+            if not isinstance(node, ast.Lambda):
+                stack.extend(node.decorator_list)
+            else:
+                stack.append(node.body)
+            continue
+        if isinstance(node, ast.If | ast.While) and isinstance(node.test, ast.Constant):
+            found.append(node)
+            stack.extend(node.body if node.test.value else node.orelse)
+            continue
+        found.append(node)
+        stack.extend(ast.iter_child_nodes(node))
+    return found
 
 
 def _is_context_call(node: ast.AST, name: str) -> bool:

@@ -43,10 +43,9 @@ from expandcontract.deploy import (
     judge_held_contract,
     split_contract,
 )
-from expandcontract.durations import utcnow
 from expandcontract.errors import ConfigurationError, ExpandContractError
 from expandcontract.guard import ContractGuard, additions, offline
-from expandcontract.ledger import QUALIFIED, Clock, Event, Ledger, ledger_ddl
+from expandcontract.ledger import QUALIFIED, Event, Ledger, ledger_ddl
 from expandcontract.ops import REGISTRY as _OPERATIONS  # noqa: F401  registers op.expand_* ...
 from expandcontract.phases import Phase, annotate, is_legacy, phase_of
 from expandcontract.runtime import ddl, policing
@@ -59,7 +58,7 @@ from expandcontract.runtime.dialects import (
     run_session,
     sync_url,
 )
-from expandcontract.runtime.state import RunState, attach
+from expandcontract.runtime.state import RunState, attach, run_state
 
 # Set by commands that need the connection env.py would migrate, not a migration (status,
 # mark-stable): called with (connection, where its URL came from) instead of running.
@@ -191,12 +190,10 @@ class _Run:
         self,
         script: ScriptDirectory,
         settings: Settings,
-        clock: Clock,
         force_reason: str | None,
     ) -> None:
         self.script = script
         self.settings = settings
-        self.clock = clock
         self.force_reason = force_reason
         self.state = RunState()
         self.ledger: Ledger | None = None
@@ -206,6 +203,7 @@ class _Run:
         self.report = DeployReport()
         self.config_attributes: dict[str, Any] = {}
         self.offline_guard: str | None = None  # the guard block, repeated after every COMMIT
+        self.offline_approvals = 0  # statement approvals written into the offline script
 
     @classmethod
     def from_context(cls, context: EnvironmentContext) -> _Run:
@@ -216,8 +214,7 @@ class _Run:
             settings = load_settings(base)
         x_args = context.get_x_argument(as_dictionary=True)
         force = config.attributes.get("expandcontract.force_reason") or x_args.get("force_reason")
-        clock = config.attributes.get("expandcontract.clock", utcnow)
-        run = cls(context.script, settings, clock, force)
+        run = cls(context.script, settings, force)
         # env.py passes the ``alembic.context`` proxy module; the options live on its target.
         environment = getattr(context, "_proxy", None) or context
         run.destination = getattr(environment, "context_opts", {}).get("destination_rev")
@@ -262,7 +259,7 @@ class _Run:
                 schema=configure_kwargs.get("version_table_schema"),
             )
             self.report.fresh_database = self.fresh
-            self.ledger = Ledger(connection, clock=self.clock)
+            self.ledger = Ledger(connection)
             self.ledger.ensure()
             self.ledger.check_protected()
             self._install_enforcement(connection)
@@ -317,7 +314,12 @@ class _Run:
         status = enforcement.install(connection)
         self.state.extras[policing.ENFORCED] = True  # the approvals table exists either way
         self.state.extras[policing.USER_FUNCTIONS] = enforcement.user_functions
-        if not status.enabled:
+        if status.upgraded_from:
+            sys.stderr.write(
+                f"expandcontract: server-side guard upgraded from version {status.upgraded_from} "
+                f"to {status.installed}\n"
+            )
+        elif not status.enabled or not status.current:
             sys.stderr.write(f"expandcontract: server-side guard {status.describe()}\n")
 
     def _finish_report(self) -> None:
@@ -330,6 +332,8 @@ class _Run:
     def install(self, migration_context: MigrationContext, offline_mode: bool) -> None:
         self.state.offline = offline_mode
         attach(migration_context, self.state)
+        if offline_mode:
+            self._police_offline(migration_context)
         original = migration_context._migrations_fn
         if original is None:
             return
@@ -394,7 +398,7 @@ class _Run:
         if self.fresh:
             return True  # no release can be using a schema that did not exist
         assert self.ledger is not None
-        guard = ContractGuard(self.script, self.ledger, self.settings, self.clock)
+        guard = ContractGuard(self.script, self.ledger, self.settings)
         self.state.internal += 1
         try:
             allowed = judge_held_contract(guard, held, self.force_reason, self.report)
@@ -414,7 +418,7 @@ class _Run:
         assert self.ledger is not None
         guarded_reverting = [rev for rev in reverting if phase_of(rev) is not Phase.CONTRACT]
         connection = self.ledger.connection
-        guard = ContractGuard(self.script, self.ledger, self.settings, self.clock)
+        guard = ContractGuard(self.script, self.ledger, self.settings)
         self.state.internal += 1
         try:
             for verdict in (
@@ -489,9 +493,31 @@ class _Run:
 
             setattr(impl, name, emit_then_guard)
 
+    def _police_offline(self, migration_context: MigrationContext) -> None:
+        """Offline, policing judges every statement as it is written into the script.
+
+        A destructive statement nobody exempted stops the rendering, as it stops an online run;
+        one that passed only thanks to its revision's reasoned exemption (or a legacy step's
+        destructive statement) is preceded by its approval, keyed to the exact text psql will
+        send, so the server-side guard lets that statement, and no other, through.
+        """
+        impl = migration_context.impl
+        written = impl.static_output
+
+        def police_then_write(text: str) -> None:
+            step = self.state.current
+            for statement, sent in offline.psql_statements(text):
+                if step is not None and policing.offline_approval(self.state, statement):
+                    approval = enforcement.grant_statement_sql(step.revision, "exempted", sent)
+                    written(approval + impl.command_terminator)
+                    self.offline_approvals += 1
+            written(text)
+
+        impl.static_output = police_then_write  # type: ignore[method-assign]
+
     def finish_offline(self, migration_context: MigrationContext) -> None:
         """The script's approvals end with it."""
-        if self.offline_guard is not None or self.force_reason:
+        if self.offline_guard is not None or self.force_reason or self.offline_approvals:
             _emit(migration_context, enforcement.revoke_sql())
 
     # -- ledger records -------------------------------------------------------------------
@@ -534,9 +560,17 @@ class _Run:
 
 
 def _emit(migration_context: MigrationContext, statement: str) -> None:
-    """Write a statement to the offline script verbatim (no parameter escaping of ``%``)."""
+    """Write one of our own statements to the offline script verbatim (no parameter escaping
+    of ``%``); offline policing does not judge it (it is not the revision's)."""
     impl = migration_context.impl
-    impl.static_output(statement.strip() + impl.command_terminator)
+    state = run_state(migration_context)
+    if state is not None:
+        state.internal += 1
+    try:
+        impl.static_output(statement.strip() + impl.command_terminator)
+    finally:
+        if state is not None:
+            state.internal -= 1
 
 
 def _exclude_own_tables(

@@ -21,7 +21,6 @@ from __future__ import annotations
 import getpass
 import json
 import socket
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -31,10 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from expandcontract.config import LEDGER_SCHEMA, LEDGER_TABLE
-from expandcontract.durations import utcnow
 from expandcontract.errors import ConfigurationError, ExpandContractError
-
-Clock = Callable[[], datetime]
 
 QUALIFIED = f"{LEDGER_SCHEMA}.{LEDGER_TABLE}"
 OLD_TABLE = f"public.{LEDGER_TABLE}"
@@ -225,17 +221,13 @@ SELECT tgname FROM pg_trigger
 class Ledger:
     """Reads and appends ledger events on a connection; the caller owns the transaction.
 
-    ``clock`` is accepted for compatibility and no longer used: every time in the ledger
-    comes from the database server.
+    Every time in the ledger comes from the database server's clock, never the runner's.
     """
 
-    def __init__(
-        self, connection: Connection, table: str | None = None, clock: Clock = utcnow
-    ) -> None:
+    def __init__(self, connection: Connection, table: str | None = None) -> None:
         self.connection = connection
         self.postgres = connection.dialect.name == "postgresql"
         self.table = table or (QUALIFIED if self.postgres else LEDGER_TABLE)
-        self.clock = clock
 
     # -- set-up ---------------------------------------------------------------------------
 

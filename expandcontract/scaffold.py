@@ -9,7 +9,6 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import Script, ScriptDirectory
 
-from expandcontract.envpy import calls_hook
 from expandcontract.errors import ConfigurationError, HistoryError
 from expandcontract.phases import Phase, branch_heads, legacy_heads, validate_history
 
@@ -134,8 +133,3 @@ def _assigns(line: str, name: str) -> bool:
     return (
         "=" in line and not line[:1].isspace() and line.split("=")[0].split(":")[0].strip() == name
     )
-
-
-def env_has_hook(script: ScriptDirectory) -> bool:
-    env = Path(script.dir) / "env.py"
-    return env.is_file() and calls_hook(env.read_text(encoding="utf-8"))

@@ -11,10 +11,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from expandcontract.config import Settings
-from expandcontract.durations import utcnow
 from expandcontract.enforcement import Enforcement, enforcement_status
 from expandcontract.guard import ContractGuard, Verdict
-from expandcontract.ledger import Clock, Ledger, StableMark
+from expandcontract.ledger import Ledger, StableMark
 from expandcontract.ops.readiness import contract_readiness
 from expandcontract.phases import (
     PHASE_ORDER,
@@ -66,7 +65,6 @@ def collect_status(
     config: Config,
     connection: Connection,
     settings: Settings,
-    clock: Clock = utcnow,
     url_source: str = "",
 ) -> Status:
     """Read-only: nothing is created or recorded."""
@@ -95,8 +93,8 @@ def collect_status(
         )
         if not has_applied_child:
             heads[phase].append(revision.revision)
-    ledger = Ledger(connection, clock=clock)
-    guard = ContractGuard(script, ledger, settings, clock)
+    ledger = Ledger(connection)
+    guard = ContractGuard(script, ledger, settings)
     pending_contract = [script.get_revision(r) for r in pending[Phase.CONTRACT]]
     scripts = [r for r in pending_contract if r is not None]
     verdict = guard.evaluate(scripts)

@@ -27,9 +27,10 @@ from expandcontract.aws.records import Records
 from expandcontract.aws.snapshot import Snapshot, snapshot_status, take_snapshot
 from expandcontract.aws.target import ReleaseTarget
 from expandcontract.aws.traffic import roles
+from expandcontract.durations import Clock
 from expandcontract.errors import ContractRefused
 from expandcontract.guard import Verdict
-from expandcontract.ledger import Clock, Entry, Event, Ledger
+from expandcontract.ledger import Entry, Event, Ledger
 
 Judge = Callable[[], Verdict]
 ApplyContract = Callable[[], object]  # its result (what was applied) is not used

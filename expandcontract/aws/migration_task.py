@@ -15,7 +15,7 @@ from expandcontract.aws.errors import (
     MigrationTaskFailed,
 )
 from expandcontract.aws.taskdef import log_location, log_stream
-from expandcontract.ledger import Clock
+from expandcontract.durations import Clock
 
 MISSING_GRACE = timedelta(minutes=2)
 LOG_LINES = 30

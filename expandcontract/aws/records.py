@@ -9,8 +9,7 @@ from typing import Any, TypeVar
 from alembic.config import Config
 
 from expandcontract.aws.clients import Echo
-from expandcontract.durations import utcnow
-from expandcontract.ledger import Clock, Event, Ledger
+from expandcontract.ledger import Event, Ledger
 
 T = TypeVar("T")
 
@@ -25,19 +24,17 @@ class Records:
         *,
         dry_run: bool = False,
         echo: Echo = print,
-        clock: Clock = utcnow,
     ) -> None:
         self.config = config
         self.url = url
         self.dry_run = dry_run
         self.echo = echo
-        self.clock = clock
 
     def read(self, query: Callable[[Ledger], T]) -> T:
         from expandcontract.api import connect
 
         with connect(self.config, self.url) as connection:
-            result = query(Ledger(connection, clock=self.clock))
+            result = query(Ledger(connection))
             connection.rollback()
             return result
 
@@ -64,7 +61,7 @@ class Records:
         from expandcontract.api import connect
 
         with connect(self.config, self.url) as connection:
-            ledger = Ledger(connection, clock=self.clock)
+            ledger = Ledger(connection)
             ledger.ensure()
             action(ledger)
             connection.commit()

@@ -22,7 +22,8 @@ from expandcontract.aws.target import ReleaseTarget
 from expandcontract.aws.taskdef import clone_task_definition
 from expandcontract.aws.traffic import roles
 from expandcontract.aws.watch import TEST_TRAFFIC_HOOK, Comparison, Watch
-from expandcontract.ledger import Clock, Event
+from expandcontract.durations import Clock
+from expandcontract.ledger import Event
 
 
 @dataclass(frozen=True)

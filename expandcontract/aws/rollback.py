@@ -35,7 +35,8 @@ from expandcontract.aws.restore import restore_cluster, restore_instance
 from expandcontract.aws.target import ReleaseTarget
 from expandcontract.aws.traffic import flip_listener, roles
 from expandcontract.aws.watch import Watch
-from expandcontract.ledger import Clock, Entry, Event, Ledger
+from expandcontract.durations import Clock
+from expandcontract.ledger import Entry, Event, Ledger
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from expandcontract.aws.clients import Aws, Echo, Sleep
 from expandcontract.aws.errors import AwsConfigurationError, AwsError, AwsTimeout
-from expandcontract.ledger import Clock
+from expandcontract.durations import Clock
 
 ALREADY_EXISTS = {"DBSnapshotAlreadyExists", "DBClusterSnapshotAlreadyExistsFault"}
 NOT_FOUND = {"DBSnapshotNotFound", "DBSnapshotNotFoundFault", "DBClusterSnapshotNotFoundFault"}

@@ -42,7 +42,7 @@ from expandcontract.aws.metrics import (
     target_group_stats,
 )
 from expandcontract.aws.traffic import forwarded_target_group, healthy_targets
-from expandcontract.ledger import Clock
+from expandcontract.durations import Clock
 
 TERMINAL_FAILURES = {"Failed", "Stopped"}
 # The smoke-test hook that runs against the test listener; CodeDeploy marks it Skipped when

@@ -144,26 +144,14 @@ def run_backfill(
     )
     report = one_pass(restart=restart)
     for _ in range(CTID_PASSES - 1):
-        if not (report.complete and _moved_rows_left(engine, spec)):
+        if not report.moved_rows_left:
             return report
         log.warning("backfill %s: rows moved during the ctid pass; scanning again", spec.name)
         report = one_pass(restart=True)
-    if report.complete and _moved_rows_left(engine, spec):
-        report.complete, report.stopped = False, True
-        with engine.connect() as conn, conn.begin():
-            store.set_status(conn, spec.name, "stopped")
     return report
 
 
 CTID_PASSES = 3
-
-
-def _moved_rows_left(engine: sa.Engine, spec: Backfill) -> bool:
-    """After a ctid pass: does any row still match ``pending``? (Keyset passes cannot miss.)"""
-    with engine.connect() as conn, conn.begin():
-        if not inspect_table(conn, spec).uses_ctid:
-            return False
-        return not backfill_complete(conn, spec)
 
 
 def _run_pass(
@@ -247,6 +235,10 @@ def _run_pass(
             report.elapsed = time.monotonic() - started
             report.final_batch_size = sizer.size
             with conn.begin():
+                if report.complete and table.uses_ctid and not backfill_complete(conn, spec):
+                    # Rows the application moved behind the pass (or past its last page) are
+                    # still pending: not complete, checked in the transaction that says so.
+                    report.complete, report.stopped, report.moved_rows_left = False, True, True
                 status = "complete" if report.complete else "stopped"
                 store.set_status(conn, spec.name, status)
                 if report.complete:

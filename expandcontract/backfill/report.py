@@ -27,6 +27,8 @@ class BackfillReport:
     complete: bool = False
     stopped: bool = False
     """True when ``stop_event`` or a signal ended the run early."""
+    moved_rows_left: bool = False
+    """A ctid pass ended with rows still pending (the application moved them behind it)."""
     quarantine_resolved: int = 0
     """Open quarantine entries closed because their rows no longer need converting."""
     retries: int = 0

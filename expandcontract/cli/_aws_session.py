@@ -178,9 +178,7 @@ class Session:
     def records(self) -> Any:
         from expandcontract.aws.records import Records
 
-        return Records(
-            self.config, self.url, dry_run=self.dry_run, echo=self.echo, clock=self.clock
-        )
+        return Records(self.config, self.url, dry_run=self.dry_run, echo=self.echo)
 
     def require_config(self) -> Any:
         return self.config or load_config(self.config_path, self.url)

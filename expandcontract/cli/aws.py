@@ -273,8 +273,8 @@ def contract(session: Session, **options: Any) -> None:
         session.aws,
         session.target,
         session.records(),
-        judge=lambda: contract_allowed(config, clock=session.clock),
-        apply=lambda: upgrade_phase(config, Phase.CONTRACT, clock=session.clock),
+        judge=lambda: contract_allowed(config),
+        apply=lambda: upgrade_phase(config, Phase.CONTRACT),
         **session.io,
         thresholds=Thresholds(
             max_5xx_increase=options["max_5xx_increase"], min_requests=options["min_requests"]

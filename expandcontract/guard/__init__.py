@@ -20,18 +20,13 @@ from alembic.script import Script, ScriptDirectory
 from expandcontract.config import Settings
 from expandcontract.errors import ContractRefused, ExpandContractError
 from expandcontract.guard.checks import CHECKS, NO_MARK, Facts, Plan, Removal
-from expandcontract.ledger import Clock, Event, Ledger, StableMark
+from expandcontract.ledger import Event, Ledger, StableMark
 from expandcontract.phases import Phase, dependency_closure, phase_of
 from expandcontract.render import RenderError, render_sql
 from expandcontract.sql import UNSEEN_KINDS, Effect, classify, removes
-from expandcontract.sql.removals import REMOVAL_KINDS
 from expandcontract.usage import removed_in_use
 
-# Kept for the linter's rules until they call expandcontract.sql.removes() themselves.
-REMOVALS = frozenset(REMOVAL_KINDS)
-
 __all__ = [
-    "REMOVALS",
     "ContractGuard",
     "Removal",
     "Verdict",
@@ -137,7 +132,7 @@ def expanded_dependencies(script: ScriptDirectory, pending: Sequence[Script]) ->
 class ContractGuard:
     """Evaluates the checks against the ledger and records what it decided.
 
-    ``clock`` is accepted for compatibility and not used: the guard reads the database's clock.
+    Every time it compares comes from the database's clock (``now()``), never the runner's.
     """
 
     def __init__(
@@ -145,7 +140,6 @@ class ContractGuard:
         script: ScriptDirectory,
         ledger: Ledger | None,
         settings: Settings,
-        clock: Clock | None = None,
     ) -> None:
         self.script = script
         self._ledger = ledger

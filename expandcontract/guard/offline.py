@@ -14,6 +14,7 @@ from typing import Any
 
 from expandcontract.guard.checks import CHECKS, Plan, _q
 from expandcontract.ledger import QUALIFIED
+from expandcontract.sql.classify import SqlParseError, split_statements
 
 STOP_ON_ERROR = "\\set ON_ERROR_STOP on\n"
 
@@ -56,3 +57,21 @@ BEGIN
     END IF;{checks}
 END
 $expandcontract$"""
+
+
+def psql_statements(text: str) -> list[tuple[str, str]]:
+    """Each statement of a piece of the script: (the statement, the exact text psql sends).
+
+    psql sends a statement from its first token (comment lines before it dropped) through its
+    terminating semicolon, inclusive: that text is what ``current_query()`` returns, so an
+    approval keyed by its md5 matches only that statement. Text that does not parse is one
+    statement as written (whatever it does, the server judges it without an approval).
+    """
+    body = text.strip()
+    try:
+        pieces = split_statements(body)
+    except SqlParseError:
+        return [(body.removesuffix(";"), body if body.endswith(";") else body + ";")]
+    if len(pieces) == 1 and body.startswith(pieces[0]):
+        return [(pieces[0], body if body.endswith(";") else body + ";")]
+    return [(piece, piece + ";") for piece in pieces]

@@ -17,6 +17,7 @@ from pathlib import Path
 from types import ModuleType
 
 from expandcontract.baseline import read_baseline
+from expandcontract.envpy import env_has_hook
 from expandcontract.lint.config import LintConfig, load_lint_config
 from expandcontract.lint.history import History, RevisionFile, read_history
 from expandcontract.lint.loader import STAND_IN_MARK, StandIn, load_revision
@@ -24,7 +25,7 @@ from expandcontract.lint.loading import LintInputError, display_path, open_scrip
 from expandcontract.lint.model import Finding, LintResult, RevisionAnalysis, Severity
 from expandcontract.lint.render import Renderer, RenderFailed, render_statements
 from expandcontract.lint.rules import Hit, LintContext, Rule, all_rules, rule_aliases
-from expandcontract.lint.static import analyse_source, env_calls_hook, static_statements
+from expandcontract.lint.static import analyse_source, static_statements
 from expandcontract.lint.suppress import matches, read_suppressions, rule_ids
 from expandcontract.usage import Usage, load_metadata, schema_usage
 
@@ -174,7 +175,7 @@ def _lint(
         history=history,
         revisions=analyses,
         env_path=env_path,
-        env_has_hook=_env_has_hook(env_path),
+        env_has_hook=env_has_hook(env_path),
         project_root=root,
         releases=releases,
         adopted=adopted,
@@ -217,10 +218,6 @@ def check_chain(history: History) -> None:
             str(node.path),
             node.lines.get(field),
         )
-
-
-def _env_has_hook(env: Path) -> bool:
-    return env.is_file() and env_calls_hook(env.read_text(encoding="utf-8", errors="replace"))
 
 
 def _finding(rule: Rule, hit: Hit, config: LintConfig) -> Finding:

@@ -450,31 +450,3 @@ def _op_change(name: str, call: ast.Call, source: str) -> Change | None:
             name=_str_arg(call, 0, "constraint_name"),
         )
     return None
-
-
-def env_calls_hook(source: str) -> bool:
-    """Does this env.py call ``expandcontract.run_migrations`` (not merely mention it)?"""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return False
-    imported = {
-        alias.asname or alias.name
-        for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("expandcontract")
-        for alias in node.names
-        if alias.name == "run_migrations"
-    }
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
-        func = node.func
-        if isinstance(func, ast.Name) and func.id in imported:
-            return True
-        if (
-            isinstance(func, ast.Attribute)
-            and func.attr == "run_migrations"
-            and "expandcontract" in ast.unparse(func.value)
-        ):
-            return True
-    return False

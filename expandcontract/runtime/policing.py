@@ -26,8 +26,14 @@ from expandcontract import enforcement
 from expandcontract.errors import PhaseViolation
 from expandcontract.phases import Phase
 from expandcontract.runtime.state import EXEMPTIONS_ATTR, RunState, Step
-from expandcontract.sql import SqlParseError, classify
+from expandcontract.sql import SqlParseError, classify, removes
 from expandcontract.sql.classify import Change, Effect
+from expandcontract.sql.triggers import (
+    decides_rows,
+    discards_writes,
+    function_definition,
+    row_ops,
+)
 from expandcontract.sql.type_changes import classify_type_change
 
 _PARAM = re.compile(r"%\(\w+\)s|%s")
@@ -40,6 +46,7 @@ ENFORCED = "server_enforcement"  # True when the approvals table exists
 DOWNGRADE_ADDS = "downgrade_allowed"  # {revision: {(table, column or None)}} its upgrade added
 USER_FUNCTIONS = "user_function_lookup"  # callable(names) -> user-defined names among them
 CREATED_FUNCTIONS = "functions_created"  # functions this run created (their creation was judged)
+FUNCTION_SOURCES = "function_sources"  # {name: (language, source)} of this run's CREATE FUNCTIONs
 
 
 def policed(state: RunState, step: Step) -> bool:
@@ -104,7 +111,11 @@ def judge(
     lookup = state.extras.get(USER_FUNCTIONS)
     exemptions = step.exemptions
     needs_approval = False
-    for change in changes:
+    why: dict[int, str] = {}
+    for change in _with_trigger_findings(state, changes, dbapi_connection, why):
+        if change.kind == "trigger_judged":
+            needs_approval = True  # judged harmless here; the server's cruder check may not be
+            continue
         if change.kind == "create_function" and change.name:
             created = state.extras.setdefault(CREATED_FUNCTIONS, set())
             if not (lookup is not None and lookup(dbapi_connection, [change.name])):
@@ -142,6 +153,12 @@ def judge(
             if change.effect is Effect.OPAQUE
             else "a destructive statement"
         )
+        described = change.describe()
+        if id(change) in why:
+            described += f", {why[id(change)]}"
+        removed = removes(change)  # the definition the guard's usage check and the linter use
+        if removed is not None:
+            described += f"; it removes {removed.describe()}"
         hint = (
             f"the exemption for {change.kind!r} needs a reason"
             if reason is not None
@@ -151,11 +168,111 @@ def judge(
         direction = "" if step.is_upgrade else " (downgrade)"
         raise PhaseViolation(
             f"{step.phase or 'unphased'} revision {step.revision}{direction} executed {what} "
-            f"({change.describe()}): {change.sql.strip()[:200]!r}; {hint}",
+            f"({described}): {change.sql.strip()[:200]!r}; {hint}",
             revision=step.revision,
             phase=str(step.phase),
         )
     return needs_approval
+
+
+_FUNCTION_SOURCE = (
+    "SELECT l.lanname, p.prosrc FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang "
+    "WHERE p.oid = to_regprocedure(%s)"
+)
+_TRIGGERS_USING = (
+    "SELECT n.nspname || '.' || c.relname, t.tgname, t.tgtype FROM pg_trigger t "
+    "JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE t.tgfoid = to_regprocedure(%s) AND NOT t.tgisinternal ORDER BY 1, 2"
+)
+
+
+def _signature(name: str) -> str:
+    """``"schema"."name"()``: a trigger function takes no arguments; the parser already
+    resolved the name's case, so every part is quoted as it is."""
+    return ".".join('"' + part.replace('"', '""') + '"' for part in name.split(".")) + "()"
+
+
+def _catalog(dbapi_connection: Any, query: str, name: str) -> list[tuple[Any, ...]]:
+    # the raw DB-API cursor: no SQLAlchemy event, so this query is not judged itself
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(query, (_signature(name),))
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _created_in_run(state: RunState, table: str | None) -> bool:
+    return table is not None and (table.rsplit(".", 1)[-1], None) in state.extras.get(
+        CREATED, set()
+    )
+
+
+def _with_trigger_findings(
+    state: RunState, changes: list[Change], dbapi_connection: Any, why: dict[int, str]
+) -> list[Change]:
+    """``changes``, each followed by what its row triggers can do to the running release.
+
+    A row trigger that runs BEFORE (or INSTEAD OF) a write on a table the running release
+    writes can make those writes vanish (:mod:`expandcontract.sql.triggers`): creating one,
+    or replacing the function one runs, adds a destructive ``trigger_returns_null`` change
+    unless the function provably returns the row; ``trigger_judged`` marks one found harmless.
+    The function is read from the catalog at the time of the statement (it holds this
+    revision's own ``CREATE FUNCTION`` by then), or from this run's ``CREATE FUNCTION`` text.
+    """
+    found: list[Change] = []
+    sources = state.extras.setdefault(FUNCTION_SOURCES, {})
+    for change in changes:
+        found.append(change)
+        verdicts: list[tuple[str | None, str | None, str]] = []  # (table, trigger, reason)
+        judged = False
+        if change.kind == "create_function":
+            try:
+                definition = function_definition(change.sql)
+            except SqlParseError:
+                definition = None
+            if definition is None or not definition.returns_trigger:
+                continue
+            sources[definition.name] = (definition.language, definition.source)
+            users = (
+                _catalog(dbapi_connection, _TRIGGERS_USING, definition.name)
+                if dbapi_connection is not None
+                else []
+            )
+            for table, trigger, tgtype in users:
+                if not decides_rows(tgtype) or _created_in_run(state, table):
+                    continue
+                judged = True
+                reason = discards_writes(definition.language, definition.source, row_ops(tgtype))
+                if reason:
+                    verdicts.append((table, trigger, reason))
+        elif change.kind == "create_trigger" and "decides_rows" in change.flags:
+            if _created_in_run(state, change.table):
+                found.append(Change("trigger_judged", Effect.NEUTRAL, change.sql))
+                continue
+            judged = True
+            function = next(iter(change.calls), "")
+            rows = (
+                _catalog(dbapi_connection, _FUNCTION_SOURCE, function)
+                if dbapi_connection is not None
+                else []
+            )
+            language, source = rows[0] if rows else sources.get(function, (None, None))
+            ops = frozenset(
+                op.upper() for op in ("insert", "update", "delete") if op in change.flags
+            )
+            reason = discards_writes(language, source, ops)
+            if reason:
+                verdicts.append((change.table, change.name, reason))
+        for table, trigger, reason in verdicts:
+            # No name: the trigger was just created by this very statement, which must not
+            # count as "removing what this run added".
+            finding = Change("trigger_returns_null", Effect.DESTRUCTIVE, change.sql, table=table)
+            why[id(finding)] = f"row trigger {trigger}: {reason}"
+            found.append(finding)
+        if judged and not verdicts:
+            found.append(Change("trigger_judged", Effect.NEUTRAL, change.sql))
+    return found
 
 
 def approve(state: RunState, statement: str, dbapi_connection: Any, exempted: bool) -> None:
@@ -177,6 +294,31 @@ def approve(state: RunState, statement: str, dbapi_connection: Any, exempted: bo
         enforcement.grant(
             dbapi_connection, revision=step.revision, reason="exempted", statement=statement
         )
+
+
+def offline_approval(state: RunState, statement: str) -> bool:
+    """Offline (``--sql``): judge a statement as it is written into the script.
+
+    Raises :class:`PhaseViolation` as online for a destructive statement nobody exempted; True
+    when the script must carry an approval for it (written just before it), the offline form
+    of :func:`approve`: an exempted statement of a policed step, or a destructive one of a
+    legacy step (online the whole step is approved). A contract step's approval is the
+    session approval the guard block's success writes.
+    """
+    step = state.current
+    if step is None or state.internal:
+        return False
+    if policed(state, step):
+        return judge(state, statement)
+    if step.phase is Phase.CONTRACT and step.is_upgrade:
+        return False
+    try:
+        return any(
+            c.effect in (Effect.DESTRUCTIVE, Effect.OPAQUE)
+            for c in classify(_PARAM.sub("NULL", statement))
+        )
+    except SqlParseError:
+        return True
 
 
 def _safe_type_change(change: Change, column_type: ColumnType | None) -> bool:

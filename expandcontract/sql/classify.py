@@ -45,7 +45,8 @@ class Change:
     name: str | None = None
     flags: frozenset[str] = field(default_factory=frozenset)
     # Functions a DML statement calls (lower-case, as written): policing asks the database
-    # which of them are user-defined, because those can do anything.
+    # which of them are user-defined, because those can do anything. For a trigger, the
+    # function it runs (as the parser resolved the name).
     calls: frozenset[str] = field(default_factory=frozenset)
 
     @property
@@ -405,9 +406,30 @@ def _truncate(stmt: ast.TruncateStmt, sql: str) -> list[Change]:
     ]
 
 
+# CreateTrigStmt.timing / .events use pg_trigger.tgtype's bits.
+_TRIGGER_BEFORE, _TRIGGER_INSTEAD = 2, 64
+_TRIGGER_EVENTS = {"insert": 4, "delete": 8, "update": 16}
+
+
 def _create_trigger(stmt: ast.CreateTrigStmt, sql: str) -> list[Change]:
+    """Additive by itself; a row trigger that runs BEFORE (or INSTEAD OF) the write decides
+    what happens to each row (``decides_rows``), so policing reads its function (``calls``)
+    to see whether it can make the running release's writes vanish."""
+    flags = {event for event, bit in _TRIGGER_EVENTS.items() if (stmt.events or 0) & bit}
+    if stmt.row and (stmt.timing or 0) & (_TRIGGER_BEFORE | _TRIGGER_INSTEAD):
+        flags.add("decides_rows")
+    if stmt.replace:
+        flags.add("or_replace")
     return [
-        Change("create_trigger", Effect.ADDITIVE, sql, _name(stmt.relation), name=stmt.trigname)
+        Change(
+            "create_trigger",
+            Effect.ADDITIVE,
+            sql,
+            _name(stmt.relation),
+            name=stmt.trigname,
+            flags=frozenset(flags),
+            calls=frozenset({_dotted(stmt.funcname)}),
+        )
     ]
 
 

@@ -68,9 +68,8 @@ def soaked(
     ini = write_project(tmp_path)
     config = Config(str(ini))
     config.attributes["expandcontract.database_url"] = database_url
-    clock = cli.time.clock
-    upgrade_phase(config, Phase.EXPAND, clock=clock)
-    upgrade_phase(config, Phase.MIGRATE, clock=clock)
+    upgrade_phase(config, Phase.EXPAND)
+    upgrade_phase(config, Phase.MIGRATE)
     engine = sa.create_engine(database_url)
     with engine.begin() as connection:
         mark = Ledger(connection).record_stable("v2", soak=timedelta(0))

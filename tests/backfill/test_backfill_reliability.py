@@ -13,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from expandcontract.backfill import Backfill, backfill_complete, run_backfill
@@ -205,3 +206,112 @@ def test_writes_during_the_backfill_end_up_correct(engine, customers):
     # Green's writes reached the old column too.
     assert any(r[1].endswith("Green Bay, WI 54301") for r in rows)
     assert quarantine_rows(engine) == []
+
+
+def pending_rows(engine: sa.Engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.text("SELECT count(*) FROM customers WHERE street IS NULL AND address IS NOT NULL")
+        ).scalar_one()
+
+
+@pytest.mark.parametrize("pause", [0.0, 0.01], ids=["busy writer", "steady writer"])
+def test_ctid_backfill_with_a_concurrent_writer_leaves_nothing_pending(
+    engine, customers, pause: float
+):
+    """No primary key: the backfill walks pages while the app keeps updating other columns,
+    which moves rows to new pages (behind the pass, or past the page it stops at). Afterwards
+    no row is pending, and the state says ``complete`` only when that is true, at every
+    moment: each time the status is ``complete`` the table has nothing pending."""
+    customers(4000, primary_key=False)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE customers SET address = id || ' Main St, Salem, OR 97301'"))
+        conn.execute(sa.text("ALTER TABLE customers ADD COLUMN visits int NOT NULL DEFAULT 0"))
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        conn.execute(sa.text("VACUUM FULL customers"))  # packed pages: updates move rows
+    finished = threading.Event()
+    moved: list[int] = []
+    false_completes: list[tuple] = []
+
+    def writer() -> None:
+        rng = random.Random(25)
+        with engine.connect() as conn:
+            while not finished.is_set():
+                low = rng.randint(1, 3950)
+                with conn.begin():
+                    count = conn.execute(
+                        sa.text(
+                            "UPDATE customers SET visits = visits + 1 "
+                            "WHERE id BETWEEN :low AND :low + 49"
+                        ),
+                        {"low": low},
+                    ).rowcount
+                moved.append(count)
+                time.sleep(pause)
+
+    def watcher() -> None:
+        """Reads the state and the table in one snapshot, over and over."""
+        with engine.connect() as conn:
+            conn.execution_options(isolation_level="REPEATABLE READ")
+            while not finished.is_set():
+                with conn.begin():
+                    state = saved_state_on(conn)
+                    if state is not None and state.status == "complete":
+                        left = conn.execute(
+                            sa.text(
+                                "SELECT count(*) FROM customers "
+                                "WHERE street IS NULL AND address IS NOT NULL"
+                            )
+                        ).scalar_one()
+                        if left:
+                            false_completes.append((state, left))
+                time.sleep(0.002)
+
+    threads = [threading.Thread(target=writer), threading.Thread(target=watcher)]
+    for thread in threads:
+        thread.start()
+    try:
+        report = run_backfill(
+            engine,
+            Backfill(**SPEC),
+            time_budget=0.03,
+            delay=0.02,
+            initial_batch=100,
+            max_batch=400,
+            progress=False,
+        )
+    finally:
+        finished.set()
+        for thread in threads:
+            thread.join()
+
+    assert sum(moved) > 500, "the writer hardly ran"
+    assert false_completes == [], false_completes[:3]
+    state = saved_state(engine)
+    if report.complete:
+        assert state.status == "complete"
+        assert pending_rows(engine) == 0
+    else:
+        # The writer kept moving rows through every pass: an honest "stopped", and a run
+        # after the writer is gone finishes the job.
+        assert state.status == "stopped" and report.stopped
+        assert pending_rows(engine) > 0
+        report = run_backfill(engine, Backfill(**SPEC), progress=False)
+        assert report.complete and saved_state(engine).status == "complete"
+    assert pending_rows(engine) == 0
+    for id_, address, *split in table_rows(engine):
+        assert tuple(split) == expected_split(address), (id_, address, split)
+    with engine.connect() as conn:
+        assert backfill_complete(conn, Backfill(**SPEC))
+
+
+def saved_state_on(conn: sa.Connection, name: str = "split_address") -> tuple | None:
+    if not conn.execute(sa.text("SELECT to_regclass('expandcontract_backfill_state')")).scalar():
+        return None
+    return conn.execute(
+        sa.text(
+            "SELECT status, last_key, scanned FROM expandcontract_backfill_state WHERE name = :n"
+        ),
+        {"n": name},
+    ).first()

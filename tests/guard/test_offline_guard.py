@@ -9,6 +9,7 @@ import pytest
 from alembic import command
 
 from expandcontract import api
+from expandcontract.errors import PhaseViolation
 from expandcontract.phases import Phase
 
 # A contract with an autocommit step before the DROP COLUMN: the script COMMITs in the middle.
@@ -110,3 +111,76 @@ def test_a_full_script_is_refused_even_with_a_mark(project: Any) -> None:
     assert result.returncode != 0
     assert "dependencies_applied" in result.stderr
     assert not table_exists(project, "customers")
+
+
+# -- exempted statements in expand and migrate, offline -----------------------------------------
+
+EXEMPT_DROP_INDEX = '\nexpandcontract_exemptions = {"drop_index": "ix_city was never used by any query"}\n'
+
+
+def expand_script_with_an_exempted_drop(project: Any) -> str:
+    """e1 applied with an index; e2 drops it with a reasoned exemption, rendered with --sql."""
+    api.upgrade_phase(project.config(), Phase.EXPAND)
+    project.write("e1b", down="e1", up='op.create_index("ix_city", "customers", ["city"])')
+    api.upgrade_phase(project.config(), Phase.EXPAND)
+    path = project.write("e2", down="e1b", up='op.drop_index("ix_city", table_name="customers")')
+    path.write_text(path.read_text() + EXEMPT_DROP_INDEX)
+    return offline_script(project, "e1b:e2")
+
+
+@pytest.mark.parametrize("flags", [(), ("-1",)], ids=["psql defaults", "psql -1"])
+def test_an_exempted_statement_runs_from_the_offline_script(project: Any, flags) -> None:
+    script = expand_script_with_an_exempted_drop(project)
+    result = project.psql(script, *flags)
+    assert result.returncode == 0, result.stderr
+    assert not table_exists(project, "ix_city")
+    assert project.sql("SELECT version_num FROM alembic_version")[0][0] == "e2"
+    assert ("phase_applied", "e2") in project.ledger_events()
+    # The approvals ended with the script.
+    assert project.sql("SELECT count(*) FROM expandcontract.approvals")[0][0] == 0
+
+
+def test_the_approval_covers_that_statement_and_no_other(project: Any) -> None:
+    script = expand_script_with_an_exempted_drop(project)
+    # Someone adds a statement to the approved script: it has no approval of its own.
+    tampered = script.replace(
+        "DROP INDEX ix_city;", "DROP INDEX ix_city;\n\nALTER TABLE customers DROP COLUMN city;"
+    )
+    assert tampered != script
+    result = project.psql(tampered)
+    assert result.returncode != 0
+    assert "refused" in result.stderr
+    assert "city" in project.columns()
+    assert table_exists(project, "ix_city")  # the whole script rolled back
+    # Or edits the approved statement itself.
+    edited = script.replace("DROP INDEX ix_city;", "DROP INDEX ix_city CASCADE;")
+    assert "refused" in project.psql(edited).stderr
+    assert table_exists(project, "ix_city")
+
+
+def test_a_destructive_statement_nobody_exempted_is_not_rendered(project: Any) -> None:
+    api.upgrade_phase(project.config(), Phase.EXPAND)
+    project.write("e2", down="e1", up='op.drop_column("customers", "city")')
+    with pytest.raises(PhaseViolation, match="DROP COLUMN"):
+        offline_script(project, "e1:e2")
+    assert "city" in project.columns()
+
+
+@pytest.mark.parametrize("flags", [(), ("-1",)], ids=["psql defaults", "psql -1"])
+def test_an_offline_downgrade_removes_what_its_upgrade_added(project: Any, flags) -> None:
+    api.upgrade_phase(project.config(), Phase.EXPAND)
+    project.write(
+        "e2",
+        down="e1",
+        up='op.add_column("customers", sa.Column("zip", sa.Text))',
+        down_body='op.drop_column("customers", "zip")',
+    )
+    api.upgrade_phase(project.config(), Phase.EXPAND)
+    buffer = io.StringIO()
+    config = project.config()
+    config.output_buffer = buffer
+    command.downgrade(config, "e2:e1", sql=True)
+    result = project.psql(buffer.getvalue(), *flags)
+    assert result.returncode == 0, result.stderr
+    assert "zip" not in project.columns()
+    assert project.sql("SELECT version_num FROM alembic_version")[0][0] == "e1"

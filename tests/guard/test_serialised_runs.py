@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -61,3 +63,66 @@ def _tables(project: Any) -> list[str]:
         names = sa.inspect(conn).get_table_names()
     engine.dispose()
     return names
+
+
+HANGS_AT_IMPORT = """
+import time
+from pathlib import Path
+
+Path({marker!r}).write_text("importing")
+time.sleep(600)
+"""
+
+
+@pytest.mark.parametrize(
+    "runner",
+    [
+        ["-m", "alembic", "-c", "{ini}", "upgrade", "heads"],
+        ["-c", "from expandcontract.cli import main; main()", "upgrade", "expand", "-c", "{ini}"],
+    ],
+    ids=["alembic upgrade heads", "expandcontract upgrade expand"],
+)
+def test_a_revision_that_hangs_at_import_holds_no_lock(project: Any, runner: list[str]) -> None:
+    """The revision map is loaded before the migration lock is taken: a run stuck importing a
+    revision module holds nothing, so the next run (with the module fixed) is not blocked."""
+    (project.root / "pyproject.toml").write_text(
+        '[tool.expandcontract]\nmigration_lock_timeout = "5s"\n'
+    )
+    marker = project.root / "importing.txt"
+    hanging = project.write(
+        "e2", down="e1", up='op.add_column("customers", sa.Column("zip", sa.Text))'
+    )
+    fixed = hanging.read_text()
+    hanging.write_text(HANGS_AT_IMPORT.format(marker=str(marker)) + fixed)
+    # The code under test, whatever else is installed.
+    source = str(Path(__file__).resolve().parents[2])
+    path = os.pathsep.join(p for p in (source, os.environ.get("PYTHONPATH")) if p)
+    env = {**os.environ, "DATABASE_URL": project.database_url, "PYTHONPATH": path}
+    command = [sys.executable, *(part.format(ini=project.ini) for part in runner)]
+    stuck = subprocess.Popen(
+        command,
+        cwd=project.root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert stuck.poll() is None, stuck.communicate()
+            assert time.monotonic() < deadline, "the runner never imported the revision"
+            time.sleep(0.05)
+        # The stuck runner holds no advisory lock (it may not even be connected).
+        locks = project.sql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")
+        assert locks[0][0] == 0
+        # Someone fixes the revision and runs again: not blocked (a 5 s lock timeout).
+        hanging.write_text(fixed)
+        started = time.monotonic()
+        api.upgrade_phase(project.config(), Phase.EXPAND)
+        assert time.monotonic() - started < 5
+        assert {"zip", "address"} <= project.columns()
+        assert stuck.poll() is None  # still stuck importing the old file
+    finally:
+        stuck.kill()
+        stuck.communicate()

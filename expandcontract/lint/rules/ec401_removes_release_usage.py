@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from expandcontract.guard import REMOVALS
 from expandcontract.lint.model import Severity
 from expandcontract.lint.rules._base import LIVE, Hit, LintContext, Rule, each_change, target
+from expandcontract.sql import removes
 from expandcontract.usage import removed_in_use
 
 
@@ -19,11 +19,13 @@ def check(ctx: LintContext) -> Iterator[Hit]:
     if not ctx.releases:
         return
     for analysis, statement, change in each_change(ctx, LIVE):
-        if change.kind not in REMOVALS or not change.table:
+        removed = removes(change)  # the one definition policing and the guard use too
+        if removed is None or not removed.table:
             continue
-        column = change.column if "column" in change.kind else None
         users = [
-            name for name, usage in ctx.releases if removed_in_use(usage, change.table, column)
+            name
+            for name, usage in ctx.releases
+            if removed_in_use(usage, removed.table, removed.column)
         ]
         if users:
             yield Hit(

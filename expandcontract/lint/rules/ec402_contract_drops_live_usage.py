@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from expandcontract.guard import REMOVALS
 from expandcontract.lint.model import Severity
 from expandcontract.lint.rules._base import Hit, LintContext, Rule, each_change, target
 from expandcontract.phases import Phase
+from expandcontract.sql import removes
 from expandcontract.usage import removed_in_use
 
 
@@ -21,10 +21,10 @@ def check(ctx: LintContext) -> Iterator[Hit]:
         return
     newest, usage = ctx.releases[-1]
     for analysis, statement, change in each_change(ctx, {Phase.CONTRACT}):
-        if change.kind not in REMOVALS or not change.table:
+        removed = removes(change)  # the one definition policing and the guard use too
+        if removed is None or not removed.table:
             continue
-        column = change.column if "column" in change.kind else None
-        if removed_in_use(usage, change.table, column):
+        if removed_in_use(usage, removed.table, removed.column):
             yield Hit(
                 f"contract {change.describe()} removes {target(change)}, which the newest "
                 f"release {newest} still uses",
