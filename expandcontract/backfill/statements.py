@@ -12,7 +12,11 @@ row, once in ``SET`` to convert it. Shapes that evaluate it once (a data-modifyi
 computes the conversion of the range's pending rows once, locked ``FOR NO KEY UPDATE`` or
 joined back by ``ctid``, and feeds both the UPDATE and the quarantine INSERT; an ``UPDATE ...
 FROM`` self-join) were measured at the same server CPU per row as this one on the reference
-backfill: what they save in the second evaluation they spend materialising and joining back.
+backfill under load: what they save in the second evaluation they spend materialising and
+joining back. On a quiet machine, as whole-table statements on 1M reference rows, the
+self-join took 13.0 s against this shape's 14.0 s (and 12.5 s with no judging at all): the
+second evaluation is cheap, because PostgreSQL drops the parts of the inlined parse the
+``WHERE`` does not read.
 """
 
 from __future__ import annotations
