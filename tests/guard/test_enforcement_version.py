@@ -17,6 +17,7 @@ import pytest
 
 from expandcontract import api
 from expandcontract.enforcement import enforcement_status, expected_version, installed_version
+from expandcontract.errors import ContractRefused
 from expandcontract.phases import Phase
 from tests.guard.test_cli import run
 
@@ -126,3 +127,42 @@ def test_the_version_is_read_from_what_is_installed(expanded: Any) -> None:
     with engine.connect() as conn:
         assert installed_version(conn) not in (None, before)
     engine.dispose()
+
+
+def test_a_role_that_may_not_upgrade_is_told_and_the_old_guard_stays(
+    project: Any, role: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The migration role owns the project but is no superuser; a superuser installed the
+    server-side guard once, in an older version. The hook cannot upgrade it: it says so, names
+    the role and what is needed, keeps the old copy (nothing half-replaced), and the run and
+    the client-side guard go on."""
+    import sqlalchemy as sa
+
+    from expandcontract import enforcement
+    from tests.guard.conftest import role_url
+
+    database = sa.engine.make_url(project.database_url).database
+    project.sql(f'ALTER DATABASE "{database}" OWNER TO {role}')
+    project.sql(f"ALTER SCHEMA public OWNER TO {role}")
+    config = project.config()
+    config.attributes["expandcontract.database_url"] = role_url(project, role)
+    api.upgrade_phase(config, Phase.EXPAND)  # the role's own ledger; no event trigger yet
+    engine = project.engine()  # the superuser installs the guard, then it ages
+    with engine.begin() as conn:
+        assert enforcement.install(conn).enabled
+    engine.dispose()
+    aged = project.psql("\\set ON_ERROR_STOP on\n" + OLD_GUARD_END)
+    assert aged.returncode == 0, aged.stderr
+    old = status(project)
+    assert old.enabled and not old.current
+
+    capfd.readouterr()
+    api.upgrade_phase(config, Phase.MIGRATE)
+    said = capfd.readouterr().err
+    assert f"role {role} may not upgrade it" in said
+    assert old.installed in said and expected_version() in said
+    kept = status(project)
+    assert kept.enabled and kept.installed == old.installed  # the old copy, whole
+    with pytest.raises(ContractRefused):  # the client-side guard still holds
+        api.upgrade_phase(config, Phase.CONTRACT)
+    assert "address" in project.columns()
