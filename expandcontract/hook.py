@@ -508,7 +508,9 @@ class _Run:
             step = self.state.current
             for statement, sent in offline.psql_statements(text):
                 if step is not None and policing.offline_approval(self.state, statement):
-                    approval = enforcement.grant_statement_sql(step.revision, "exempted", sent)
+                    approval = enforcement.grant_statement_sql(
+                        step.revision, policing.approval_reason(step), sent
+                    )
                     written(approval + impl.command_terminator)
                     self.offline_approvals += 1
             written(text)

@@ -291,9 +291,20 @@ def approve(state: RunState, statement: str, dbapi_connection: Any, exempted: bo
             state.extras[GRANTED] = step.revision
         return
     if exempted or (state.internal and _destructive(statement)):
+        reason = approval_reason(step) if exempted else "expandcontract's own housekeeping"
         enforcement.grant(
-            dbapi_connection, revision=step.revision, reason="exempted", statement=statement
+            dbapi_connection, revision=step.revision, reason=reason, statement=statement
         )
+
+
+def approval_reason(step: Step) -> str:
+    """What an approval of one of ``step``'s statements records: the revision's reasoned
+    exemptions, so the approvals table says why, not only that."""
+    if not step.exemptions:
+        return "allowed without an exemption (a legacy step, or removing what its upgrade added)"
+    return "exempted: " + "; ".join(
+        f"{kind}: {why}" for kind, why in sorted(step.exemptions.items())
+    )
 
 
 def offline_approval(state: RunState, statement: str) -> bool:
