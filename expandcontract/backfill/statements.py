@@ -15,8 +15,8 @@ FROM`` self-join) were measured at the same server CPU per row as this one on th
 backfill under load: what they save in the second evaluation they spend materialising and
 joining back. On a quiet machine, as whole-table statements on 1M reference rows, the
 self-join took 13.0 s against this shape's 14.0 s (and 12.5 s with no judging at all): the
-second evaluation is cheap, because PostgreSQL drops the parts of the inlined parse the
-``WHERE`` does not read.
+second evaluation is cheap (likely because PostgreSQL drops the parts of the inlined parse the
+``WHERE`` does not read; not verified in the plan).
 """
 
 from __future__ import annotations
