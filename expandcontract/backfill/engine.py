@@ -11,9 +11,9 @@ database's message and the run goes on.
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TextIO
 
@@ -126,56 +126,55 @@ def run_backfill(
     ``CTID_PASSES`` passes run until no row is pending. Otherwise the run ends ``stopped`` (not
     a false ``complete``), and running it again starts from the first page.
     """
-    # The same options for every pass; only ``restart`` differs after the first.
-    one_pass = functools.partial(
-        _run_pass,
-        engine,
-        spec,
-        time_budget=time_budget,
-        delay=delay,
-        progress=progress,
-        stop_event=stop_event,
-        initial_batch=initial_batch,
-        max_batch=max_batch,
-        lock_timeout=lock_timeout,
-        lock_wait=lock_wait,
-        progress_stream=progress_stream,
-        progress_interval=progress_interval,
+    if time_budget <= 0:
+        raise BackfillSpecError(f"time_budget must be positive, got {time_budget!r}")
+    if lock_timeout <= 0:
+        # PostgreSQL reads 0 as "wait for ever", the very stall the timeout is there to avoid.
+        raise BackfillSpecError(f"lock_timeout must be positive, got {lock_timeout!r}")
+    options = _PassOptions(
+        time_budget,
+        delay,
+        progress,
+        stop_event,
+        initial_batch,
+        max_batch,
+        lock_timeout,
+        lock_wait,
+        progress_stream,
+        progress_interval,
     )
-    report = one_pass(restart=restart)
+    report = _run_pass(engine, spec, options, restart=restart)
     for _ in range(CTID_PASSES - 1):
         if not report.moved_rows_left:
             return report
         log.warning("backfill %s: rows moved during the ctid pass; scanning again", spec.name)
-        report = one_pass(restart=True)
+        report = _run_pass(engine, spec, options, restart=True)
     return report
 
 
 CTID_PASSES = 3
 
 
+@dataclass(frozen=True)
+class _PassOptions:
+    """:func:`run_backfill`'s options, the same for every pass (see its docstring)."""
+
+    time_budget: float
+    delay: float
+    progress: bool | None
+    stop_event: StopEvent | None
+    initial_batch: int
+    max_batch: int
+    lock_timeout: float
+    lock_wait: float
+    progress_stream: TextIO | None
+    progress_interval: float
+
+
 def _run_pass(
-    engine: sa.Engine,
-    spec: Backfill,
-    *,
-    time_budget: float = 0.2,
-    delay: float = 0.0,
-    progress: bool | None = None,
-    stop_event: StopEvent | None = None,
-    initial_batch: int = 1000,
-    max_batch: int = 500_000,
-    lock_timeout: float = 1.0,
-    lock_wait: float = 30.0,
-    restart: bool = False,
-    progress_stream: TextIO | None = None,
-    progress_interval: float = 5.0,
+    engine: sa.Engine, spec: Backfill, options: _PassOptions, *, restart: bool
 ) -> BackfillReport:
     """One pass over the table; :func:`run_backfill` decides whether another is needed."""
-    if time_budget <= 0:
-        raise BackfillSpecError(f"time_budget must be positive, got {time_budget!r}")
-    if lock_timeout <= 0:
-        # PostgreSQL reads 0 as "wait for ever", the very stall the timeout is there to avoid.
-        raise BackfillSpecError(f"lock_timeout must be positive, got {lock_timeout!r}")
     started = time.monotonic()
     with engine.connect() as conn:
         store.ensure_tables(conn)
@@ -185,7 +184,7 @@ def _run_pass(
         with advisory_lock(
             conn,
             lock_key(spec.name),
-            timedelta(seconds=lock_wait),
+            timedelta(seconds=options.lock_wait),
             lambda: BackfillBusy(
                 f"backfill {spec.name!r} is already running in another session; "
                 "wait for it to finish or stop it (its cursor is shared)"
@@ -198,25 +197,27 @@ def _run_pass(
                 # A re-run must not examine rows still open in quarantine again.
                 reopened = store.open_quarantine_count(conn, spec.table, spec.name) > 0
             statements = build_statements(conn, spec, table, pager, reopened)
-            runner = BatchRunner(conn, spec, pager, statements, int(lock_timeout * 1000))
+            runner = BatchRunner(conn, spec, pager, statements, int(options.lock_timeout * 1000))
             rows_per_unit = 1.0
             if table.uses_ctid:
                 # Pages, not rows: size the first batch and judge the work share per page.
                 rows_per_unit = max(
                     1.0, table.reltuples / table.relpages if table.relpages else 100
                 )
-            initial = max(1, int(initial_batch / rows_per_unit))
+            initial = max(1, int(options.initial_batch / rows_per_unit))
             # A floor of a few rows keeps throughput sane when the budget is unreachable.
             floor = 1 if table.uses_ctid else min(10, initial)
-            sizer = BatchSizer(time_budget, size=initial, minimum=floor, maximum=max_batch)
+            sizer = BatchSizer(
+                options.time_budget, size=initial, minimum=floor, maximum=options.max_batch
+            )
             reporter = make_reporter(
-                progress,
+                options.progress,
                 spec.name,
                 pager.unit,
                 _total(conn, table, pager),
                 saved.scanned if saved else 0,
-                progress_stream,
-                progress_interval,
+                options.progress_stream,
+                options.progress_interval,
             )
             with StopSignals() as signals, reporter:
                 loop = BatchLoop(
@@ -226,8 +227,8 @@ def _run_pass(
                     saved,
                     reporter,
                     signals,
-                    stop_event,
-                    delay,
+                    options.stop_event,
+                    options.delay,
                     rows_per_unit,
                 )
                 report.complete = loop.run()
