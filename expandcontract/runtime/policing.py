@@ -192,11 +192,12 @@ def _signature(name: str) -> str:
     return ".".join('"' + part.replace('"', '""') + '"' for part in name.split(".")) + "()"
 
 
-def _catalog(dbapi_connection: Any, query: str, name: str) -> list[tuple[Any, ...]]:
-    # the raw DB-API cursor: no SQLAlchemy event, so this query is not judged itself
+def _catalog(dbapi_connection: Any, query: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """A catalog lookup through the raw DB-API cursor: no SQLAlchemy event fires, so the
+    lookup is not judged itself."""
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute(query, (_signature(name),))
+        cursor.execute(query, params)
         return list(cursor.fetchall())
     finally:
         cursor.close()
@@ -235,7 +236,7 @@ def _with_trigger_findings(
                 continue
             sources[definition.name] = (definition.language, definition.source)
             users = (
-                _catalog(dbapi_connection, _TRIGGERS_USING, definition.name)
+                _catalog(dbapi_connection, _TRIGGERS_USING, (_signature(definition.name),))
                 if dbapi_connection is not None
                 else []
             )
@@ -253,7 +254,7 @@ def _with_trigger_findings(
             judged = True
             function = next(iter(change.calls), "")
             rows = (
-                _catalog(dbapi_connection, _FUNCTION_SOURCE, function)
+                _catalog(dbapi_connection, _FUNCTION_SOURCE, (_signature(function),))
                 if dbapi_connection is not None
                 else []
             )
@@ -367,14 +368,8 @@ def before_cursor_execute(state: RunState):
         def column_type(table: str, column: str) -> str | None:
             if conn.dialect.name != "postgresql" or dbapi_connection is None:
                 return None
-            # the raw DB-API cursor: no SQLAlchemy event, so this query is not judged itself
-            lookup = dbapi_connection.cursor()
-            try:
-                lookup.execute(_COLUMN_TYPE, (table, column))
-                row = lookup.fetchone()
-            finally:
-                lookup.close()
-            return row[0] if row else None
+            rows = _catalog(dbapi_connection, _COLUMN_TYPE, (table, column))
+            return rows[0][0] if rows else None
 
         exempted = judge(state, statement, dbapi_connection, column_type)
         approve(state, statement, dbapi_connection, exempted)
