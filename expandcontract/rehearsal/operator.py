@@ -10,6 +10,7 @@ installation's ``expandcontract``, so what is exercised is what a user types.
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import subprocess
 import sys
@@ -87,8 +88,10 @@ def accept(url: str, workdir: Path, keys: list[str], log: QuarantineLog) -> int:
         args += ["--key", key]
     shown, out = run_cli(url, workdir, *args, "--resolution", RESOLUTION)
     log.commands.append(shown if len(keys) <= 3 else _shorten(shown, len(keys)))
-    words = out.split()
-    resolved = int(words[1]) if len(words) > 1 and words[1].isdigit() else 0
+    said = re.match(r"resolved (\d+) ", out)
+    if said is None:  # counting 0 here would hide a resolve that did not say what it did
+        raise OperatorError(f"`{shown}` did not say how many rows it resolved: {out.strip()!r}")
+    resolved = int(said.group(1))
     log.accepted += resolved
     return resolved
 
