@@ -52,9 +52,19 @@ class BatchRunner:
 
     def _begin(self) -> Any:
         transaction = self.connection.begin()
-        # Never queue behind an application transaction for long: fail, back off, retry.
-        self.connection.execute(sa.text(f"SET LOCAL lock_timeout = {self.lock_timeout_ms}"))
-        self.connection.execute(sa.text(f"SET LOCAL {BACKFILL_SESSION_FLAG} = 'on'"))
+        # One round trip, three settings for this transaction only:
+        # - never queue behind an application transaction for long: fail, back off, retry;
+        # - tell the sync trigger these writes are the backfill's (it skips them);
+        # - do not wait for the commit to reach disk. A batch lost in a crash is lost with
+        #   its cursor (the same transaction), so the run redoes it; the run's last commit
+        #   (its status) is synchronous and makes every batch before it durable.
+        self.connection.execute(
+            sa.text(
+                "SELECT set_config('lock_timeout', :lock_timeout, true), "
+                "set_config(:flag, 'on', true), set_config('synchronous_commit', 'off', true)"
+            ),
+            {"lock_timeout": f"{self.lock_timeout_ms}ms", "flag": BACKFILL_SESSION_FLAG},
+        )
         return transaction
 
     def _run(self, statement: str, predicate: str, params: dict[str, Any]) -> int:
@@ -65,15 +75,11 @@ class BatchRunner:
         )
 
     def _convert(self, predicate: str, params: dict[str, Any]) -> tuple[int, int]:
-        """Convert the rows selected by ``predicate``, then quarantine the rejected ones.
-
-        In this order the quarantine statement finds only the rejected rows still pending, so
-        an accepted row's conversion is not evaluated a third time just to be judged."""
-        converted = self._run(self.sql.update, predicate, params)
-        quarantined = 0
-        if self.sql.quarantine_rejected:
-            quarantined = self._run(self.sql.quarantine_rejected, predicate, params)
-        return converted, quarantined
+        """Convert the rows selected by ``predicate``, quarantining the rejected ones."""
+        converted, quarantined = self.connection.execute(
+            sa.text(self.sql.for_range(self.sql.convert, predicate)), self._params(params)
+        ).one()
+        return int(converted), int(quarantined)
 
     def batch(self, cursor: tuple[str, ...] | None, size: int) -> tuple[Range | None, int, int]:
         """Run one batch transaction; returns (range, converted, quarantined).

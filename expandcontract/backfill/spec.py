@@ -33,7 +33,9 @@ class Backfill:
         it must turn false once a row is converted (or the row is quarantined).
     ``reject_reason``
         Optional SQL expression: when it is non-NULL for a row, the row is quarantined with
-        that text as the reason instead of being converted. The row itself is left untouched.
+        that text as the reason instead of being converted. Its values are left as they are
+        (the batch writes the row back unchanged: judging and converting it in one evaluation
+        costs less than judging every row before converting it).
     ``original``
         SQL expression of the original value kept in quarantine (default: the whole row as
         JSON).
