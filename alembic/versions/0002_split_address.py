@@ -5,8 +5,9 @@ Revision ID: 0002_split_address
 Revises: 0001_customers
 Create Date: 2026-11-26
 
-The address rules live here, once, as the SQL function ``customers_address_parse``: the sync
-trigger (blue's writes after this expand) and the backfill (the migrate revision) both call it.
+The address rules live here, once, as the SQL function ``customers_address_parse`` (with
+``customers_address_reject_reason``, which names the rule a value breaks): the sync trigger
+(blue's writes after this expand) and the backfill (the migrate revision) both call it.
 
 - The last three comma-separated parts are city, state and zip; everything before them is the
   street, so a comma inside the street ("1 Main St, Apt 4") survives.
@@ -25,6 +26,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
+from expandcontract.ops.functions import SqlFunction
 from expandcontract.ops.patterns import SplitColumn
 
 # revision identifiers, used by Alembic.
@@ -41,54 +43,65 @@ _WS = r"E' \t\r\n'"  # what "trim" means, everywhere in the rules
 # computed once (OFFSET 0 keeps the planner from copying an expression into every place that
 # uses it). A well-formed address is recognised by one cheap test (byte lengths bound the
 # character lengths, a translate() stands in for the zip's regular expression, the street is
-# the first part when there are exactly four); only a value that fails it goes through the
-# rules in order to find *which* reason applies, so the rules themselves are stated once, there.
+# the first part when there are exactly four); a value that fails it goes to
+# ``customers_address_reject_reason``, which walks the rules in order to find *which* reason
+# applies, so the rules themselves are stated once, there. Kept out of the parse, that branch
+# costs nothing on a good address: the trigger runs the parse as a fresh statement on every
+# write, and PostgreSQL prepares every expression in it for each run, taken or not.
 PARSE = f"""
-SELECT CASE WHEN reason IS NULL THEN street END,
-       CASE WHEN reason IS NULL THEN city END,
-       CASE WHEN reason IS NULL THEN upper(state) END,
-       CASE WHEN reason IS NULL THEN zip END,
-       reason
+SELECT street, city, upper(state), zip,
+       CASE
+           WHEN n >= 4 AND street <> '' AND city <> ''
+                AND (n = 4 OR street !~ '(^|,)[ \\t\\r\\n]*(,|$)')
+                AND octet_length(street) <= 255 AND octet_length(city) <= 100
+                AND state ~ '^[A-Za-z]{{2}}$'
+                AND translate(zip, '0123456789', '0000000000') IN ('00000', '00000-0000')
+               THEN NULL
+           ELSE customers_address_reject_reason(value, n, street, city, state, zip)
+       END
 FROM (
-    SELECT street, city, state, zip,
-           CASE
-               WHEN n >= 4 AND street <> '' AND city <> ''
-                    AND (n = 4 OR street !~ '(^|,)[ \\t\\r\\n]*(,|$)')
-                    AND octet_length(street) <= 255 AND octet_length(city) <= 100
-                    AND state ~ '^[A-Za-z]{{2}}$'
-                    AND translate(zip, '0123456789', '0000000000') IN ('00000', '00000-0000')
-                   THEN NULL
-               WHEN value IS NULL THEN 'address is NULL'
-               WHEN btrim(value, {_WS}) = '' THEN 'address is empty'
-               WHEN n < 4 THEN format(
-                   'expected "street, city, ST, zip", found %s comma-separated part(s)', n)
-               WHEN street = '' OR city = '' OR state = '' OR zip = ''
-                    OR (strpos(street, ',') > 0 AND street ~ '(^|,)[ \\t\\r\\n]*(,|$)') THEN
-                   format('part %s of %s is empty',
-                          array_position(string_to_array(translate(value, {_WS}, ''), ','), ''), n)
-               WHEN length(street) > 255 THEN 'street is longer than 255 characters'
-               WHEN length(city) > 100 THEN 'city is longer than 100 characters'
-               WHEN state !~ '^[A-Za-z]{{2}}$' THEN
-                   format('state "%s" is not two letters', left(state, 20))
-               WHEN zip !~ '^[0-9]{{5}}(-[0-9]{{4}})?$' THEN
-                   format('zip "%s" is not 12345 or 12345-6789', left(zip, 20))
-           END AS reason
-    FROM (
-        SELECT octet_length(value) - octet_length(replace(value, ',', '')) + 1 AS n,
-               btrim(CASE WHEN octet_length(value) - octet_length(replace(value, ',', '')) = 3
-                          THEN split_part(value, ',', 1)
-                          ELSE left(value, length(value) - length(split_part(value, ',', -3))
-                                    - length(split_part(value, ',', -2))
-                                    - length(split_part(value, ',', -1)) - 3)
-                     END, {_WS}) AS street,
-               btrim(split_part(value, ',', -3), {_WS}) AS city,
-               btrim(split_part(value, ',', -2), {_WS}) AS state,
-               btrim(split_part(value, ',', -1), {_WS}) AS zip
-        OFFSET 0
-    ) AS parts
+    SELECT octet_length(value) - octet_length(replace(value, ',', '')) + 1 AS n,
+           btrim(CASE WHEN octet_length(value) - octet_length(replace(value, ',', '')) = 3
+                      THEN split_part(value, ',', 1)
+                      ELSE left(value, length(value) - length(split_part(value, ',', -3))
+                                - length(split_part(value, ',', -2))
+                                - length(split_part(value, ',', -1)) - 3)
+                 END, {_WS}) AS street,
+           btrim(split_part(value, ',', -3), {_WS}) AS city,
+           btrim(split_part(value, ',', -2), {_WS}) AS state,
+           btrim(split_part(value, ',', -1), {_WS}) AS zip
     OFFSET 0
-) AS judged
+) AS parts
 """
+
+# The rules, in order: the first that fails is the reason. PL/pgSQL, so PostgreSQL calls it
+# (only for a value the parse's quick test refuses) instead of inlining it into the parse.
+REJECT_REASON = SqlFunction(
+    "customers_address_reject_reason",
+    "value text, n integer, street text, city text, state text, zip text",
+    "text",
+    f"""
+BEGIN
+    RETURN CASE
+        WHEN value IS NULL THEN 'address is NULL'
+        WHEN btrim(value, {_WS}) = '' THEN 'address is empty'
+        WHEN n < 4 THEN format(
+            'expected "street, city, ST, zip", found %s comma-separated part(s)', n)
+        WHEN street = '' OR city = '' OR state = '' OR zip = ''
+             OR (strpos(street, ',') > 0 AND street ~ '(^|,)[ \\t\\r\\n]*(,|$)') THEN
+            format('part %s of %s is empty',
+                   array_position(string_to_array(translate(value, {_WS}, ''), ','), ''), n)
+        WHEN length(street) > 255 THEN 'street is longer than 255 characters'
+        WHEN length(city) > 100 THEN 'city is longer than 100 characters'
+        WHEN state !~ '^[A-Za-z]{{2}}$' THEN
+            format('state "%s" is not two letters', left(state, 20))
+        WHEN zip !~ '^[0-9]{{5}}(-[0-9]{{4}})?$' THEN
+            format('zip "%s" is not 12345 or 12345-6789', left(zip, 20))
+    END;
+END""",
+    language="plpgsql",
+    volatility="STABLE",
+)
 
 COMPOSE = """
 SELECT CASE WHEN num_nulls(street_address, city, state, zip_code) = 0
@@ -108,6 +121,7 @@ ADDRESS = SplitColumn(
     parse=PARSE,
     compose=COMPOSE,
     name="customers_address",
+    helpers=[REJECT_REASON],
 )
 
 

@@ -69,16 +69,12 @@ class Direction:
     def statements(self) -> str:
         targets = list(self.assign)
         values = [self.assign[c] for c in targets]
-        into = [f"NEW.{ident(c)}" for c in targets]
         if self.reject_reason:
-            values.append(self.reject_reason)
-            into.append("reject")
-        sql = f"SELECT {', '.join(values)} INTO {', '.join(into)}"
-        sql += f" FROM {self.source};" if self.source else ";"
-        if self.reject_reason:
-            cleared = " ".join(f"NEW.{ident(c)} := NULL;" for c in targets)
-            sql += f"\n            IF reject IS NOT NULL THEN {cleared} END IF;"
-        return sql
+            # What a rejected value would give is never stored (nor cast to the column type).
+            values = [f"CASE WHEN ({self.reject_reason}) IS NULL THEN {v} END" for v in values]
+        into = ", ".join(f"NEW.{ident(c)}" for c in targets)
+        sql = f"SELECT {', '.join(values)} INTO {into}"
+        return sql + (f" FROM {self.source};" if self.source else ";")
 
 
 @register
@@ -159,7 +155,6 @@ class InstallSyncTrigger(PhasedOperation):
 DECLARE
     old_written boolean;
     new_written boolean;
-    reject text;
     unchanged boolean;
 BEGIN
     IF TG_OP = 'INSERT' THEN

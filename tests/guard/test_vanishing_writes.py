@@ -219,12 +219,14 @@ def test_the_reference_split_still_installs_its_sync_trigger(expanded: Any) -> N
     split = (
         "SplitColumn('people', 'address', {'street_address': 'varchar(255)', "
         "'city': 'varchar(100)', 'state': 'varchar(2)', 'zip_code': 'varchar(10)'}, "
-        f"parse={reference.PARSE!r}, compose={reference.COMPOSE!r}, name='people_address')"
-        ".expand(op)"
+        f"parse={reference.PARSE!r}, compose={reference.COMPOSE!r}, name='people_address', "
+        f"helpers=[{reference.REJECT_REASON!r}]).expand(op)"
     )
-    expanded.write(
-        "x2", down="x1", up=f"from expandcontract.ops.patterns import SplitColumn\n    {split}"
+    imports = (
+        "from expandcontract.ops.functions import SqlFunction\n    "
+        "from expandcontract.ops.patterns import SplitColumn"
     )
+    expanded.write("x2", down="x1", up=f"{imports}\n    {split}")
     api.upgrade_phase(expanded.config(), Phase.EXPAND)
     expanded.sql("INSERT INTO people (address) VALUES ('9 Oak Ave, Ogdenville, or, 97001')")
     assert expanded.sql(
