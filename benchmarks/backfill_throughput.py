@@ -6,7 +6,7 @@ run, at 100,000 and at 1,000,000 rows, on identical copies:
 - **article UPDATE**: the article's one-shot ``UPDATE ... SET city = TRIM(SPLIT_PART(address,
   ',', 2)) ...``: one transaction, no validation (bad rows get wrong parts silently);
 - **parse UPDATE**: one ``UPDATE`` calling the reference parse (every row validated, rejected
-  rows left alone, nothing quarantined);
+  rows written back unchanged, nothing quarantined);
 - **migrate@head**: ``alembic upgrade migrate@head`` of the reference project: short batches,
   every row validated, rejected rows quarantined with their reason, resumable.
 
@@ -55,12 +55,12 @@ ARTICLE = {
     "state": "TRIM(SPLIT_PART(t.address, ',', 3))",
     "zip_code": "TRIM(SPLIT_PART(t.address, ',', 4))",
 }
-PARSED = ", ".join(f"p.{c}" for c in COLUMNS)
+# Judged and converted in one evaluation of the parse, as the backfill does: a rejected row is
+# written back with the values it has.
+PARSED = ", ".join(f"CASE WHEN p.reject_reason IS NULL THEN p.{c} ELSE t.{c} END" for c in COLUMNS)
 PARSE_UPDATE = (
     f"UPDATE {{table}} AS t SET ({', '.join(COLUMNS)}) = "
-    f"(SELECT {PARSED} FROM customers_address_parse(t.address) AS p) "
-    f"WHERE {PENDING} AND (SELECT p.reject_reason FROM customers_address_parse(t.address) AS p) "
-    "IS NULL"
+    f"(SELECT {PARSED} FROM customers_address_parse(t.address) AS p) WHERE {PENDING}"
 )
 
 

@@ -112,7 +112,8 @@ def contract(stage: Stage) -> None:
 
 
 def parse_function_sql(stage: Stage) -> list[str]:
-    """The address parse function green's code calls for flat input (not a sync trigger).
+    """The address parse function green's code calls for flat input (not a sync trigger), with
+    the helpers it calls.
 
     Taken from the reference expand revision's split pattern, so the naive story gives green
     what its code needs and differs from the safe story only in the ways the article's
@@ -124,5 +125,5 @@ def parse_function_sql(stage: Stage) -> list[str]:
     for revision in script.walk_revisions():
         for value in vars(revision.module).values():
             if isinstance(value, SplitColumn):
-                return [value.parse.create_sql()]
+                return [*(f.create_sql() for f in value.helpers), value.parse.create_sql()]
     return []

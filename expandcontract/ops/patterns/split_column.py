@@ -39,15 +39,16 @@ class SplitColumn(Pattern):
     regular expressions are cheap, a lazy ``(.*?)`` is not) and put ``OFFSET 0`` on a subquery
     whose columns are used several times, or the planner copies the expression into every use.
     Recognise a well-formed value with one cheap test and walk the rules for the reason only
-    when it fails, in a ``helpers`` function the parse calls (PL/pgSQL, so it is never inlined):
-    the sync trigger runs the parse as a fresh statement on every write, and PostgreSQL prepares
-    every expression of it for each run, the branches never taken included. The columns of a
-    rejected value are ignored (the trigger and the backfill leave the new columns as they
-    are). ``alembic/versions/0002_split_address.py`` of the reference project shows one (about
-    2.3 us of CPU per row in bulk, about 18 us as the trigger's statement).
+    when it fails, in a helper function the parse calls (PL/pgSQL, so it is never inlined): the
+    sync trigger runs the parse as a fresh statement on every write, and PostgreSQL prepares
+    every expression in it for each run, the branches never taken included. The columns the
+    parse gives for a rejected value are ignored (the trigger leaves the new columns NULL, the
+    backfill leaves them as they are). ``alembic/versions/0002_split_address.py`` of the
+    reference project shows one (about 2.3 us of CPU per row in bulk, about 18 us as the
+    trigger's statement).
 
-    ``helpers`` are further functions ``parse`` or ``compose`` call: installed before them with
-    the trigger, dropped with it.
+    ``helpers`` are further functions (:class:`~expandcontract.ops.functions.SqlFunction`) that
+    ``parse`` or ``compose`` call: installed before them with the trigger, dropped with it.
 
     - expand: the new columns (nullable) and a two-way sync trigger: a write setting only the old
       column fills the new ones (unparseable: left NULL, never an error), a write setting the new
