@@ -39,9 +39,9 @@ _WS = r"E' \t\r\n'"  # what "trim" means, everywhere in the rules
 
 # Written for speed as well as strictness: it runs on every write of blue and green (the sync
 # trigger) and on every row of the backfill. PostgreSQL inlines this SQL function into the
-# statements that call it, so it is one expression per row with no function call. Each part is
-# computed once (OFFSET 0 keeps the planner from copying an expression into every place that
-# uses it). A well-formed address is recognised by one cheap test (byte lengths bound the
+# statements that call it, so it is one expression per row with no function call. Each part,
+# and the reason, is computed once (OFFSET 0 keeps the planner from copying an expression into
+# every place that uses it: the trigger and the backfill read the reason once per new column). A well-formed address is recognised by one cheap test (byte lengths bound the
 # character lengths, a translate() stands in for the zip's regular expression, the street is
 # the first part when there are exactly four); a value that fails it goes to
 # ``customers_address_reject_reason``, which walks the rules in order to find *which* reason
@@ -49,29 +49,33 @@ _WS = r"E' \t\r\n'"  # what "trim" means, everywhere in the rules
 # costs nothing on a good address: the trigger runs the parse as a fresh statement on every
 # write, and PostgreSQL prepares every expression in it for each run, taken or not.
 PARSE = f"""
-SELECT street, city, upper(state), zip,
-       CASE
-           WHEN n >= 4 AND street <> '' AND city <> ''
-                AND (n = 4 OR street !~ '(^|,)[ \\t\\r\\n]*(,|$)')
-                AND octet_length(street) <= 255 AND octet_length(city) <= 100
-                AND state ~ '^[A-Za-z]{{2}}$'
-                AND translate(zip, '0123456789', '0000000000') IN ('00000', '00000-0000')
-               THEN NULL
-           ELSE customers_address_reject_reason(value, n, street, city, state, zip)
-       END
+SELECT street, city, upper(state), zip, reason
 FROM (
-    SELECT octet_length(value) - octet_length(replace(value, ',', '')) + 1 AS n,
-           btrim(CASE WHEN octet_length(value) - octet_length(replace(value, ',', '')) = 3
-                      THEN split_part(value, ',', 1)
-                      ELSE left(value, length(value) - length(split_part(value, ',', -3))
-                                - length(split_part(value, ',', -2))
-                                - length(split_part(value, ',', -1)) - 3)
-                 END, {_WS}) AS street,
-           btrim(split_part(value, ',', -3), {_WS}) AS city,
-           btrim(split_part(value, ',', -2), {_WS}) AS state,
-           btrim(split_part(value, ',', -1), {_WS}) AS zip
+    SELECT street, city, state, zip,
+           CASE
+               WHEN n >= 4 AND street <> '' AND city <> ''
+                    AND (n = 4 OR street !~ '(^|,)[ \\t\\r\\n]*(,|$)')
+                    AND octet_length(street) <= 255 AND octet_length(city) <= 100
+                    AND state ~ '^[A-Za-z]{{2}}$'
+                    AND translate(zip, '0123456789', '0000000000') IN ('00000', '00000-0000')
+                   THEN NULL
+               ELSE customers_address_reject_reason(value, n, street, city, state, zip)
+           END AS reason
+    FROM (
+        SELECT octet_length(value) - octet_length(replace(value, ',', '')) + 1 AS n,
+               btrim(CASE WHEN octet_length(value) - octet_length(replace(value, ',', '')) = 3
+                          THEN split_part(value, ',', 1)
+                          ELSE left(value, length(value) - length(split_part(value, ',', -3))
+                                    - length(split_part(value, ',', -2))
+                                    - length(split_part(value, ',', -1)) - 3)
+                     END, {_WS}) AS street,
+               btrim(split_part(value, ',', -3), {_WS}) AS city,
+               btrim(split_part(value, ',', -2), {_WS}) AS state,
+               btrim(split_part(value, ',', -1), {_WS}) AS zip
+        OFFSET 0
+    ) AS parts
     OFFSET 0
-) AS parts
+) AS judged
 """
 
 # The rules, in order: the first that fails is the reason. PL/pgSQL, so PostgreSQL calls it

@@ -37,7 +37,8 @@ class SplitColumn(Pattern):
     inlines them into the trigger's and the backfill's statements: write ``parse`` as one
     ``SELECT`` (no CTE, no set-returning function per row; ``split_part``, ``btrim`` and anchored
     regular expressions are cheap, a lazy ``(.*?)`` is not) and put ``OFFSET 0`` on a subquery
-    whose columns are used several times, or the planner copies the expression into every use.
+    whose columns are used several times, or the planner copies the expression into every use:
+    that includes ``reject_reason``, which the trigger and the backfill read once per new column.
     Recognise a well-formed value with one cheap test and walk the rules for the reason only
     when it fails, in a helper function the parse calls (PL/pgSQL, so it is never inlined): the
     sync trigger runs the parse as a fresh statement on every write, and PostgreSQL prepares
