@@ -54,9 +54,12 @@ def test_an_accepted_row_is_judged_and_converted_in_one_evaluation_of_its_source
     # Judging in WHERE and converting in SET would evaluate it twice per row (1,000).
     assert _evaluations(engine) == 500
     with engine.connect() as conn:
-        assert conn.execute(
-            sa.text("SELECT count(*) FROM items WHERE a = upper(raw) AND b = lower(raw)")
-        ).scalar_one() == 500
+        assert (
+            conn.execute(
+                sa.text("SELECT count(*) FROM items WHERE a = upper(raw) AND b = lower(raw)")
+            ).scalar_one()
+            == 500
+        )
 
 
 def test_a_rejected_row_keeps_its_values_and_is_quarantined_with_its_reason(engine):
