@@ -66,9 +66,9 @@ def _quarantine_insert(key: str, original: str, reason: str, from_: str, where: 
     )
 
 
-# The rows the conversion's RETURNING names as rejected (they are still pending).
+# The rows the conversion's RETURNING names as rejected: still pending, with a reason.
 _QUARANTINE_CHANGED = _quarantine_insert(
-    "key", "original", "reason", "changed", "reason IS NOT NULL"
+    "key", "judged[1]", "judged[2]", "changed", "judged[2] IS NOT NULL"
 )
 
 
@@ -121,19 +121,13 @@ def build_statements(
     update = f"UPDATE {table.sql_name} AS t SET {assignments} WHERE {in_range} AND {pending}"
     if reject:
         # RETURNING sees the rewritten row: a rejected one is still pending. Only those are
-        # judged again (for the reason) and carry their key and original value out.
-        returning = ", ".join(
-            f"CASE WHEN {pending} THEN {value} END AS {name}"
-            for name, value in (
-                ("key", key),
-                ("original", per_row(original)),
-                ("reason", per_row(f"{reject}::text")),
-            )
-        )
+        # judged again, in one more evaluation of the source giving [original, reason].
+        judged = per_row(f"ARRAY[{original}, {reject}::text]")
         convert = (
-            f"WITH changed AS ({update} RETURNING {returning}), "
+            f"WITH changed AS ({update} RETURNING CASE WHEN {pending} THEN {key} END AS key, "
+            f"CASE WHEN {pending} THEN {judged} END AS judged), "
             f"quarantined AS ({_QUARANTINE_CHANGED} RETURNING 1) "
-            "SELECT (SELECT count(*) FROM changed WHERE reason IS NULL), "
+            "SELECT (SELECT count(*) FROM changed WHERE judged[2] IS NULL), "
             "(SELECT count(*) FROM quarantined)"
         )
     else:
