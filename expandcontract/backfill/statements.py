@@ -68,7 +68,7 @@ def _quarantine_insert(key: str, original: str, reason: str, from_: str, where: 
 
 # The rows the conversion's RETURNING names as rejected: still pending, with a reason.
 _QUARANTINE_CHANGED = _quarantine_insert(
-    "key", "judged[1]", "judged[2]", "changed", "judged[2] IS NOT NULL"
+    "judged[1]", "judged[2]", "judged[3]", "changed", "judged[3] IS NOT NULL"
 )
 
 
@@ -121,13 +121,12 @@ def build_statements(
     update = f"UPDATE {table.sql_name} AS t SET {assignments} WHERE {in_range} AND {pending}"
     if reject:
         # RETURNING sees the rewritten row: a rejected one is still pending. Only those are
-        # judged again, in one more evaluation of the source giving [original, reason].
-        judged = per_row(f"ARRAY[{original}, {reject}::text]")
+        # judged again, in one more evaluation of the source: [key, original, reason].
+        judged = per_row(f"ARRAY[{key}, {original}, {reject}::text]")
         convert = (
-            f"WITH changed AS ({update} RETURNING CASE WHEN {pending} THEN {key} END AS key, "
-            f"CASE WHEN {pending} THEN {judged} END AS judged), "
-            f"quarantined AS ({_QUARANTINE_CHANGED} RETURNING 1) "
-            "SELECT (SELECT count(*) FROM changed WHERE judged[2] IS NULL), "
+            f"WITH changed AS ({update} RETURNING CASE WHEN {pending} THEN {judged} END "
+            f"AS judged), quarantined AS ({_QUARANTINE_CHANGED} RETURNING 1) "
+            "SELECT (SELECT count(*) FROM changed WHERE judged[3] IS NULL), "
             "(SELECT count(*) FROM quarantined)"
         )
     else:
