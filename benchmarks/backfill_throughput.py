@@ -275,7 +275,7 @@ def main() -> None:
             rate = rows / r["elapsed"]
             print(
                 f"{rows:>9,}  {label:32} {r['elapsed']:>8.2f} {rate:>9,.0f} "
-                f"{rate / article_rate:>9.2f}x {r['max_batch'] * 1000:>8.0f} ms "
+                f"{rate / article_rate:>9.3f}x {r['max_batch'] * 1000:>8.0f} ms "
                 f"{r['peak_rss_mb']:>6.1f} MB"
             )
         m, check = results["migrate"], results["check"]
@@ -297,11 +297,39 @@ def main() -> None:
         print(f"  {label:13} p50 {p50[label]:7.0f} us   p99 {p99[label]:7.0f} us")
     print(f"  difference at p50: {p50['with trigger'] - p50['without']:.0f} us (client clock)")
     if per_call is not None:
-        print(
-            f"  sync trigger function, server-side mean per insert: {per_call:.1f} us "
-            "(target <= 50 us)"
-        )
+        print(f"  sync trigger function's own time, server-side mean per insert: {per_call:.1f} us")
     print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print()
+    for line in verdicts(measured, p50["with trigger"] - p50["without"]):
+        print(line)
+
+
+def verdicts(measured: dict[int, dict[str, dict[str, float]]], trigger_us: float) -> list[str]:
+    """One line per target: its figure from this run, met or not."""
+    largest = max(measured)
+    results = measured[largest]
+    ratio = results["article"]["elapsed"] / results["migrate"]["elapsed"]
+    longest = max(r["migrate"]["max_batch"] for r in measured.values()) * 1000
+    rss = [r["migrate"]["peak_rss_mb"] for r in measured.values()]
+    flat = max(rss) <= min(rss) * 1.1
+
+    def line(target: str, figure: str, met: bool) -> str:
+        return f"target: {target}: {'met' if met else 'NOT met'} ({figure})"
+
+    return [
+        line(
+            f"migrate@head >= 0.6 x the article UPDATE on {largest:,} rows",
+            f"{ratio:.3f} x",
+            ratio >= 0.6,
+        ),
+        line("longest batch <= 250 ms", f"{longest:.0f} ms", longest <= 250),
+        line(
+            "peak RSS < 150 MB and flat across sizes",
+            " / ".join(f"{x:.1f} MB" for x in rss),
+            max(rss) < 150 and flat,
+        ),
+        line("sync trigger <= 50 us per insert at p50", f"{trigger_us:.0f} us", trigger_us <= 50),
+    ]
 
 
 if __name__ == "__main__":
