@@ -23,7 +23,7 @@ def compose(parts: StructuredAddress) -> str:
 
 def parse(flat: str | None) -> tuple[StructuredAddress | None, str | None]:
     """Split ``flat`` exactly as ``customers_address_parse`` does: ``(parts, None)`` or
-    ``(None, reason)``."""
+    ``(None, reason)`` (the parts the SQL function gives with a reason are never used)."""
     if flat is None:
         return None, "address is NULL"
     if not flat.strip(_WS):

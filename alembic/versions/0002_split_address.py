@@ -41,9 +41,10 @@ _WS = r"E' \t\r\n'"  # what "trim" means, everywhere in the rules
 # trigger) and on every row of the backfill. PostgreSQL inlines this SQL function into the
 # statements that call it, so it is one expression per row with no function call. Each part,
 # and the reason, is computed once (OFFSET 0 keeps the planner from copying an expression into
-# every place that uses it: the trigger and the backfill read the reason once per new column). A well-formed address is recognised by one cheap test (byte lengths bound the
-# character lengths, a translate() stands in for the zip's regular expression, the street is
-# the first part when there are exactly four); a value that fails it goes to
+# every place that uses it: the trigger and the backfill read the reason once per new column).
+# A well-formed address is recognised by one cheap test (byte lengths bound the character
+# lengths, a translate() stands in for the zip's regular expression, the street is the first
+# part when there are exactly four); a value that fails it goes to
 # ``customers_address_reject_reason``, which walks the rules in order to find *which* reason
 # applies, so the rules themselves are stated once, there. Kept out of the parse, that branch
 # costs nothing on a good address: the trigger runs the parse as a fresh statement on every
