@@ -477,7 +477,7 @@ class _Run:
             self.offline_guard = offline.guard_block(guard.offline_plan(contract))
             _emit(migration_context, self.offline_guard)
             self._repeat_guard_after_commits(migration_context)
-        _emit(migration_context, enforcement.grant_session_sql(",".join(ids), "offline script"))
+        _emit(migration_context, enforcement.grant_sql(",".join(ids), "offline script"))
 
     def _repeat_guard_after_commits(self, migration_context: MigrationContext) -> None:
         """Re-check the guard after every COMMIT/BEGIN the script contains (autocommit steps)."""
@@ -508,7 +508,7 @@ class _Run:
             step = self.state.current
             for statement, sent in offline.psql_statements(text):
                 if step is not None and policing.offline_approval(self.state, statement):
-                    approval = enforcement.grant_statement_sql(
+                    approval = enforcement.grant_sql(
                         step.revision, policing.approval_reason(step), sent
                     )
                     written(approval + impl.command_terminator)

@@ -27,8 +27,7 @@ the event triggers), ``install`` installs or upgrades it and reads its version a
 
 from expandcontract.enforcement.approvals import (
     grant,
-    grant_session_sql,
-    grant_statement_sql,
+    grant_sql,
     revoke,
     revoke_sql,
     statement_digest,
@@ -52,8 +51,7 @@ __all__ = [
     "enforcement_status",
     "expected_version",
     "grant",
-    "grant_session_sql",
-    "grant_statement_sql",
+    "grant_sql",
     "install",
     "installed_version",
     "revoke",

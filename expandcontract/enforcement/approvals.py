@@ -13,10 +13,16 @@ def statement_digest(statement: str) -> str:
     return hashlib.md5(statement.encode("utf-8")).hexdigest()  # noqa: S324  not for secrecy
 
 
-GRANT = (
-    f"INSERT INTO {APPROVALS} (pid, backend_start, statement_md5, revision, reason) "
-    "SELECT pid, backend_start, %s, %s, %s FROM pg_stat_activity WHERE pid = pg_backend_pid()"
-)
+def _grant(digest: str, revision: str, reason: str) -> str:
+    """This session's approval, with the three values as SQL (literals or placeholders)."""
+    return (
+        f"INSERT INTO {APPROVALS} (pid, backend_start, statement_md5, revision, reason) "
+        f"SELECT pid, backend_start, {digest}, {revision}, {reason} FROM pg_stat_activity "
+        "WHERE pid = pg_backend_pid()"
+    )
+
+
+GRANT = _grant("%s", "%s", "%s")
 REVOKE = f"DELETE FROM {APPROVALS} WHERE pid = pg_backend_pid()"
 
 
@@ -42,31 +48,20 @@ def revoke_sql() -> str:
     return REVOKE
 
 
-def grant_session_sql(revision: str, reason: str) -> str:
-    """The offline script's approval of its own psql session (written after the guard block)."""
-    rev = revision.replace("'", "''")
-    why = reason.replace("'", "''")
-    return (
-        f"INSERT INTO {APPROVALS} (pid, backend_start, revision, reason) "
-        f"SELECT pid, backend_start, '{rev}', '{why}' FROM pg_stat_activity "
-        "WHERE pid = pg_backend_pid()"
-    )
+def grant_sql(revision: str, reason: str, sent: str | None = None) -> str:
+    """An offline script's approval: of its own psql session (``sent=None``, written after the
+    guard block), or of one exact statement (``sent``, as psql sends it).
 
-
-def grant_statement_sql(revision: str, reason: str, sent: str) -> str:
-    """The offline script's approval of one exact statement (``sent``, as psql sends it).
-
-    Written into the script just before the statement, so it is in the statement's
-    transaction; only a statement policing judged (exempted with a reason, or removing what
-    its own upgrade added) gets one, and it matches that text alone.
+    A statement's approval is written into the script just before the statement, so it is in
+    the statement's transaction; only a statement policing judged (exempted with a reason, or
+    removing what its own upgrade added) gets one, and it matches that text alone.
     """
-    rev = revision.replace("'", "''")
-    why = reason.replace("'", "''")
-    return (
-        f"INSERT INTO {APPROVALS} (pid, backend_start, statement_md5, revision, reason) "
-        f"SELECT pid, backend_start, '{statement_digest(sent)}', '{rev}', '{why}' "
-        "FROM pg_stat_activity WHERE pid = pg_backend_pid()"
-    )
+
+    def literal(value: str) -> str:
+        return "'" + value.replace("'", "''") + "'"
+
+    digest = literal(statement_digest(sent)) if sent is not None else "NULL"
+    return _grant(digest, literal(revision), literal(reason))
 
 
 _USER_FUNCTIONS = """
