@@ -13,6 +13,8 @@ import pytest
 import sqlalchemy as sa
 from alembic.config import Config
 
+from expandcontract import api
+from expandcontract.phases import Phase
 from expandcontract.scaffold import init_environment
 
 REVISIONS = {
@@ -146,6 +148,14 @@ def project(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) 
     for rev, spec in REVISIONS.items():
         write_revision(versions, rev, spec)
     return Project(tmp_path, versions, database_url)
+
+
+@pytest.fixture
+def expanded(project: Project) -> Project:
+    """The project after its expand and migrate phases: what both releases run against."""
+    api.upgrade_phase(project.config(), Phase.EXPAND)
+    api.upgrade_phase(project.config(), Phase.MIGRATE)
+    return project
 
 
 @pytest.fixture

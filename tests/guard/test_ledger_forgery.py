@@ -19,13 +19,6 @@ FORGED_MARK = (
 )
 
 
-@pytest.fixture
-def expanded(project: Any) -> Any:
-    api.upgrade_phase(project.config(), Phase.EXPAND)
-    api.upgrade_phase(project.config(), Phase.MIGRATE)
-    return project
-
-
 def as_role(project: Any, role: str, statement: str) -> None:
     engine = sa.create_engine(role_url(project, role), poolclass=sa.pool.NullPool)
     try:

@@ -14,13 +14,6 @@ from expandcontract.ledger import Event, Ledger
 from expandcontract.phases import Phase
 
 
-@pytest.fixture
-def expanded(project: Any) -> Any:
-    api.upgrade_phase(project.config(), Phase.EXPAND)
-    api.upgrade_phase(project.config(), Phase.MIGRATE)
-    return project
-
-
 def test_sql_at_a_revision_modules_top_level_never_runs(expanded: Any) -> None:
     path = expanded.write("e2", down="e1", up="pass")
     path.write_text(

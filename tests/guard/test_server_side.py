@@ -20,11 +20,10 @@ from expandcontract.phases import Phase
 
 
 @pytest.fixture
-def expanded(project: Any) -> Any:
-    api.upgrade_phase(project.config(), Phase.EXPAND)
-    api.upgrade_phase(project.config(), Phase.MIGRATE)
-    project.sql("INSERT INTO customers (address, city) VALUES ('1 Main St, Springfield', NULL)")
-    return project
+def expanded(expanded: Any) -> Any:
+    """The shared project after expand and migrate, with one customer."""
+    expanded.sql("INSERT INTO customers (address, city) VALUES ('1 Main St, Springfield', NULL)")
+    return expanded
 
 
 def test_status_says_the_server_side_guard_is_on(expanded: Any) -> None:

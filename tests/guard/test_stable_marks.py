@@ -16,13 +16,6 @@ from expandcontract.phases import Phase
 from tests.guard.test_cli import run
 
 
-@pytest.fixture
-def expanded(project: Any) -> Any:
-    api.upgrade_phase(project.config(), Phase.EXPAND)
-    api.upgrade_phase(project.config(), Phase.MIGRATE)
-    return project
-
-
 def contract(project: Any) -> None:
     api.upgrade_phase(project.config(), Phase.CONTRACT)
 

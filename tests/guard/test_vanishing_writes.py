@@ -72,11 +72,10 @@ APP_WRITES = {
 
 
 @pytest.fixture
-def expanded(project: Any) -> Any:
-    api.upgrade_phase(project.config(), Phase.EXPAND)
-    api.upgrade_phase(project.config(), Phase.MIGRATE)
-    project.sql("INSERT INTO customers (address) VALUES ('1 Main St, Springfield')")
-    return project
+def expanded(expanded: Any) -> Any:
+    """The shared project after expand and migrate, with one customer."""
+    expanded.sql("INSERT INTO customers (address) VALUES ('1 Main St, Springfield')")
+    return expanded
 
 
 def _app_write_survives(project: Any, write: str) -> bool:
