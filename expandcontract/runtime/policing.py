@@ -26,14 +26,9 @@ from expandcontract import enforcement
 from expandcontract.errors import PhaseViolation
 from expandcontract.phases import Phase
 from expandcontract.runtime.state import EXEMPTIONS_ATTR, RunState, Step
+from expandcontract.runtime.trigger_findings import catalog, with_trigger_findings
 from expandcontract.sql import SqlParseError, classify, removes
 from expandcontract.sql.classify import Change, Effect
-from expandcontract.sql.triggers import (
-    decides_rows,
-    discards_writes,
-    function_definition,
-    row_ops,
-)
 from expandcontract.sql.type_changes import classify_type_change
 
 _PARAM = re.compile(r"%\(\w+\)s|%s")
@@ -112,7 +107,14 @@ def judge(
     exemptions = step.exemptions
     needs_approval = False
     why: dict[int, str] = {}
-    for change in _with_trigger_findings(state, changes, dbapi_connection, why):
+    findings = with_trigger_findings(
+        changes,
+        dbapi_connection,
+        created=state.extras.setdefault(CREATED, set()),
+        sources=state.extras.setdefault(FUNCTION_SOURCES, {}),
+        why=why,
+    )
+    for change in findings:
         if change.kind == "trigger_judged":
             needs_approval = True  # judged harmless here; the server's cruder check may not be
             continue
@@ -173,107 +175,6 @@ def judge(
             phase=str(step.phase),
         )
     return needs_approval
-
-
-_FUNCTION_SOURCE = (
-    "SELECT l.lanname, p.prosrc FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang "
-    "WHERE p.oid = to_regprocedure(%s)"
-)
-_TRIGGERS_USING = (
-    "SELECT n.nspname || '.' || c.relname, t.tgname, t.tgtype FROM pg_trigger t "
-    "JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE t.tgfoid = to_regprocedure(%s) AND NOT t.tgisinternal ORDER BY 1, 2"
-)
-
-
-def _signature(name: str) -> str:
-    """``"schema"."name"()``: a trigger function takes no arguments; the parser already
-    resolved the name's case, so every part is quoted as it is."""
-    return ".".join('"' + part.replace('"', '""') + '"' for part in name.split(".")) + "()"
-
-
-def _catalog(dbapi_connection: Any, query: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-    """A catalog lookup through the raw DB-API cursor: no SQLAlchemy event fires, so the
-    lookup is not judged itself."""
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute(query, params)
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
-
-
-def _created_in_run(state: RunState, table: str | None) -> bool:
-    return table is not None and (table.rsplit(".", 1)[-1], None) in state.extras.get(
-        CREATED, set()
-    )
-
-
-def _with_trigger_findings(
-    state: RunState, changes: list[Change], dbapi_connection: Any, why: dict[int, str]
-) -> list[Change]:
-    """``changes``, each followed by what its row triggers can do to the running release.
-
-    A row trigger that runs BEFORE (or INSTEAD OF) a write on a table the running release
-    writes can make those writes vanish (:mod:`expandcontract.sql.triggers`): creating one,
-    or replacing the function one runs, adds a destructive ``trigger_returns_null`` change
-    unless the function provably returns the row; ``trigger_judged`` marks one found harmless.
-    The function is read from the catalog at the time of the statement (it holds this
-    revision's own ``CREATE FUNCTION`` by then), or from this run's ``CREATE FUNCTION`` text.
-    """
-    found: list[Change] = []
-    sources = state.extras.setdefault(FUNCTION_SOURCES, {})
-    for change in changes:
-        found.append(change)
-        verdicts: list[tuple[str | None, str | None, str]] = []  # (table, trigger, reason)
-        judged = False
-        if change.kind == "create_function":
-            try:
-                definition = function_definition(change.sql)
-            except SqlParseError:
-                definition = None
-            if definition is None or not definition.returns_trigger:
-                continue
-            sources[definition.name] = (definition.language, definition.source)
-            users = (
-                _catalog(dbapi_connection, _TRIGGERS_USING, (_signature(definition.name),))
-                if dbapi_connection is not None
-                else []
-            )
-            for table, trigger, tgtype in users:
-                if not decides_rows(tgtype) or _created_in_run(state, table):
-                    continue
-                judged = True
-                reason = discards_writes(definition.language, definition.source, row_ops(tgtype))
-                if reason:
-                    verdicts.append((table, trigger, reason))
-        elif change.kind == "create_trigger" and "decides_rows" in change.flags:
-            if _created_in_run(state, change.table):
-                found.append(Change("trigger_judged", Effect.NEUTRAL, change.sql))
-                continue
-            judged = True
-            function = next(iter(change.calls), "")
-            rows = (
-                _catalog(dbapi_connection, _FUNCTION_SOURCE, (_signature(function),))
-                if dbapi_connection is not None
-                else []
-            )
-            language, source = rows[0] if rows else sources.get(function, (None, None))
-            ops = frozenset(
-                op.upper() for op in ("insert", "update", "delete") if op in change.flags
-            )
-            reason = discards_writes(language, source, ops)
-            if reason:
-                verdicts.append((change.table, change.name, reason))
-        for table, trigger, reason in verdicts:
-            # No name: the trigger was just created by this very statement, which must not
-            # count as "removing what this run added".
-            finding = Change("trigger_returns_null", Effect.DESTRUCTIVE, change.sql, table=table)
-            why[id(finding)] = f"row trigger {trigger}: {reason}"
-            found.append(finding)
-        if judged and not verdicts:
-            found.append(Change("trigger_judged", Effect.NEUTRAL, change.sql))
-    return found
 
 
 def approve(state: RunState, statement: str, dbapi_connection: Any, exempted: bool) -> None:
@@ -368,7 +269,7 @@ def before_cursor_execute(state: RunState):
         def column_type(table: str, column: str) -> str | None:
             if conn.dialect.name != "postgresql" or dbapi_connection is None:
                 return None
-            rows = _catalog(dbapi_connection, _COLUMN_TYPE, (table, column))
+            rows = catalog(dbapi_connection, _COLUMN_TYPE, (table, column))
             return rows[0][0] if rows else None
 
         exempted = judge(state, statement, dbapi_connection, column_type)
