@@ -77,6 +77,8 @@ def open_quarantine(url: str, workdir: Path, log: QuarantineLog) -> list[dict[st
         rows = json.loads(out)
     except ValueError as err:
         raise OperatorError(f"`{shown}` printed no JSON list: {err}") from err
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        raise OperatorError(f"`{shown}` printed JSON that is not a list of rows: {out[:200]!r}")
     return [row for row in rows if row.get("resolution") is None]
 
 
