@@ -42,37 +42,39 @@ _WS = r"E' \t\r\n'"  # what "trim" means, everywhere in the rules
 # statements that call it, so it is one expression per row with no function call. Each part,
 # and the reason, is computed once (OFFSET 0 keeps the planner from copying an expression into
 # every place that uses it: the trigger and the backfill read the reason once per new column).
-# A well-formed address is recognised by one cheap test (byte lengths bound the character
-# lengths, a translate() stands in for the zip's regular expression, the street is the first
-# part when there are exactly four); a value that fails it goes to
-# ``customers_address_reject_reason``, which walks the rules in order to find *which* reason
-# applies, so the rules themselves are stated once, there. Kept out of the parse, that branch
-# costs nothing on a good address: the trigger runs the parse as a fresh statement on every
-# write, and PostgreSQL prepares every expression in it for each run, taken or not.
+# The address is cut from its end: city, state and zip are the last three comma-separated parts
+# and the street is what comes before them, so no count of the parts is needed (with fewer than
+# four, the street comes out empty). A well-formed address is recognised by one cheap test (byte
+# lengths bound the character lengths, a translate() stands in for the zip's regular
+# expression, the street's regular expression runs only when it holds a comma); a value that
+# fails it goes to ``customers_address_reject_reason``, which walks the rules in order to find
+# *which* reason applies, so the rules themselves are stated once, there. Kept out of the parse,
+# that branch costs nothing on a good address: the trigger runs the parse as a fresh statement on
+# every write, and PostgreSQL prepares every expression in it for each run, taken or not; the
+# fewer there are, the cheaper each write.
 PARSE = f"""
 SELECT street, city, upper(state), zip, reason
 FROM (
     SELECT street, city, state, zip,
            CASE
-               WHEN n >= 4 AND street <> '' AND city <> ''
-                    AND (n = 4 OR street !~ '(^|,)[ \\t\\r\\n]*(,|$)')
+               WHEN street <> '' AND city <> ''
+                    AND (strpos(street, ',') = 0 OR street !~ '(^|,)[ \\t\\r\\n]*(,|$)')
                     AND octet_length(street) <= 255 AND octet_length(city) <= 100
                     AND state ~ '^[A-Za-z]{{2}}$'
                     AND translate(zip, '0123456789', '0000000000') IN ('00000', '00000-0000')
                    THEN NULL
-               ELSE customers_address_reject_reason(value, n, street, city, state, zip)
+               ELSE customers_address_reject_reason(value, street, city, state, zip)
            END AS reason
     FROM (
-        SELECT octet_length(value) - octet_length(replace(value, ',', '')) + 1 AS n,
-               btrim(CASE WHEN octet_length(value) - octet_length(replace(value, ',', '')) = 3
-                          THEN split_part(value, ',', 1)
-                          ELSE left(value, length(value) - length(split_part(value, ',', -3))
-                                    - length(split_part(value, ',', -2))
-                                    - length(split_part(value, ',', -1)) - 3)
-                     END, {_WS}) AS street,
-               btrim(split_part(value, ',', -3), {_WS}) AS city,
-               btrim(split_part(value, ',', -2), {_WS}) AS state,
-               btrim(split_part(value, ',', -1), {_WS}) AS zip
+        SELECT btrim(left(value, -3 - length(c) - length(s) - length(z)), {_WS}) AS street,
+               btrim(c, {_WS}) AS city,
+               btrim(s, {_WS}) AS state,
+               btrim(z, {_WS}) AS zip
+        FROM (
+            SELECT split_part(value, ',', -3) AS c, split_part(value, ',', -2) AS s,
+                   split_part(value, ',', -1) AS z
+            OFFSET 0
+        ) AS tail
         OFFSET 0
     ) AS parts
     OFFSET 0
@@ -83,9 +85,11 @@ FROM (
 # (only for a value the parse's quick test refuses) instead of inlining it into the parse.
 REJECT_REASON = SqlFunction(
     "customers_address_reject_reason",
-    "value text, n integer, street text, city text, state text, zip text",
+    "value text, street text, city text, state text, zip text",
     "text",
     f"""
+DECLARE
+    n integer := octet_length(value) - octet_length(replace(value, ',', '')) + 1;
 BEGIN
     RETURN CASE
         WHEN value IS NULL THEN 'address is NULL'
