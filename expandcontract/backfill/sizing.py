@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 # Aim at half the budget, so that a batch whose rows turn out twice as costly as the last
 # one's (cold pages, a checkpoint, a busy neighbour) still ends within 1.25x the budget. At
 # 0.68 the 1M-row benchmark saw a 434 ms batch against the 200 ms default budget; the fixed
-# cost per batch is a few milliseconds, so the smaller batches cost little throughput.
+# cost per batch is a few milliseconds, so the smaller batches cost little throughput. (At 0.4
+# the reference backfill ran about 1-2 % slower, and a stall of the whole machine still made
+# an occasional batch of 300-400 ms: no fill protects against those.)
 TARGET_FILL = 0.5
 # The share of rows assumed to need work when a batch mostly skipped rows: skipping a row
 # costs a good part of converting it (both read it through the index), so this is moderate.
@@ -52,8 +54,9 @@ class BatchSizer:
         self.overhead = seconds if self.overhead is None else min(self.overhead, seconds)
         variable = seconds - self.overhead
         full = self.overhead + variable / max(min(work_fraction, 1.0), MIN_FRACTION)
-        factor = self.budget * TARGET_FILL / max(full, 1e-6)
-        if factor > 1.0 and full > self.budget / 2:
+        target = self.budget * TARGET_FILL
+        factor = target / max(full, 1e-6)
+        if factor > 1.0 and full > target / 2:
             # Near the target, a quick batch is as likely noise as spare time: approach gently.
             factor = 1.0 + (factor - 1.0) / 2
         factor = min(factor, self.growth)
