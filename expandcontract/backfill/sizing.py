@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 # Aim at half the budget, so that a batch whose rows turn out twice as costly as the last
 # one's (cold pages, a checkpoint, a busy neighbour) still ends within 1.25x the budget. At
 # 0.68 the 1M-row benchmark saw a 434 ms batch against the 200 ms default budget; the fixed
-# cost per batch is a few milliseconds, so the smaller batches cost little throughput. (At 0.4
-# the reference backfill ran about 1-2 % slower, and a stall of the whole machine still made
-# an occasional batch of 300-400 ms: no fill protects against those.)
+# cost per batch is a few milliseconds, so the smaller batches cost little throughput. (0.4
+# was tried: stalls of the whole machine still made an occasional batch of 300-400 ms, and no
+# fill protects against those.)
 TARGET_FILL = 0.5
 # The share of rows assumed to need work when a batch mostly skipped rows: skipping a row
 # costs a good part of converting it (both read it through the index), so this is moderate.

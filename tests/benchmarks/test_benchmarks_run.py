@@ -28,7 +28,11 @@ def run(script: str, *args: str) -> str:
 @pytest.mark.parametrize(
     "script, args, table_line",
     [
-        ("backfill_throughput.py", ["--rows", "2000", "--inserts", "20", "--rounds", "2"], "migrate@head (batched)"),
+        (
+            "backfill_throughput.py",
+            ["--rows", "2000", "--inserts", "20", "--rounds", "2"],
+            "migrate@head (batched)",
+        ),
         ("lock_stall.py", ["--hold", "0.5"], "expandcontract"),
     ],
 )
