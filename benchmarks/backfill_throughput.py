@@ -314,10 +314,23 @@ def print_table(measured: dict[int, list[dict[str, dict[str, float]]]]) -> None:
         )
 
 
+def row_counts(text: str) -> list[int]:
+    """``--rows``: comma-separated table sizes, each a positive whole number."""
+    try:
+        sizes = [int(part.replace("_", "")) for part in text.split(",")]
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated positive row counts such as 100000,1000000, got {text!r}"
+        )
+    return sizes
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", DEFAULT_URL))
-    parser.add_argument("--rows", default="100000,1000000")
+    parser.add_argument("--rows", type=row_counts, default=row_counts("100000,1000000"))
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--inserts", type=int, default=2000)
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -327,7 +340,7 @@ def main() -> None:
         return
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
-    sizes = [int(n) for n in args.rows.split(",")]
+    sizes = args.rows
     print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     measured: dict[int, list[dict[str, dict[str, float]]]] = {}
     for rows in sizes:

@@ -14,15 +14,13 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
-def run(script: str, *args: str) -> str:
-    done = subprocess.run(
+def run(script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [sys.executable, str(BENCHMARKS / script), *args],
         capture_output=True,
         text=True,
         timeout=300,
     )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout
 
 
 @pytest.mark.parametrize(
@@ -39,6 +37,25 @@ def run(script: str, *args: str) -> str:
 def test_benchmark_prints_its_table(
     pg_server_url: str, script: str, args: list[str], table_line: str
 ) -> None:
-    out = run(script, "--database-url", pg_server_url, *args)
-    assert table_line in out
-    assert "Traceback" not in out
+    done = run(script, "--database-url", pg_server_url, *args)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert table_line in done.stdout
+    assert "Traceback" not in done.stdout
+
+
+def test_the_backfill_benchmark_prints_every_round(pg_server_url: str) -> None:
+    done = run(
+        "backfill_throughput.py",
+        *("--database-url", pg_server_url, "--rows", "1000", "--inserts", "10", "--rounds", "3"),
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    [line] = [x for x in done.stdout.splitlines() if "each round:" in x and "batch" in x]
+    assert len(line.split("x the article")[0].split(",")) == 3  # three ratios, one a round
+
+
+@pytest.mark.parametrize("rows", ["abc", "1000,", "0", "-5"])
+def test_bad_row_counts_are_a_clear_error(rows: str) -> None:
+    done = run("backfill_throughput.py", "--rows", rows)
+    assert done.returncode == 2
+    assert "expected comma-separated positive row counts" in done.stderr
+    assert "Traceback" not in done.stderr

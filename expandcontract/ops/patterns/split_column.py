@@ -45,8 +45,7 @@ class SplitColumn(Pattern):
     every expression in it for each run, the branches never taken included. The columns the
     parse gives for a rejected value are ignored (the trigger leaves the new columns NULL, the
     backfill leaves them as they are). ``alembic/versions/0002_split_address.py`` of the
-    reference project shows one (about 2.3 us of CPU per row in bulk, about 18 us as the
-    trigger's statement).
+    reference project shows one (about 1.8 us of CPU per row in bulk).
 
     ``helpers`` are further functions (:class:`~expandcontract.ops.functions.SqlFunction`) that
     ``parse`` or ``compose`` call: installed before them with the trigger, dropped with it.
