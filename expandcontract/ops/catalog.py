@@ -65,6 +65,20 @@ def trigger_exists(connection: Connection, table: str, name: str) -> bool:
     )
 
 
+def trigger_runs_other_function(
+    connection: Connection, table: str, name: str, function: str
+) -> bool:
+    """Does ``table`` have a trigger ``name`` that runs something other than ``function()``?"""
+    return _exists(
+        connection,
+        "SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass(:t) AND tgname = :n "
+        "AND NOT tgisinternal AND tgfoid IS DISTINCT FROM to_regprocedure(:f)",
+        t=qualified(table),
+        n=name,
+        f=f"{qualified(function)}()",
+    )
+
+
 def referencing_constraints(connection: Connection, table: str) -> list[str]:
     """Foreign keys of *other* tables that point at ``table``."""
     rows = connection.execute(

@@ -9,7 +9,11 @@ from expandcontract.ops.catalog import require, trigger_exists
 from expandcontract.ops.functions import SqlFunction
 from expandcontract.ops.readiness import BackfillRef, require_converted
 from expandcontract.ops.sqltext import ident, qualified
-from expandcontract.ops.sync_trigger import InstallSyncTrigger, trigger_function
+from expandcontract.ops.sync_trigger import (
+    InstallSyncTrigger,
+    insert_trigger,
+    trigger_function,
+)
 from expandcontract.phases import Phase
 
 
@@ -17,10 +21,11 @@ from expandcontract.phases import Phase
 class DropSyncTrigger(PhasedOperation):
     """``op.contract_drop_sync_trigger("customers_address_sync", "customers", after_backfill="...")``.
 
-    Refuses unless the trigger exists, and — when ``after_backfill`` / ``pending`` are given —
-    the backfill is complete with no unresolved quarantined row (see ``contract_drop_column``)
-    and no live row matches ``pending`` (table aliased ``t``). ``definition`` (the install operation) makes it reversible
-    and names the helper functions to drop with it.
+    Drops the trigger, its INSERT half and its function. Refuses unless the trigger exists,
+    and — when ``after_backfill`` / ``pending`` are given — the backfill is complete with no
+    unresolved quarantined row (see ``contract_drop_column``) and no live row matches
+    ``pending`` (table aliased ``t``). ``definition`` (the install operation) makes it
+    reversible and names the helper functions to drop with it.
     """
 
     name = "contract_drop_sync_trigger"
@@ -63,7 +68,11 @@ class DropSyncTrigger(PhasedOperation):
             tuple(self.definition.functions) if self.definition else ()
         )
         return [
-            f"DROP TRIGGER IF EXISTS {ident(self.trigger)} ON {qualified(self.table)}",
+            # Its INSERT half too (absent where an earlier version installed one trigger).
+            *(
+                f"DROP TRIGGER IF EXISTS {ident(name)} ON {qualified(self.table)}"
+                for name in (insert_trigger(self.trigger), self.trigger)
+            ),
             f"DROP FUNCTION IF EXISTS {qualified(function)}()",
             *(helper.drop_sql() for helper in helpers),
         ]

@@ -80,7 +80,11 @@ def test_the_sync_trigger_leaves_the_backfills_own_updates_alone(upgrade, engine
 
 
 def test_the_backfills_own_updates_do_not_even_call_the_trigger_function(upgrade, engine) -> None:
-    """The trigger's WHEN clause skips them: no PL/pgSQL call per row of a backfill batch."""
+    """The UPDATE trigger's WHEN clause skips them: no PL/pgSQL call per row of a batch.
+
+    Inserts have a trigger of their own without that clause (the backfill never inserts), so
+    an insert calls the function whatever the session says.
+    """
     import sqlalchemy as sa
 
     from expandcontract.backfill.spec import BACKFILL_SESSION_FLAG
@@ -94,14 +98,20 @@ def test_the_backfills_own_updates_do_not_even_call_the_trigger_function(upgrade
         "INSERT INTO customers (name, email, address) "
         "VALUES ('A', :e, '1 Main St, Boise, ID, 83702')"
     )
+    with engine.begin() as conn:
+        conn.execute(insert, {"e": "first@x.test"})
+        conn.execute(insert, {"e": "second@x.test"})
     with engine.connect() as conn:
         conn.execute(sa.text("SET track_functions = 'pl'"))
         conn.commit()
-        with conn.begin():
+        with conn.begin():  # counts of this backend not flushed yet, so compare with the start
+            before = conn.execute(calls).scalar()
             conn.execute(sa.text(f"SET LOCAL {BACKFILL_SESSION_FLAG} = 'on'"))
-            conn.execute(insert, {"e": "backfill@x.test"})
             conn.execute(sa.text("UPDATE customers SET city = 'Nampa'"))
-            assert conn.execute(calls).scalar() == 0
-        with conn.begin():  # an application's write does call it
-            conn.execute(insert, {"e": "app@x.test"})
-            assert conn.execute(calls).scalar() == 1
+            assert conn.execute(calls).scalar() == before
+            conn.execute(insert, {"e": "inserted-while-flagged@x.test"})
+            assert conn.execute(calls).scalar() == before + 1
+            # An application's update calls it, once per row.
+            conn.execute(sa.text(f"SET LOCAL {BACKFILL_SESSION_FLAG} = 'off'"))
+            conn.execute(sa.text("UPDATE customers SET city = 'Meridian'"))
+            assert conn.execute(calls).scalar() == before + 4

@@ -238,11 +238,12 @@ def test_the_reference_split_still_installs_its_sync_trigger(expanded: Any) -> N
     assert expanded.sql("SELECT address FROM people WHERE id = 3") == [
         ("5 Elm St, Shelbyville, IL, 62565",)
     ]
-    # The server-side check (used when no policing runs, e.g. psql) accepts it as well.
+    # The server-side check (used when no policing runs, e.g. psql) accepts it as well: both
+    # halves (UPDATE and INSERT) of the trigger.
     verdicts = expanded.sql(
-        "SELECT expandcontract.guard_row_trigger(tgfoid, tgtype) FROM pg_trigger "
-        "WHERE tgrelid = 'people'::regclass AND NOT tgisinternal"
+        "SELECT tgname, expandcontract.guard_row_trigger(tgfoid, tgtype) FROM pg_trigger "
+        "WHERE tgrelid = 'people'::regclass AND NOT tgisinternal ORDER BY tgname"
     )
-    assert verdicts == [(None,)]
+    assert verdicts == [("people_address_sync", None), ("people_address_sync_insert", None)]
     command.downgrade(expanded.config(), "x1")  # and reverting it takes away what it added
     assert expanded.sql("SELECT count(*) FROM people")[0][0] == 3
