@@ -97,9 +97,9 @@ class InstallSyncTrigger(PhasedOperation):
     A ``BEFORE UPDATE`` trigger named ``trigger`` and a ``BEFORE INSERT`` one beside it
     (:func:`insert_trigger`), both running one function: a write that sets only old columns
     (the old release) fills the new ones through ``forward``; a write that sets only new
-    columns (the new release) fills the old ones through ``backward``. A write that sets both is left alone, and
-    so is a write of new columns equal to the conversion of the old value (the backfill's own
-    UPDATE): the original value is never rewritten.
+    columns (the new release) fills the old ones through ``backward``. A write that sets both
+    is left alone, and so is a write of new columns equal to the conversion of the old value
+    (the backfill's own UPDATE): the original value is never rewritten.
     With no ``old_columns`` it is a one-way fill: ``forward`` runs whenever every new column is
     NULL after the write. ``functions`` are helpers installed with the trigger (and dropped with
     it), e.g. one parse and one compose function the backfill calls too::
@@ -135,7 +135,7 @@ class InstallSyncTrigger(PhasedOperation):
         return insert_trigger(self.trigger)
 
     def validate(self, context: MigrationContext) -> None:
-        if insert_trigger(self.trigger) == self.trigger[:63]:
+        if self.insert_trigger == self.trigger[:63]:  # PostgreSQL truncates names to 63
             raise OperationError(
                 f"{self.name} {self.trigger}: the name leaves no room for its INSERT trigger "
                 f"({self.insert_trigger!r}); choose a shorter one"
