@@ -26,6 +26,7 @@ import argparse
 import contextlib
 import os
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -39,6 +40,7 @@ from alembic.config import Config
 
 from expandcontract.config import Settings
 from expandcontract.embedded import embedded_postgres
+from expandcontract.errors import ExpandContractError
 from expandcontract.rehearsal.database import scratch_database
 
 OURS_ENV = """\
@@ -238,4 +240,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except ExpandContractError as err:  # no server there, a URL that is not PostgreSQL, ...
+        sys.exit(f"lock_stall.py: {err}")

@@ -59,3 +59,21 @@ def test_bad_row_counts_are_a_clear_error(rows: str) -> None:
     assert done.returncode == 2
     assert "expected comma-separated positive row counts" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "option, value", [("--rounds", "0"), ("--inserts", "0"), ("--inserts", "x")]
+)
+def test_bad_rounds_and_insert_counts_are_a_clear_error(option: str, value: str) -> None:
+    done = run("backfill_throughput.py", option, value)
+    assert done.returncode == 2
+    assert f"argument {option}: expected a whole number of at least 1" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("script", ["backfill_throughput.py", "lock_stall.py"])
+def test_a_server_that_is_not_there_is_a_clear_error(script: str) -> None:
+    done = run(script, "--database-url", "postgresql://postgres@127.0.0.1:1/postgres")
+    assert done.returncode == 1
+    assert f"{script}: cannot reach 127.0.0.1" in done.stderr
+    assert "Traceback" not in done.stderr
