@@ -155,23 +155,3 @@ def test_a_sync_trigger_with_a_wrong_name_fails_the_migration_not_the_app(projec
         project.upgrade("heads")
     assert not project.has_trigger("t", "t_sync")
     project.sql("INSERT INTO t (a) VALUES ('still writable')")
-
-
-def test_the_sync_trigger_runs_read_only_and_a_writing_helper_still_writes(project) -> None:
-    """The trigger function is STABLE (no new snapshot per statement on every app write); a
-    direction may still call a volatile function of the user's that writes."""
-    project.revision("scene", "expand", SCENE)
-    project.revision(
-        "sync",
-        "expand",
-        'op.execute("CREATE TABLE seen (value text)")\n'
-        'op.execute("CREATE FUNCTION note_b(v text) RETURNS text LANGUAGE plpgsql VOLATILE AS '
-        "$$ BEGIN INSERT INTO seen VALUES (v); RETURN upper(v); END $$\")\n"
-        'op.expand_sync_trigger("t_sync", "t", old_columns=["a"], new_columns=["b"], '
-        'forward=Direction({"b": "note_b(NEW.a)"}))',
-    )
-    project.upgrade("heads")
-    assert project.scalar("SELECT provolatile FROM pg_proc WHERE proname = 't_sync_fn'") == "s"
-    project.sql("INSERT INTO t (a) VALUES ('written')")
-    assert project.scalar("SELECT b FROM t WHERE a = 'written'") == "WRITTEN"
-    assert project.rows("SELECT value FROM seen") == [("written",)]

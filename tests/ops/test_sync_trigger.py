@@ -1,7 +1,9 @@
-"""A sync trigger is two triggers running one function: UPDATE (skips the backfill) and INSERT.
+"""The sync trigger's shape: two triggers running one STABLE function.
 
-Inserts need no ``WHEN`` clause (the backfill only updates), and PostgreSQL prepares a trigger's
-``WHEN`` clause for every statement that fires it: a single-row insert costs less without one.
+UPDATE (its WHEN clause skips the backfill) and INSERT (no WHEN clause: the backfill only
+updates, and PostgreSQL prepares a trigger's WHEN clause for every statement that fires it).
+The function is STABLE (no new snapshot per statement on every app write), yet a direction may
+call a volatile function of the user's that writes.
 """
 
 from __future__ import annotations
@@ -30,22 +32,21 @@ TRIGGERS = (
 )
 
 
-def _expand(project, upgrade: str = SYNC) -> None:
-    project.revision("scene", "expand", SCENE)
-    project.revision("sync", "expand", upgrade)
+def _drop_revision(project) -> None:
     project.revision(
-        "drop_sync",
-        "contract",
-        'op.contract_drop_sync_trigger("t_sync", "t")',
-        depends_on=["sync"],
+        "drop_sync", "contract", 'op.contract_drop_sync_trigger("t_sync", "t")', depends_on=["sync"]
     )
 
 
 def test_inserts_have_a_trigger_without_when_and_updates_one_that_skips_the_backfill(
     project,
 ) -> None:
-    _expand(project)
+    """Both run one STABLE function; note_b, the user's volatile helper, still writes."""
+    project.revision("scene", "expand", SCENE)
+    project.revision("sync", "expand", SYNC)
+    _drop_revision(project)
     project.upgrade("expand@head")
+    assert project.scalar("SELECT provolatile FROM pg_proc WHERE proname = 't_sync_fn'") == "s"
     assert project.rows(TRIGGERS) == [
         ("t_sync", False, True, True, "t_sync_fn"),
         ("t_sync_insert", True, False, False, "t_sync_fn"),
@@ -54,7 +55,8 @@ def test_inserts_have_a_trigger_without_when_and_updates_one_that_skips_the_back
         connection.exec_driver_sql(f"SET LOCAL {BACKFILL_SESSION_FLAG} = 'on'")
         connection.exec_driver_sql("INSERT INTO t (a) VALUES ('inserted')")
         connection.exec_driver_sql("UPDATE t SET a = 'skipped' WHERE a = 'inserted'")
-    # The insert was converted (the backfill never inserts); the flagged update was not.
+    # The insert was converted (the backfill never inserts), through note_b, which writes; the
+    # flagged update was not.
     assert project.rows("SELECT a, b FROM t") == [("skipped", "INSERTED")]
     project.sql("UPDATE t SET a = 'updated'")
     assert project.rows("SELECT a, b FROM t") == [("updated", "UPDATED")]
@@ -84,9 +86,7 @@ def test_a_single_trigger_of_an_earlier_version_is_replaced_not_doubled(project)
         "'replace_function': 'the earlier sync function, replaced by its new form'}\n"
     )
     project.revision("sync", "expand", SYNC, extra=exemptions)
-    project.revision(
-        "drop_sync", "contract", 'op.contract_drop_sync_trigger("t_sync", "t")', depends_on=["sync"]
-    )
+    _drop_revision(project)
     project.upgrade("scene")
     assert [row[:3] for row in project.rows(TRIGGERS)] == [("t_sync", True, True)]
     project.upgrade("expand@head")
