@@ -315,26 +315,29 @@ def print_table(measured: dict[int, list[dict[str, dict[str, float]]]]) -> None:
         )
 
 
+def _at_least_one(text: str) -> int | None:
+    """``text`` as a whole number of at least 1 (``100_000`` allowed); None if it is not one."""
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        return None
+    return value if value >= 1 else None
+
+
 def row_counts(text: str) -> list[int]:
     """``--rows``: comma-separated table sizes, each a positive whole number."""
-    try:
-        sizes = [int(part.replace("_", "")) for part in text.split(",")]
-    except ValueError:
-        sizes = []
-    if not sizes or min(sizes) < 1:
+    sizes = [_at_least_one(part) for part in text.split(",")]
+    if None in sizes:
         raise argparse.ArgumentTypeError(
             f"expected comma-separated positive row counts such as 100000,1000000, got {text!r}"
         )
-    return sizes
+    return [size for size in sizes if size is not None]
 
 
 def positive(text: str) -> int:
     """``--rounds`` and ``--inserts``: a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
+    value = _at_least_one(text)
+    if value is None:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
     return value
 
