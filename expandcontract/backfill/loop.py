@@ -103,11 +103,13 @@ class BatchLoop:
             self._note_seconds(seconds)
             self.report.batches += 1
             self._account(rng.hi, rng.units, converted, quarantined)
-            self._adapt(rng.units, seconds, converted + quarantined)
             if rng.units < size:
                 # A short range reached the end key fixed when the run started: rows inserted
-                # since then are the sync trigger's (chasing them would never end).
+                # since then are the sync trigger's (chasing them would never end). Nothing is
+                # learnt from it: sized by the rows left, not by the budget, it would leave the
+                # reported batch size at twice the remainder.
                 return True
+            self._adapt(rng.units, seconds, converted + quarantined)
             if self.delay > 0 and not self.stopping():
                 self.signals.wait(self.delay)
         return False

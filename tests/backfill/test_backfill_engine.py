@@ -157,6 +157,22 @@ def test_batch_size_adapts_upward_to_the_time_budget(engine, customers):
     assert report.final_batch_size > 100
 
 
+def test_the_last_short_range_does_not_shrink_the_batch_size(engine, customers):
+    """Batches far below the budget double: 50, 100, 200, 400; the next (800) finds only the
+    250 rows left. The size the run reports is the one it reached, not twice the remainder."""
+    customers(1000)
+    report = run_backfill(
+        engine,
+        spec(reject_reason=None, pending="t.street IS NULL AND t.address LIKE '%Main%'"),
+        time_budget=30,
+        initial_batch=50,
+        progress=False,
+    )
+    assert report.complete
+    assert report.batches == 5
+    assert report.final_batch_size == 800
+
+
 def test_table_without_primary_key_is_paged_by_ctid(engine, customers):
     customers(3000, primary_key=False)
 
