@@ -51,9 +51,12 @@ _WS = r"E' \t\r\n'"  # what "trim" means, everywhere in the rules
 # *which* reason applies, so the rules themselves are stated once, there. Kept out of the parse,
 # that branch costs nothing on a good address: the trigger runs the parse as a fresh statement on
 # every write, and PostgreSQL prepares every expression in it for each run, taken or not; the
-# fewer there are, the cheaper each write.
+# fewer there are, the cheaper each write. The state is upper-cased under the "C" collation: a
+# state that passes is two ASCII letters, which every collation upper-cases alike, and "C" does it
+# byte by byte where an ICU or libc collation converts to wide characters first (on a database
+# whose default collation is ICU, 0.3 us a row of the parse's 3 us).
 PARSE = f"""
-SELECT street, city, upper(state), zip, reason
+SELECT street, city, upper(state COLLATE "C"), zip, reason
 FROM (
     SELECT street, city, state, zip,
            CASE
