@@ -285,14 +285,17 @@ def summarise(rounds: list[dict[str, dict[str, float]]]) -> dict[str, dict[str, 
     return summary
 
 
-def print_table(measured: dict[int, list[dict[str, dict[str, float]]]]) -> None:
+def print_table(
+    measured: dict[int, list[dict[str, dict[str, float]]]],
+    summaries: dict[int, dict[str, dict[str, float]]],
+) -> None:
     print()
     print(
         f"{'rows':>9}  {'variant':32} {'seconds':>8} {'rows/s':>9} {'vs article':>10} "
         f"{'longest txn':>11} {'peak RSS':>9}"
     )
     for rows, rounds in measured.items():
-        summary = summarise(rounds)
+        summary = summaries[rows]
         for kind, label in KINDS.items():
             r = summary[kind]
             print(
@@ -361,7 +364,8 @@ def main() -> None:
         for number in range(1, args.rounds + 1):
             print(f"  round {number} of {args.rounds}, {rows:,} rows ...", flush=True)
             measured[rows].append(measure(args.database_url, rows))
-    print_table(measured)
+    summaries = {rows: summarise(rounds) for rows, rounds in measured.items()}
+    print_table(measured, summaries)
 
     with scratch_database(args.database_url) as scratch:
         url = scratch.url
@@ -385,16 +389,13 @@ def main() -> None:
         print(f"  sync trigger function's own time, server-side mean per insert: {per_call:.1f} us")
     print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print()
-    for line in verdicts(measured, trigger_us):
+    for line in verdicts(summaries, trigger_us):
         print(line)
 
 
-def verdicts(
-    measured: dict[int, list[dict[str, dict[str, float]]]], trigger_us: float
-) -> list[str]:
+def verdicts(summaries: dict[int, dict[str, dict[str, float]]], trigger_us: float) -> list[str]:
     """One line per target: its figure from this run (the median of the rounds), met or not."""
-    largest = max(measured)
-    summaries = {rows: summarise(rounds) for rows, rounds in measured.items()}
+    largest = max(summaries)
     ratio = summaries[largest]["migrate"]["ratio"]
     longest = max(s["migrate"]["max_batch"] for s in summaries.values()) * 1000
     rss = [s["migrate"]["peak_rss_mb"] for s in summaries.values()]
